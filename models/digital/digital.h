@@ -1,0 +1,40 @@
+// Contract: the digital unit: batched functional kernels for the non-analog ops (accumulate, activation,
+// pooling, residual add, per-channel affine, im2col gather for the arrays' inputs) and its timing/energy
+// rule: `lanes` operations per cycle. Buffers are row-major [images × C·H·W].
+#pragma once
+#include <cstdint>
+
+#include "sim/core/config.h"
+#include "sim/core/types.h"
+#include "sim/core/window.h"
+
+namespace mxsim {
+
+struct DigitalParams {
+  int lanes = 64;  // parallel ALU lanes: operations per cycle
+  static DigitalParams fromConfig(ConfigReader& r);
+};
+
+class DigitalCore {
+ public:
+  explicit DigitalCore(const DigitalParams& p) : m_p(p) {}
+  std::uint64_t cycles(std::uint64_t ops) const { return (ops + m_p.lanes - 1) / m_p.lanes; }
+  const DigitalParams& params() const { return m_p; }
+
+ private:
+  DigitalParams m_p;
+};
+
+namespace kernels {
+/// Patches of a batch x [N × C·H·W] into rows [(n, oh, ow) × (c, kh, kw)] (zeros in the padding).
+void im2col(const RowMatrix& x, const Window& w, RowMatrix& cols);
+/// Rows [(n, p) × C] back to [N × C·P] (NCHW).
+void rowsToNchw(const RowMatrix& rows, int images, RowMatrix& out);
+void relu(RowMatrix& x);
+void maxPool(const RowMatrix& x, const Window& w, RowMatrix& out);
+void globalAvgPool(const RowMatrix& x, int channels, RowMatrix& out);
+/// y[:, c·P + p] = x * scale[c] + shift[c]
+void affine(const RowMatrix& x, const Eigen::VectorXf& scale, const Eigen::VectorXf& shift, RowMatrix& out);
+}  // namespace kernels
+
+}  // namespace mxsim

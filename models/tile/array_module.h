@@ -1,0 +1,63 @@
+// Contract: SystemC shell of one analog array with its DACs and ADCs: DAC → crossbar → ADC pipeline.
+// stream() plays n input vectors through the stages and wait()s until the last partial sum is converted;
+// compute() does the same for real data through ArrayCore::mvm, so the shell's numbers equal the core's.
+#pragma once
+#include <memory>
+
+#include <systemc>
+
+#include "models/converters/adc_module.h"
+#include "models/converters/dac_module.h"
+#include "models/crossbar/crossbar_module.h"
+#include "models/tile/array_core.h"
+
+namespace mxsim {
+
+class ArrayModule : public sc_core::sc_module {
+ public:
+  ArrayModule(const sc_core::sc_module_name& name, const ArrayCore& core, ShellContext ctx)
+      : sc_module(name),
+        m_core(core),
+        m_dac("dac", core.dac(), ctx),
+        m_xbar("crossbar", core.crossbar(), ctx),
+        m_adc("adc", core.adc(), ctx) {}
+
+  /// Must run inside a SystemC thread. Streams `vectors` input vectors over rows × cols cells.
+  void stream(std::uint64_t vectors, int rows, int cols, int phases) {
+    Stream in{sc_core::sc_time_stamp(), vectors, sc_core::SC_ZERO_TIME};
+    const Stream s1 = m_dac.process(in, rows, phases);
+    const Stream s2 = m_xbar.process(s1, rows, cols, phases);
+    const Stream s3 = m_adc.process(s2, cols, phases);
+    ++m_jobs;
+    if (vectors) sc_core::wait(s3.last() - sc_core::sc_time_stamp());
+  }
+
+  /// Program weights (normalised, rows ≤ array rows, cols ≤ array cols) with the instance's variation.
+  void program(const Eigen::Ref<const ColMatrix>& wNorm, Rng& rng) { m_gEff = m_core.crossbar().program(wNorm, rng); }
+  void setAdcFullScale(float fs) { m_fullScale = fs; }
+
+  /// Data path: DAC-convert normalised inputs (vectors × rows), MVM, ADC; advances time like stream().
+  RowMatrix compute(RowMatrix xNorm, bool signedInput) {
+    m_core.dac().convert(xNorm, signedInput);
+    RowMatrix out;
+    m_core.mvm(xNorm, m_gEff, signedInput, m_fullScale, out);
+    stream(static_cast<std::uint64_t>(xNorm.rows()), static_cast<int>(m_gEff.rows()),
+           static_cast<int>(m_gEff.cols()), signedInput ? 2 : 1);
+    return out;
+  }
+
+  const ColMatrix& effectiveWeights() const { return m_gEff; }
+  sc_core::sc_time busyTime() const { return m_xbar.busyTime(); }
+  std::uint64_t jobs() const { return m_jobs; }
+
+ private:
+  const ArrayCore& m_core;
+  DacModule m_dac;
+  CrossbarModule m_xbar;
+  AdcModule m_adc;
+  ColMatrix m_gEff;
+  float m_fullScale = 0.0f;
+  std::uint64_t m_jobs = 0;
+};
+
+}  // namespace mxsim

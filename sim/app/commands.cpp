@@ -1,0 +1,260 @@
+#include "sim/app/commands.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "sim/arch/arch.h"
+#include "sim/core/error.h"
+#include "sim/core/progress.h"
+#include "sim/engine/functional_engine.h"
+#include "sim/mapping/mapping.h"
+#include "sim/report/report.h"
+#include "sim/timing/timing_engine.h"
+#include "workloads/data/dataset.h"
+#include "workloads/data/npy.h"
+#include "workloads/onnx/onnx_importer.h"
+
+namespace mxsim::app {
+
+using nlohmann::json;
+
+std::string defaultModelPath() { return std::string(MXSIM_SOURCE_DIR) + "/workloads/models/fmnist_cnn.onnx"; }
+
+namespace {
+
+struct Loaded {
+  std::string modelPath, archPath;
+  ChipParams chip;
+  wl::Program program;
+  Mapping mapping;
+};
+
+Loaded load(const CommonOptions& o) {
+  Loaded l;
+  l.modelPath = o.model.empty() ? defaultModelPath() : o.model;
+  l.archPath = o.arch.empty() ? defaultArchPath() : o.arch;
+  l.chip = loadChipParams(l.archPath, o.sets);
+  l.program = wl::importOnnx(l.modelPath);
+  l.mapping = mapProgram(l.program, l.chip);
+  return l;
+}
+
+int threadCount(int requested) {
+  if (requested > 0) return requested;
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw ? static_cast<int>(hw) : 1;
+}
+
+void requireShape(const wl::Shape& modelShape, const wl::Shape& dataShape, const std::string& what) {
+  if (modelShape != dataShape) {
+    throw DataError(fmt::format("{}: images have shape {} but the model's input is {}", what,
+                                wl::shapeText(dataShape), wl::shapeText(modelShape)));
+  }
+}
+
+double mean(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0.0 : s / static_cast<double>(v.size());
+}
+
+double sampleStd(const std::vector<double>& v) {
+  if (v.size() < 2) return 0.0;
+  const double m = mean(v);
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return std::sqrt(s / static_cast<double>(v.size() - 1));
+}
+
+std::string unitOf(const wl::Step& s) { return s.kind == wl::StepKind::AnalogGemm ? "analog" : "digital"; }
+
+json layerTableJson(const Loaded& l) {
+  json rows = json::array();
+  for (size_t s = 0; s < l.program.steps.size(); ++s) {
+    const wl::Step& step = l.program.steps[s];
+    const int li = l.mapping.layerOfStep[s];
+    rows.push_back({{"name", step.name},
+                    {"op", step.op},
+                    {"unit", unitOf(step)},
+                    {"in_shape", step.inShape},
+                    {"out_shape", step.outShape},
+                    {"macs", step.macsPerImage()},
+                    {"params", step.params()},
+                    {"arrays", li >= 0 ? l.mapping.layers[li].blocks.size() : 0},
+                    {"utilisation", li >= 0 ? json(l.mapping.layers[li].utilisation) : json(nullptr)}});
+  }
+  return rows;
+}
+
+}  // namespace
+
+int runCommand(const RunOptions& o) {
+  const auto wallStart = std::chrono::steady_clock::now();
+  const Loaded l = load(o);
+  const wl::Shape& inShape = l.program.buffers[l.program.input];
+  const int threads = threadCount(o.threads);
+
+  wl::Dataset test, calib;
+  if (o.data == "fashion-mnist") {
+    const std::string dir = o.dataDir.empty() ? wl::kFashionMnistDir : o.dataDir;
+    test = wl::loadFashionMnist(dir, wl::Split::Test, o.images);
+    // Calibrate on the training split: no test image informs the chip's settings.
+    calib = wl::loadFashionMnist(dir, wl::Split::Train, static_cast<std::size_t>(l.chip.calibrationImages));
+    requireShape(inShape, test.imageShape, dir);
+  } else if (o.data == "random") {
+    const std::size_t n = o.images ? o.images : 100;
+    test = wl::randomDataset(inShape, n, o.seed);
+    calib = wl::randomDataset(inShape, static_cast<std::size_t>(l.chip.calibrationImages), o.seed + 0x9E3779B9ull);
+  } else {
+    throw DataError(fmt::format("--data '{}': unknown dataset (allowed: fashion-mnist, random)", o.data));
+  }
+  const bool labelled = !test.labels.empty();
+  const auto nImages = static_cast<std::uint64_t>(test.images.rows());
+
+  FunctionalEngine engine(l.program, l.chip, l.mapping);
+  Progress progress("mxsim run", labelled ? nImages * static_cast<std::uint64_t>(o.chips + 1) : 0, o.progress);
+  auto tick = [&](std::uint64_t n) { progress.advance(n); };
+
+  json accuracy = {{"top1", nullptr}, {"ideal_top1", nullptr}, {"std", nullptr},
+                   {"images", nImages}, {"chips", o.chips}, {"per_chip", json::array()}};
+  std::vector<bool> signedInputs;
+  std::vector<double> perChip;
+  for (int c = 0; c < o.chips; ++c) {
+    ChipInstance inst = engine.programChip(o.seed + static_cast<std::uint64_t>(c));
+    engine.calibrate(inst, calib.images);
+    if (c == 0) {
+      for (const auto& layer : inst.layers) signedInputs.push_back(layer.signedInput);
+    }
+    if (labelled) {
+      const auto correct = engine.countCorrect(test.images, test.labels, &inst, threads, tick);
+      perChip.push_back(100.0 * static_cast<double>(correct) / static_cast<double>(nImages));
+    }
+  }
+  if (labelled) {
+    const auto idealCorrect = engine.countCorrect(test.images, test.labels, nullptr, threads, tick);
+    accuracy["ideal_top1"] = 100.0 * static_cast<double>(idealCorrect) / static_cast<double>(nImages);
+    accuracy["top1"] = mean(perChip);
+    accuracy["std"] = sampleStd(perChip);
+    accuracy["per_chip"] = perChip;
+  }
+  progress.finish();
+
+  const TimingResult timing = runTiming(l.program, l.chip, l.mapping, signedInputs);
+  const EnergyReport energy = priceEnergy(timing, l.chip);
+  const double wallSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
+
+  json layers = layerTableJson(l);
+  for (size_t i = 0; i < timing.layers.size(); ++i) {
+    layers[i]["cycles"] = timing.layers[i].cycles;
+    layers[i]["start_cycle"] = timing.layers[i].startCycle;
+    layers[i]["energy_j"] = energy.byLayer[i];
+  }
+  json report = {
+      {"mxsim_version", MXSIM_VERSION},
+      {"model", {{"path", l.modelPath}, {"params", l.program.totalParams()},
+                 {"macs_per_image", l.program.totalMacsPerImage()}, {"input_shape", inShape}}},
+      {"arch", {{"path", l.archPath}, {"name", l.chip.name}, {"overrides", o.sets}, {"clock_hz", l.chip.clockHz},
+                {"tiles", l.chip.tiles}, {"arrays_per_tile", l.chip.arraysPerTile},
+                {"array_rows", l.chip.array.xbar.rows}, {"array_cols", l.chip.array.xbar.cols}}},
+      {"run", {{"data", o.data}, {"seed", o.seed}, {"chips", o.chips}, {"threads", threads},
+               {"wall_seconds", wallSeconds}}},
+      {"accuracy", accuracy},
+      {"latency", {{"cycles", timing.totalCycles}, {"seconds", timing.seconds}}},
+      {"energy", {{"total_j", energy.totalJ}, {"dynamic_j", energy.dynamicJ}, {"leakage_j", energy.leakageJ},
+                  {"by_component", energy.byComponent}, {"by_action", energy.byAction}}},
+      {"power", {{"average_w", timing.seconds > 0 ? energy.totalJ / timing.seconds : 0.0},
+                 {"leakage_w", l.chip.totalLeakageW()}}},
+      {"mapping", {{"arrays_used", l.mapping.arraysUsed}, {"arrays_available", l.mapping.arraysAvailable}}},
+      {"layers", layers},
+  };
+  if (!o.out.empty()) writeFileAtomic(o.out, report.dump(2) + "\n");
+
+  // Human summary.
+  fmt::print("mxsim run  model {} ({} params, {:.2f} MMAC/image)\n", l.modelPath, l.program.totalParams(),
+             static_cast<double>(l.program.totalMacsPerImage()) / 1e6);
+  fmt::print("           chip  {} ({}, {} tiles x {} arrays of {}x{}, {} used)\n", l.chip.name, l.archPath,
+             l.chip.tiles, l.chip.arraysPerTile, l.chip.array.xbar.rows, l.chip.array.xbar.cols,
+             l.mapping.arraysUsed);
+  fmt::print("{:<26}{:>14}{:>12}{:>14}{:>8}\n", "layer", "op", "cycles", "energy [nJ]", "arrays");
+  for (size_t i = 0; i < timing.layers.size(); ++i) {
+    const auto& lt = timing.layers[i];
+    fmt::print("{:<26}{:>14}{:>12}{:>14.3f}{:>8}\n", lt.name.substr(0, 25), lt.op.substr(0, 13), lt.cycles,
+               energy.byLayer[i] * 1e9, lt.arrays);
+  }
+  if (labelled) {
+    fmt::print("accuracy   top-1 {:.2f} % (± {:.2f} over {} chip(s)), ideal {:.2f} %, {} images\n",
+               accuracy["top1"].get<double>(), accuracy["std"].get<double>(), o.chips,
+               accuracy["ideal_top1"].get<double>(), nImages);
+  } else {
+    fmt::print("accuracy   n/a (unlabelled {} data, {} images)\n", o.data, nImages);
+  }
+  fmt::print("latency    {} cycles = {} per image\n", timing.totalCycles, formatQuantity(timing.seconds, Dimension::Time));
+  fmt::print("energy     {} per image:", formatQuantity(energy.totalJ, Dimension::Energy));
+  for (const auto& [c, j] : energy.byComponent) fmt::print(" {} {:.1f}%", c, energy.totalJ > 0 ? 100 * j / energy.totalJ : 0.0);
+  fmt::print("\npower      {} average\n",
+             formatQuantity(timing.seconds > 0 ? energy.totalJ / timing.seconds : 0.0, Dimension::Power));
+  if (!o.out.empty()) fmt::print("report     {}\n", o.out);
+  fmt::print("wall time  {:.2f} s ({} threads)\n", wallSeconds, threads);
+  return 0;
+}
+
+int inferCommand(const InferOptions& o) {
+  const Loaded l = load(o);
+  const wl::NpyArray in = wl::readNpy(o.input);
+  const wl::Shape& inShape = l.program.buffers[l.program.input];
+  const wl::Shape perImage(in.shape.begin() + (in.shape.empty() ? 0 : 1), in.shape.end());
+  if (in.shape.empty() || perImage != inShape) {
+    throw DataError(fmt::format("{}: array shape {} does not match the model input [N, {}]", o.input,
+                                wl::shapeText(in.shape), fmt::join(inShape, ", ")));
+  }
+  const Eigen::Index n = in.shape[0];
+  const RowMatrix images = Eigen::Map<const RowMatrix>(in.data.data(), n, wl::numel(inShape));
+  FunctionalEngine engine(l.program, l.chip, l.mapping);
+  RowMatrix logits;
+  if (o.ideal) {
+    logits = engine.logits(images, nullptr, threadCount(o.threads));
+  } else {
+    ChipInstance inst = engine.programChip(o.seed);
+    engine.calibrate(inst, images);  // no dataset here: the inputs themselves calibrate the ADC ranges
+    logits = engine.logits(images, &inst, threadCount(o.threads));
+  }
+  std::vector<std::int64_t> outShape{n};
+  for (auto d : l.program.buffers[l.program.output]) outShape.push_back(d);
+  wl::writeNpy(o.output, outShape, std::vector<float>(logits.data(), logits.data() + logits.size()));
+  return 0;
+}
+
+int inspectCommand(const InspectOptions& o) {
+  const Loaded l = load(o);
+  const json rows = layerTableJson(l);
+  if (o.json) {
+    json doc = {{"model", l.modelPath}, {"layers", rows}, {"total_macs", l.program.totalMacsPerImage()},
+                {"total_params", l.program.totalParams()}, {"arrays_used", l.mapping.arraysUsed},
+                {"arrays_available", l.mapping.arraysAvailable}};
+    std::cout << doc.dump(2) << "\n";
+    return 0;
+  }
+  fmt::print("model {}  input {}  output {}\n", l.modelPath, wl::shapeText(l.program.buffers[l.program.input]),
+             wl::shapeText(l.program.buffers[l.program.output]));
+  fmt::print("{:<24}{:<26}{:<8}{:>12}{:>12}{:>12}{:>10}{:>8}{:>7}\n", "name", "op", "unit", "in", "out", "MACs",
+             "params", "arrays", "util");
+  for (const auto& r : rows) {
+    fmt::print("{:<24}{:<26}{:<8}{:>12}{:>12}{:>12}{:>10}{:>8}{:>7}\n", r["name"].get<std::string>().substr(0, 23),
+               r["op"].get<std::string>().substr(0, 25), r["unit"].get<std::string>(),
+               wl::shapeText(r["in_shape"].get<wl::Shape>()), wl::shapeText(r["out_shape"].get<wl::Shape>()),
+               r["macs"].get<std::int64_t>(), r["params"].get<std::int64_t>(), r["arrays"].get<std::size_t>(),
+               r["utilisation"].is_null() ? std::string("-")
+                                          : fmt::format("{:.0f}%", 100 * r["utilisation"].get<double>()));
+  }
+  fmt::print("total: {} MACs/image, {} params, {} of {} arrays\n", l.program.totalMacsPerImage(),
+             l.program.totalParams(), l.mapping.arraysUsed, l.mapping.arraysAvailable);
+  return 0;
+}
+
+}  // namespace mxsim::app

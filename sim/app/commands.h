@@ -1,0 +1,43 @@
+// Contract: the CLI's commands as library functions (testable without the argument parser). Each throws
+// mxsim::Error subclasses for user errors; nothing is written to an output path unless the command
+// succeeded.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mxsim::app {
+
+struct CommonOptions {
+  std::string model;                  // ONNX file
+  std::string arch;                   // architecture YAML
+  std::vector<std::string> sets;      // key.path=value overrides
+  std::uint64_t seed = 1;
+  int threads = 0;                    // 0: all hardware threads
+};
+
+struct RunOptions : CommonOptions {
+  std::string data = "fashion-mnist";  // fashion-mnist | random
+  std::string dataDir;                 // default: Debian's dataset-fashion-mnist location
+  std::size_t images = 0;              // 0: the whole test split (fashion-mnist) / 100 (random)
+  int chips = 1;                       // Monte-Carlo chip instances (seeds seed, seed+1, ...)
+  std::string out;                     // JSON report path ("" = none)
+  bool progress = true;
+};
+
+struct InferOptions : CommonOptions {
+  std::string input, output;  // NPY files
+  bool ideal = false;
+};
+
+struct InspectOptions : CommonOptions {
+  bool json = false;
+};
+
+int runCommand(const RunOptions& o);
+int inferCommand(const InferOptions& o);
+int inspectCommand(const InspectOptions& o);
+
+std::string defaultModelPath();
+
+}  // namespace mxsim::app

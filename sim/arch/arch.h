@@ -1,0 +1,63 @@
+// Contract: the whole chip's validated parameters, read from the architecture YAML (nested like the
+// hardware) plus --set overrides. Unknown keys and out-of-range values are ConfigErrors naming the key.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "models/digital/digital.h"
+#include "models/memory/sram.h"
+#include "models/noise/device_noise.h"
+#include "models/tile/array_core.h"
+#include "sim/core/config.h"
+
+namespace mxsim {
+
+/// Energy reference table: joules per action (action names as in sim/core/actions.h).
+class EnergyTable {
+ public:
+  static EnergyTable fromConfig(ConfigReader& r);
+  double joulesPer(const std::string& actionName) const;  // throws if the action has no price
+  const std::map<std::string, double>& entries() const { return m_perAction; }
+
+ private:
+  std::map<std::string, double> m_perAction;
+};
+
+/// Static (leakage) power per component instance, in watts.
+struct LeakageParams {
+  double perArrayW = 20e-6;
+  double sramW = 10e-3;
+  double digitalW = 1e-3;
+  static LeakageParams fromConfig(ConfigReader& r);
+};
+
+struct ChipParams {
+  std::string name = "mxsim-default";
+  double clockHz = 1e9;
+  int tiles = 128;
+  int arraysPerTile = 8;
+  ArrayParams array;
+  SramParams sram;
+  DigitalParams digital;
+  DeviceNoiseParams variation;
+  int calibrationImages = 256;
+  EnergyTable energy;
+  LeakageParams leakage;
+
+  int totalArrays() const { return tiles * arraysPerTile; }
+  double totalLeakageW() const;
+  /// Leakage by component name ("crossbar", "sram", "digital").
+  std::map<std::string, double> leakageByComponentW() const;
+
+  /// Validate a parsed document. With `registry`, every declared parameter is recorded for docs.
+  static ChipParams fromYaml(const YAML::Node& root, ParamRegistry* registry = nullptr);
+};
+
+/// Load the YAML file, apply "key.path=value" overrides in order, validate.
+ChipParams loadChipParams(const std::string& file, const std::vector<std::string>& overrides);
+
+/// Path of the bundled default architecture.
+std::string defaultArchPath();
+
+}  // namespace mxsim

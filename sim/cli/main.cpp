@@ -1,0 +1,171 @@
+// mxsim command-line interface: the only sc_main outside tests. Parses arguments, dispatches to the
+// commands in sim/app, and turns every user error into one line on stderr and a non-zero exit.
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <string>
+#include <systemc>
+#include <vector>
+
+#include "sim/app/commands.h"
+#include "sim/core/error.h"
+
+namespace {
+
+// SystemC prints a copyright banner on stdout when its kernel starts unless this is set; the CLI's stdout
+// belongs to its reports. Runs during static initialisation, before sc_main creates the kernel.
+const int kQuietSystemC = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+
+constexpr int kExitUserError = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitInternal = 3;
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+const char* kUsage = R"(mxsim — simulator of mixed-signal (analog in-memory computing) DNN accelerators
+
+Usage:
+  mxsim run     [--model M.onnx] [--arch A.yaml] [--set key.path=value]... [--data fashion-mnist|random]
+                [--data-dir DIR] [--images N] [--chips K] [--seed S] [--threads T] [--out REPORT.json]
+                [--no-progress]
+  mxsim infer   --input X.npy --output Y.npy [--model M.onnx] [--arch A.yaml] [--set k=v]... [--ideal]
+                [--seed S] [--threads T]
+  mxsim inspect [--model M.onnx] [--arch A.yaml] [--set k=v]... [--json]
+  mxsim --help | --version
+
+Commands:
+  run      accuracy over a dataset (ideal and on K Monte-Carlo chip instances), cycles, energy and power
+           per layer from the SystemC timing model; --out writes the JSON report.
+  infer    logits of NCHW float32 inputs (NPY) on one chip instance, or exact float math with --ideal.
+  inspect  the lowered layer table: op, unit, shapes, MACs, params, arrays, utilisation.
+
+Defaults: --model workloads/models/fmnist_cnn.onnx, --arch sim/presets/default.yaml, --data fashion-mnist
+(Debian package dataset-fashion-mnist; full 10,000-image test split), --chips 1, --seed 1, --threads all.
+Exit status: 0 success, 1 bad input (model, architecture, data), 2 bad command line, 3 internal error.
+)";
+
+class Args {
+ public:
+  Args(int argc, char** argv, int first) {
+    for (int i = first; i < argc; ++i) m_args.emplace_back(argv[i]);
+  }
+  bool done() const { return m_pos >= m_args.size(); }
+  std::string next() { return m_args[m_pos++]; }
+  std::string value(const std::string& flag) {
+    if (done()) throw UsageError(fmt::format("{} needs a value", flag));
+    return next();
+  }
+
+ private:
+  std::vector<std::string> m_args;
+  size_t m_pos = 0;
+};
+
+template <class T>
+T parseNumber(const std::string& flag, const std::string& text, long long min, long long max) {
+  try {
+    size_t pos = 0;
+    const long long v = std::stoll(text, &pos);
+    if (pos != text.size() || v < min || v > max) throw std::out_of_range("range");
+    return static_cast<T>(v);
+  } catch (const std::exception&) {
+    throw UsageError(fmt::format("{} '{}': expected an integer from {} to {}", flag, text, min, max));
+  }
+}
+
+/// Handles flags shared by all commands; returns false if `flag` is not one of them.
+bool commonFlag(const std::string& flag, Args& a, mxsim::app::CommonOptions& o) {
+  if (flag == "--model") o.model = a.value(flag);
+  else if (flag == "--arch") o.arch = a.value(flag);
+  else if (flag == "--set") o.sets.push_back(a.value(flag));
+  else if (flag == "--seed") o.seed = parseNumber<std::uint64_t>(flag, a.value(flag), 0, (1LL << 62));
+  else if (flag == "--threads") o.threads = parseNumber<int>(flag, a.value(flag), 1, 1024);
+  else return false;
+  return true;
+}
+
+int dispatch(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return kExitUsage;
+  }
+  const std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (cmd == "--version") {
+    fmt::print("mxsim {} (SystemC {})\n", MXSIM_VERSION, sc_core::sc_release());
+    return 0;
+  }
+  Args a(argc, argv, 2);
+  auto unknown = [&](const std::string& flag) {
+    if (flag == "--help" || flag == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    }
+    throw UsageError(fmt::format("{}: unknown option '{}' (see mxsim --help)", cmd, flag));
+  };
+  if (cmd == "run") {
+    mxsim::app::RunOptions o;
+    while (!a.done()) {
+      const std::string f = a.next();
+      if (commonFlag(f, a, o)) continue;
+      if (f == "--data") o.data = a.value(f);
+      else if (f == "--data-dir") o.dataDir = a.value(f);
+      else if (f == "--images") o.images = parseNumber<std::size_t>(f, a.value(f), 1, 100000000);
+      else if (f == "--chips") o.chips = parseNumber<int>(f, a.value(f), 1, 100000);
+      else if (f == "--out") o.out = a.value(f);
+      else if (f == "--no-progress") o.progress = false;
+      else unknown(f);
+    }
+    return mxsim::app::runCommand(o);
+  }
+  if (cmd == "infer") {
+    mxsim::app::InferOptions o;
+    while (!a.done()) {
+      const std::string f = a.next();
+      if (commonFlag(f, a, o)) continue;
+      if (f == "--input") o.input = a.value(f);
+      else if (f == "--output") o.output = a.value(f);
+      else if (f == "--ideal") o.ideal = true;
+      else unknown(f);
+    }
+    if (o.input.empty() || o.output.empty()) throw UsageError("infer: --input and --output are required");
+    return mxsim::app::inferCommand(o);
+  }
+  if (cmd == "inspect") {
+    mxsim::app::InspectOptions o;
+    while (!a.done()) {
+      const std::string f = a.next();
+      if (commonFlag(f, a, o)) continue;
+      if (f == "--json") o.json = true;
+      else unknown(f);
+    }
+    return mxsim::app::inspectCommand(o);
+  }
+  throw UsageError(fmt::format("unknown command '{}' (commands: run, infer, inspect; see mxsim --help)", cmd));
+}
+
+}  // namespace
+
+int sc_main(int argc, char* argv[]) {
+  try {
+    return dispatch(argc, argv);
+  } catch (const UsageError& e) {
+    std::cerr << "mxsim: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const mxsim::Error& e) {
+    std::cerr << "mxsim: error: " << e.what() << "\n";
+    return kExitUserError;
+  } catch (const std::exception& e) {
+    std::cerr << "mxsim: internal error: " << e.what() << "\n";
+    return kExitInternal;
+  }
+}

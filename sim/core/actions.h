@@ -1,0 +1,51 @@
+// Contract: energy accounting by named action counts (Timeloop/Accelergy style). Cores and shells only
+// count; the energy table prices counts at report time. Counts are attributed to the current scope
+// (a layer name) so reports can break energy down by layer and by component.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace mxsim {
+
+/// Action names used across blocks. Component = text before the first '.'.
+namespace action {
+inline constexpr const char* kDacConvert = "dac.convert";          // one input-line conversion
+inline constexpr const char* kXbarCellRead = "crossbar.cell_read";  // one cell taking part in one MVM
+inline constexpr const char* kAdcConvert = "adc.convert";          // one column conversion
+inline constexpr const char* kSramReadBit = "sram.read_bit";
+inline constexpr const char* kSramWriteBit = "sram.write_bit";
+inline constexpr const char* kDigitalAdd = "digital.add";    // one accumulate / residual add
+inline constexpr const char* kDigitalOp = "digital.op";      // activation, compare (pooling), scale
+}  // namespace action
+
+/// Counts per (scope, action). Plain counters; no pricing here.
+class ActionLedger {
+ public:
+  void setScope(std::string scope) { m_scope = std::move(scope); }
+  const std::string& scope() const { return m_scope; }
+  void add(const std::string& actionName, std::uint64_t n) {
+    if (n) m_counts[m_scope][actionName] += n;
+  }
+  /// scope -> action -> count
+  const std::map<std::string, std::map<std::string, std::uint64_t>>& counts() const { return m_counts; }
+  std::uint64_t total(const std::string& actionName) const {
+    std::uint64_t t = 0;
+    for (const auto& [s, m] : m_counts) {
+      auto it = m.find(actionName);
+      if (it != m.end()) t += it->second;
+    }
+    return t;
+  }
+  void clear() { m_counts.clear(); }
+
+ private:
+  std::string m_scope = "chip";
+  std::map<std::string, std::map<std::string, std::uint64_t>> m_counts;
+};
+
+inline std::string componentOf(const std::string& actionName) {
+  return actionName.substr(0, actionName.find('.'));
+}
+
+}  // namespace mxsim

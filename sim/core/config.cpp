@@ -1,0 +1,202 @@
+#include "sim/core/config.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "sim/core/error.h"
+
+namespace mxsim {
+
+void ParamRegistry::add(ParamDoc d) {
+  for (auto& existing : m_docs) {
+    if (existing.path == d.path) {
+      existing = std::move(d);
+      return;
+    }
+  }
+  m_docs.push_back(std::move(d));
+}
+
+std::string ParamRegistry::markdown() const {
+  std::ostringstream os;
+  os << "| key | unit | default | allowed | meaning | source |\n|---|---|---|---|---|---|\n";
+  for (const auto& d : m_docs) {
+    os << "| `" << d.path << "` | " << d.unit << " | `" << d.defaultText << "` | " << d.range << " | "
+       << d.meaning << " | " << (d.source.empty() ? "modelling choice" : d.source) << " |\n";
+  }
+  return os.str();
+}
+
+ConfigReader::ConfigReader(YAML::Node node, std::string path, ParamRegistry* registry)
+    : m_node(std::move(node)), m_path(std::move(path)), m_registry(registry) {
+  if (m_node.IsDefined() && !m_node.IsNull() && !m_node.IsMap()) {
+    throw ConfigError(fmt::format("{}: expected a mapping of keys, got {}", m_path.empty() ? "<root>" : m_path,
+                                  m_node.IsSequence() ? "a list" : "a scalar"));
+  }
+}
+
+YAML::Node ConfigReader::lookup(const std::string& key) {
+  m_used.insert(key);
+  if (!m_node.IsDefined() || m_node.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
+  YAML::Node n = m_node[key];
+  if (n.IsDefined() && n.IsNull()) {
+    throw ConfigError(fmt::format("{}: key present but empty", keyPath(key)));
+  }
+  return n;
+}
+
+void ConfigReader::document(const std::string& key, std::string unit, std::string def, std::string range,
+                            const char* meaning, Source src) {
+  if (!m_registry) return;
+  m_registry->add({keyPath(key), std::move(unit), std::move(def), std::move(range), meaning, src.text});
+}
+
+std::int64_t ConfigReader::getInt(const std::string& key, std::int64_t def, std::int64_t min, std::int64_t max,
+                                  const char* meaning, const char* unit, Source src) {
+  document(key, unit, std::to_string(def), fmt::format("{} … {}", min, max), meaning, src);
+  YAML::Node n = lookup(key);
+  if (!n.IsDefined()) return def;
+  const std::string text = n.IsScalar() ? n.Scalar() : std::string("<not a scalar>");
+  std::int64_t v = 0;
+  try {
+    size_t pos = 0;
+    v = std::stoll(text, &pos);
+    if (pos != text.size()) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    throw ConfigError(fmt::format("{}: '{}' is not an integer (allowed {} … {})", keyPath(key), text, min, max));
+  }
+  if (v < min || v > max) {
+    throw ConfigError(fmt::format("{}: value {} is out of range (allowed {} … {})", keyPath(key), v, min, max));
+  }
+  return v;
+}
+
+double ConfigReader::getReal(const std::string& key, double def, double min, double max, const char* meaning,
+                             Source src) {
+  document(key, "-", fmt::format("{:g}", def), fmt::format("{:g} … {:g}", min, max), meaning, src);
+  YAML::Node n = lookup(key);
+  if (!n.IsDefined()) return def;
+  const std::string text = n.IsScalar() ? n.Scalar() : std::string("<not a scalar>");
+  double v = 0;
+  try {
+    size_t pos = 0;
+    v = std::stod(text, &pos);
+    if (pos != text.size()) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    throw ConfigError(fmt::format("{}: '{}' is not a number (allowed {:g} … {:g})", keyPath(key), text, min, max));
+  }
+  if (!std::isfinite(v) || v < min || v > max) {
+    throw ConfigError(
+        fmt::format("{}: value {:g} is out of range (allowed {:g} … {:g})", keyPath(key), v, min, max));
+  }
+  return v;
+}
+
+double ConfigReader::getQuantity(const std::string& key, Dimension dim, double def, double min, double max,
+                                 const char* meaning, Source src) {
+  document(key, unitSymbol(dim), formatQuantity(def, dim),
+           fmt::format("{} … {}", formatQuantity(min, dim), formatQuantity(max, dim)), meaning, src);
+  YAML::Node n = lookup(key);
+  if (!n.IsDefined()) return def;
+  if (!n.IsScalar()) throw ConfigError(fmt::format("{}: expected a quantity such as {}", keyPath(key), unitExample(dim)));
+  const double v = parseQuantity(n.Scalar(), dim, keyPath(key));
+  if (v < min || v > max) {
+    throw ConfigError(fmt::format("{}: value {} is out of range (allowed {} … {})", keyPath(key), n.Scalar(),
+                                  formatQuantity(min, dim), formatQuantity(max, dim)));
+  }
+  return v;
+}
+
+bool ConfigReader::getBool(const std::string& key, bool def, const char* meaning) {
+  document(key, "bool", def ? "true" : "false", "true, false", meaning, {});
+  YAML::Node n = lookup(key);
+  if (!n.IsDefined()) return def;
+  const std::string t = n.IsScalar() ? n.Scalar() : "";
+  if (t == "true" || t == "on" || t == "yes") return true;
+  if (t == "false" || t == "off" || t == "no") return false;
+  throw ConfigError(fmt::format("{}: '{}' is not a boolean (allowed true, false)", keyPath(key), t));
+}
+
+std::string ConfigReader::getString(const std::string& key, const std::string& def, const char* meaning) {
+  document(key, "text", def, "any", meaning, {});
+  YAML::Node n = lookup(key);
+  if (!n.IsDefined()) return def;
+  if (!n.IsScalar()) throw ConfigError(fmt::format("{}: expected a text value", keyPath(key)));
+  return n.Scalar();
+}
+
+std::string ConfigReader::getChoice(const std::string& key, const std::string& def,
+                                    const std::vector<std::string>& choices, const char* meaning, Source src) {
+  const std::string list = fmt::format("{}", fmt::join(choices, ", "));
+  document(key, "choice", def, list, meaning, src);
+  YAML::Node n = lookup(key);
+  if (!n.IsDefined()) return def;
+  const std::string t = n.IsScalar() ? n.Scalar() : "";
+  for (const auto& c : choices) {
+    if (c == t) return t;
+  }
+  throw ConfigError(fmt::format("{}: '{}' is not one of the allowed values ({})", keyPath(key), t, list));
+}
+
+ConfigReader ConfigReader::child(const std::string& key) {
+  return ConfigReader(lookup(key), keyPath(key), m_registry);
+}
+
+void ConfigReader::finish() const {
+  if (!m_node.IsDefined() || m_node.IsNull()) return;
+  for (const auto& kv : m_node) {
+    const std::string k = kv.first.as<std::string>();
+    if (!m_used.count(k)) {
+      std::vector<std::string> known(m_used.begin(), m_used.end());
+      throw ConfigError(fmt::format("{}: unknown key '{}' (known keys here: {})", keyPath(k), k,
+                                    fmt::join(known, ", ")));
+    }
+  }
+}
+
+YAML::Node loadYamlFile(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw ConfigError(fmt::format("{}: cannot open architecture file", file));
+  try {
+    return YAML::Load(in);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(fmt::format("{}: YAML syntax error at line {}, column {}: {}", file, e.mark.line + 1,
+                                  e.mark.column + 1, e.msg));
+  }
+}
+
+void applyOverride(YAML::Node& root, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw ConfigError(fmt::format("--set '{}': expected key.path=value", assignment));
+  }
+  const std::string path = assignment.substr(0, eq);
+  const std::string value = assignment.substr(eq + 1);
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  for (std::string p; std::getline(ss, p, '.');) {
+    if (p.empty()) throw ConfigError(fmt::format("--set '{}': empty key segment in '{}'", assignment, path));
+    parts.push_back(p);
+  }
+  // Walk with explicit node copies: yaml-cpp nodes are handles, so assignment through them edits the tree.
+  std::vector<YAML::Node> chain{root};
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node next = chain.back()[parts[i]];
+    if (next.IsDefined() && !next.IsNull() && !next.IsMap()) {
+      throw ConfigError(fmt::format("--set '{}': '{}' is a value, not a section", assignment, parts[i]));
+    }
+    chain.push_back(next);
+  }
+  YAML::Node leaf;
+  try {
+    leaf = YAML::Load(value);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(fmt::format("--set '{}': cannot parse value: {}", assignment, e.msg));
+  }
+  chain.back()[parts.back()] = leaf;
+}
+
+}  // namespace mxsim

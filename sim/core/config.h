@@ -1,0 +1,84 @@
+// Contract: ConfigReader reads one YAML mapping into validated values. Every get*() declares a parameter
+// once (key, default, range, unit, meaning, source); finish() rejects keys nobody asked for, so a typo
+// never silently runs the default. Declarations are also recorded in a ParamRegistry for docs/.
+#pragma once
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sim/core/units.h"
+
+namespace mxsim {
+
+/// One documented parameter, as declared in code.
+struct ParamDoc {
+  std::string path;      // dotted key path, e.g. chip.tile.array.adc.bits
+  std::string unit;      // "bits", "J", "-" (dimensionless), ...
+  std::string defaultText;
+  std::string range;     // allowed values
+  std::string meaning;   // one line
+  std::string source;    // literature source of the default, or "" for a modelling choice
+};
+
+class ParamRegistry {
+ public:
+  void add(ParamDoc d);
+  const std::vector<ParamDoc>& docs() const { return m_docs; }
+  /// Markdown table of every declared parameter (docs/config.md is generated from this).
+  std::string markdown() const;
+
+ private:
+  std::vector<ParamDoc> m_docs;
+};
+
+/// Text that documents a default's provenance.
+struct Source {
+  const char* text = "";
+};
+
+class ConfigReader {
+ public:
+  /// `node` may be undefined/null (all defaults). `path` is the dotted location for messages.
+  ConfigReader(YAML::Node node, std::string path, ParamRegistry* registry = nullptr);
+
+  std::int64_t getInt(const std::string& key, std::int64_t def, std::int64_t min, std::int64_t max,
+                      const char* meaning, const char* unit = "-", Source src = {});
+  double getReal(const std::string& key, double def, double min, double max, const char* meaning,
+                 Source src = {});
+  /// A quantity with a unit string; returns SI units. `def` is in SI units.
+  double getQuantity(const std::string& key, Dimension dim, double def, double min, double max,
+                     const char* meaning, Source src = {});
+  bool getBool(const std::string& key, bool def, const char* meaning);
+  std::string getString(const std::string& key, const std::string& def, const char* meaning);
+  std::string getChoice(const std::string& key, const std::string& def, const std::vector<std::string>& choices,
+                        const char* meaning, Source src = {});
+
+  /// A nested mapping (absent → all defaults).
+  ConfigReader child(const std::string& key);
+  /// Throws ConfigError if the node holds keys that no get*/child call asked for.
+  void finish() const;
+
+  const std::string& path() const { return m_path; }
+  std::string keyPath(const std::string& key) const { return m_path.empty() ? key : m_path + "." + key; }
+
+ private:
+  YAML::Node lookup(const std::string& key);
+  void document(const std::string& key, std::string unit, std::string def, std::string range,
+                const char* meaning, Source src);
+
+  YAML::Node m_node;
+  std::string m_path;
+  ParamRegistry* m_registry;
+  std::set<std::string> m_used;
+};
+
+/// Parse a YAML file; throws ConfigError naming the file on I/O or syntax errors.
+YAML::Node loadYamlFile(const std::string& file);
+
+/// Apply "a.b.c=value" to a YAML tree (creating maps as needed); value is parsed as YAML scalar.
+void applyOverride(YAML::Node& root, const std::string& assignment);
+
+}  // namespace mxsim

@@ -1,0 +1,51 @@
+#include "sim/mapping/mapping.h"
+
+#include <fmt/format.h>
+
+#include "sim/core/error.h"
+
+namespace mxsim {
+
+Mapping mapProgram(const wl::Program& program, const ChipParams& chip) {
+  Mapping m;
+  m.arraysAvailable = chip.totalArrays();
+  m.layerOfStep.assign(program.steps.size(), -1);
+  const int R = chip.array.xbar.rows, C = chip.array.xbar.cols;
+  int next = 0;
+  for (size_t s = 0; s < program.steps.size(); ++s) {
+    const auto& step = program.steps[s];
+    if (step.kind != wl::StepKind::AnalogGemm) continue;
+    LayerMapping lm;
+    lm.step = static_cast<int>(s);
+    const int K = static_cast<int>(step.weight.rows()), N = static_cast<int>(step.weight.cols());
+    lm.rowBlocks = (K + R - 1) / R;
+    lm.colBlocks = (N + C - 1) / C;
+    for (int rb = 0; rb < lm.rowBlocks; ++rb) {
+      for (int cb = 0; cb < lm.colBlocks; ++cb) {
+        ArrayBlock b;
+        b.rowStart = rb * R;
+        b.rows = std::min(R, K - b.rowStart);
+        b.colStart = cb * C;
+        b.cols = std::min(C, N - b.colStart);
+        b.arrayIndex = next++;
+        b.tile = b.arrayIndex / chip.arraysPerTile;
+        b.slot = b.arrayIndex % chip.arraysPerTile;
+        lm.blocks.push_back(b);
+      }
+    }
+    lm.utilisation = static_cast<double>(K) * N / (static_cast<double>(lm.blocks.size()) * R * C);
+    m.layerOfStep[s] = static_cast<int>(m.layers.size());
+    m.layers.push_back(std::move(lm));
+  }
+  m.arraysUsed = next;
+  if (m.arraysUsed > m.arraysAvailable) {
+    throw MappingError(fmt::format(
+        "{}: the model needs {} arrays of {}x{} but the chip has {} ({} tiles x {} arrays); raise chip.tiles "
+        "to at least {} or use larger arrays",
+        program.modelPath, m.arraysUsed, R, C, m.arraysAvailable, chip.tiles, chip.arraysPerTile,
+        (m.arraysUsed + chip.arraysPerTile - 1) / chip.arraysPerTile));
+  }
+  return m;
+}
+
+}  // namespace mxsim

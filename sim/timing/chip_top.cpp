@@ -1,0 +1,94 @@
+#include "sim/timing/chip_top.h"
+
+#include <fmt/format.h>
+
+namespace mxsim {
+
+ChipTop::ChipTop(const sc_core::sc_module_name& name, const wl::Program& program, const ChipParams& chip,
+                 const Mapping& mapping, const std::vector<bool>& signedInputs, const Clock& clock,
+                 ActionLedger& ledger)
+    : sc_module(name),
+      m_program(program),
+      m_chip(chip),
+      m_mapping(mapping),
+      m_signed(signedInputs),
+      m_clock(clock),
+      m_ledger(ledger),
+      m_arrayCore(chip.array, chip.variation),
+      m_sramCore(chip.sram),
+      m_digitalCore(chip.digital),
+      m_sram("sram", m_sramCore, {&clock, &ledger}),
+      m_digital("digital", m_digitalCore, {&clock, &ledger}) {
+  m_arrays.reserve(chip.totalArrays());
+  for (int t = 0; t < chip.tiles; ++t) {
+    for (int a = 0; a < chip.arraysPerTile; ++a) {
+      m_arrays.push_back(std::make_unique<ArrayModule>(fmt::format("tile{}_array{}", t, a).c_str(), m_arrayCore,
+                                                       ShellContext{&clock, &ledger}));
+    }
+  }
+  SC_THREAD(controller);
+}
+
+void ChipTop::runAnalog(const wl::Step& step, const LayerMapping& lm, bool signedInput) {
+  const int phases = signedInput ? 2 : 1;
+  const auto vectors = static_cast<std::uint64_t>(step.vectorsPerImage());
+  sc_core::sc_event_and_list allDone;
+  std::vector<sc_core::sc_process_handle> procs;
+  procs.reserve(lm.blocks.size());
+  for (const ArrayBlock& b : lm.blocks) {
+    ArrayModule* arr = m_arrays[b.arrayIndex].get();
+    procs.push_back(sc_core::sc_spawn([=] { arr->stream(vectors, b.rows, b.cols, phases); }));
+    allDone &= procs.back().terminated_event();
+  }
+  sc_core::wait(allDone);
+  // Digital side: add up row blocks (and subtract the negative phase), then rescale and add the bias.
+  const auto outs = vectors * static_cast<std::uint64_t>(step.weight.cols());
+  const auto adds = outs * static_cast<std::uint64_t>(lm.rowBlocks - 1) +
+                    (signedInput ? outs * static_cast<std::uint64_t>(lm.rowBlocks) : 0);
+  m_digital.run(adds, 2 * outs);
+}
+
+void ChipTop::runDigital(const wl::Step& step) {
+  const auto in = static_cast<std::uint64_t>(wl::numel(step.inShape));
+  const auto out = static_cast<std::uint64_t>(wl::numel(step.outShape));
+  switch (step.kind) {
+    case wl::StepKind::Relu: m_digital.run(0, out); break;
+    case wl::StepKind::MaxPool:
+      m_digital.run(0, out * static_cast<std::uint64_t>(step.window.kernelH * step.window.kernelW - 1));
+      break;
+    case wl::StepKind::GlobalAvgPool: m_digital.run(in - out, out); break;
+    case wl::StepKind::Add: m_digital.run(out, 0); break;
+    case wl::StepKind::Affine: m_digital.run(out, out); break;
+    case wl::StepKind::Reshape:
+    case wl::StepKind::AnalogGemm: break;
+  }
+}
+
+void ChipTop::controller() {
+  const auto actBits = static_cast<std::uint64_t>(m_chip.sram.activationBits);
+  for (size_t s = 0; s < m_program.steps.size(); ++s) {
+    const wl::Step& step = m_program.steps[s];
+    m_ledger.setScope(step.name);
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
+    LayerTiming lt{step.name, step.op, m_clock.toCycles(start), 0, 0};
+    if (step.kind != wl::StepKind::Reshape) {  // a reshape is a view: no data moves
+      std::uint64_t inBits = 0;
+      for (int b : step.inputs) inBits += static_cast<std::uint64_t>(wl::numel(m_program.buffers[b])) * actBits;
+      m_sram.read(inBits);
+      const int l = m_mapping.layerOfStep[s];
+      if (l >= 0) {
+        runAnalog(step, m_mapping.layers[l], m_signed.at(l));
+        lt.arrays = static_cast<int>(m_mapping.layers[l].blocks.size());
+      } else {
+        runDigital(step);
+      }
+      m_sram.write(static_cast<std::uint64_t>(wl::numel(step.outShape)) * actBits);
+    }
+    lt.cycles = m_clock.toCycles(sc_core::sc_time_stamp() - start);
+    m_layers.push_back(lt);
+  }
+  m_totalCycles = m_clock.toCycles(sc_core::sc_time_stamp());
+  // No sc_stop(): with no clock ticking, sc_start() returns once the last event has fired.
+}
+
+}  // namespace mxsim

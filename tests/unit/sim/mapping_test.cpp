@@ -1,0 +1,55 @@
+#include <gtest/gtest.h>
+
+#include "sim/core/error.h"
+#include "sim/mapping/mapping.h"
+#include "tests/support/program_fixtures.h"
+
+namespace mxsim {
+namespace {
+
+TEST(Mapping, CutsWeightsIntoArrayBlocks) {
+  ChipParams chip;
+  chip.array.xbar.rows = 16;
+  chip.array.xbar.cols = 2;
+  chip.arraysPerTile = 3;
+  // conv: K = 2*3*3 = 18 rows, 3 cols -> 2 x 2 blocks; fc: K = 3*4*4 = 48 rows, 4 cols -> 3 x 2 blocks.
+  const wl::Program p = testing::smallCnn();
+  const Mapping m = mapProgram(p, chip);
+  ASSERT_EQ(m.layers.size(), 2u);
+  EXPECT_EQ(m.layers[0].rowBlocks, 2);
+  EXPECT_EQ(m.layers[0].colBlocks, 2);
+  EXPECT_EQ(m.layers[1].rowBlocks, 3);
+  EXPECT_EQ(m.layers[1].colBlocks, 2);
+  EXPECT_EQ(m.arraysUsed, 10);
+  const ArrayBlock& last = m.layers[0].blocks[3];
+  EXPECT_EQ(last.rowStart, 16);
+  EXPECT_EQ(last.rows, 2);
+  EXPECT_EQ(last.colStart, 2);
+  EXPECT_EQ(last.cols, 1);
+  EXPECT_EQ(last.arrayIndex, 3);
+  EXPECT_EQ(last.tile, 1);
+  EXPECT_EQ(last.slot, 0);
+  EXPECT_DOUBLE_EQ(m.layers[0].utilisation, 18.0 * 3 / (4 * 16 * 2));
+  EXPECT_EQ(m.layerOfStep[0], 0);
+  EXPECT_EQ(m.layerOfStep[1], -1);
+  EXPECT_EQ(m.layerOfStep[4], 1);
+}
+
+TEST(Mapping, TooFewArraysIsAClearError) {
+  ChipParams chip;
+  chip.array.xbar.rows = 16;
+  chip.array.xbar.cols = 2;
+  chip.tiles = 2;
+  chip.arraysPerTile = 4;  // 8 < 10 needed
+  try {
+    mapProgram(testing::smallCnn(), chip);
+    FAIL() << "expected MappingError";
+  } catch (const MappingError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("10 arrays"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("has 8"), std::string::npos) << msg;
+  }
+}
+
+}  // namespace
+}  // namespace mxsim
