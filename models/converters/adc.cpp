@@ -26,8 +26,7 @@ AdcCore::AdcCore(const AdcParams& p) : m_p(p), m_levels((1 << (p.bits - 1)) - 1)
 void AdcCore::convert(Eigen::Ref<RowMatrix> partial, float fullScale) const {
   const float step = fullScale / static_cast<float>(m_levels);
   const float inv = 1.0f / step;
-  partial = partial.array().max(-fullScale).min(fullScale).unaryExpr(
-      [step, inv](float v) { return std::round(v * inv) * step; });
+  partial = ((partial.array().max(-fullScale).min(fullScale) * inv).round() * step).matrix();
 }
 
 std::uint64_t AdcCore::cyclesPerVector(int cols) const {

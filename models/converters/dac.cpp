@@ -19,7 +19,7 @@ void DacCore::convert(Eigen::Ref<RowMatrix> xNorm, bool signedInput) const {
   const float L = static_cast<float>(m_levels);
   const float lo = signedInput ? -1.0f : 0.0f;
   // Round half away from zero on the magnitude: the same code for either phase of a signed input.
-  xNorm = xNorm.array().max(lo).min(1.0f).unaryExpr([L](float v) { return std::round(v * L) / L; });
+  xNorm = ((xNorm.array().max(lo).min(1.0f) * L).round() * (1.0f / L)).matrix();
 }
 
 }  // namespace mxsim

@@ -145,7 +145,7 @@ int runCommand(const RunOptions& o) {
   progress.finish();
 
   const TimingResult timing = runTiming(l.program, l.chip, l.mapping, signedInputs);
-  const EnergyReport energy = priceEnergy(timing, l.chip);
+  const EnergyReport energy = priceEnergy(timing, l.chip, l.mapping.arraysUsed);
   const double wallSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
 
@@ -169,7 +169,7 @@ int runCommand(const RunOptions& o) {
       {"energy", {{"total_j", energy.totalJ}, {"dynamic_j", energy.dynamicJ}, {"leakage_j", energy.leakageJ},
                   {"by_component", energy.byComponent}, {"by_action", energy.byAction}}},
       {"power", {{"average_w", timing.seconds > 0 ? energy.totalJ / timing.seconds : 0.0},
-                 {"leakage_w", l.chip.totalLeakageW()}}},
+                 {"leakage_w", l.chip.totalLeakageW(l.mapping.arraysUsed)}}},
       {"mapping", {{"arrays_used", l.mapping.arraysUsed}, {"arrays_available", l.mapping.arraysAvailable}}},
       {"layers", layers},
   };
@@ -201,6 +201,13 @@ int runCommand(const RunOptions& o) {
              formatQuantity(timing.seconds > 0 ? energy.totalJ / timing.seconds : 0.0, Dimension::Power));
   if (!o.out.empty()) fmt::print("report     {}\n", o.out);
   fmt::print("wall time  {:.2f} s ({} threads)\n", wallSeconds, threads);
+  return 0;
+}
+
+int paramsCommand() {
+  ParamRegistry registry;
+  ChipParams::fromYaml(YAML::Node(YAML::NodeType::Map), &registry);
+  std::cout << registry.markdown();
   return 0;
 }
 

@@ -35,6 +35,8 @@ struct InspectOptions : CommonOptions {
 };
 
 int runCommand(const RunOptions& o);
+/// Prints the architecture parameter reference (markdown) generated from the parameter declarations.
+int paramsCommand();
 int inferCommand(const InferOptions& o);
 int inspectCommand(const InspectOptions& o);
 

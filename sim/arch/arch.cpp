@@ -59,18 +59,21 @@ LeakageParams LeakageParams::fromConfig(ConfigReader& r) {
                               "static power of one array with its DACs/ADCs while the chip is on");
   p.sramW = r.getQuantity("sram", Dimension::Power, 10e-3, 0.0, 100.0, "static power of the global SRAM");
   p.digitalW = r.getQuantity("digital", Dimension::Power, 1e-3, 0.0, 100.0, "static power of the digital unit");
+  p.gateUnusedArrays =
+      r.getBool("gate_unused_arrays", true, "arrays that hold no weights are power-gated and do not leak");
   r.finish();
   return p;
 }
 
-double ChipParams::totalLeakageW() const {
+double ChipParams::totalLeakageW(int arraysUsed) const {
   double t = 0;
-  for (const auto& [k, w] : leakageByComponentW()) t += w;
+  for (const auto& [k, w] : leakageByComponentW(arraysUsed)) t += w;
   return t;
 }
 
-std::map<std::string, double> ChipParams::leakageByComponentW() const {
-  return {{"crossbar", leakage.perArrayW * totalArrays()}, {"sram", leakage.sramW}, {"digital", leakage.digitalW}};
+std::map<std::string, double> ChipParams::leakageByComponentW(int arraysUsed) const {
+  const int leaking = leakage.gateUnusedArrays ? arraysUsed : totalArrays();
+  return {{"crossbar", leakage.perArrayW * leaking}, {"sram", leakage.sramW}, {"digital", leakage.digitalW}};
 }
 
 ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry) {

@@ -29,6 +29,7 @@ struct LeakageParams {
   double perArrayW = 20e-6;
   double sramW = 10e-3;
   double digitalW = 1e-3;
+  bool gateUnusedArrays = true;  // arrays holding no weights are power-gated (no leakage)
   static LeakageParams fromConfig(ConfigReader& r);
 };
 
@@ -46,9 +47,10 @@ struct ChipParams {
   LeakageParams leakage;
 
   int totalArrays() const { return tiles * arraysPerTile; }
-  double totalLeakageW() const;
+  /// Static power with `arraysUsed` arrays holding weights (the rest gated if leakage.gate_unused_arrays).
+  double totalLeakageW(int arraysUsed) const;
   /// Leakage by component name ("crossbar", "sram", "digital").
-  std::map<std::string, double> leakageByComponentW() const;
+  std::map<std::string, double> leakageByComponentW(int arraysUsed) const;
 
   /// Validate a parsed document. With `registry`, every declared parameter is recorded for docs.
   static ChipParams fromYaml(const YAML::Node& root, ParamRegistry* registry = nullptr);

@@ -37,6 +37,7 @@ Usage:
   mxsim infer   --input X.npy --output Y.npy [--model M.onnx] [--arch A.yaml] [--set k=v]... [--ideal]
                 [--seed S] [--threads T]
   mxsim inspect [--model M.onnx] [--arch A.yaml] [--set k=v]... [--json]
+  mxsim params
   mxsim --help | --version
 
 Commands:
@@ -44,6 +45,7 @@ Commands:
            per layer from the SystemC timing model; --out writes the JSON report.
   infer    logits of NCHW float32 inputs (NPY) on one chip instance, or exact float math with --ideal.
   inspect  the lowered layer table: op, unit, shapes, MACs, params, arrays, utilisation.
+  params   every architecture parameter: key, unit, default, allowed range, meaning, source (markdown).
 
 Defaults: --model workloads/models/fmnist_cnn.onnx, --arch sim/presets/default.yaml, --data fashion-mnist
 (Debian package dataset-fashion-mnist; full 10,000-image test split), --chips 1, --seed 1, --threads all.
@@ -150,7 +152,11 @@ int dispatch(int argc, char** argv) {
     }
     return mxsim::app::inspectCommand(o);
   }
-  throw UsageError(fmt::format("unknown command '{}' (commands: run, infer, inspect; see mxsim --help)", cmd));
+  if (cmd == "params") {
+    if (!a.done()) throw UsageError("params takes no options");
+    return mxsim::app::paramsCommand();
+  }
+  throw UsageError(fmt::format("unknown command '{}' (commands: run, infer, inspect, params; see mxsim --help)", cmd));
 }
 
 }  // namespace

@@ -113,7 +113,21 @@ double parseQuantity(const std::string& text, Dimension d, const std::string& wh
 }
 
 std::string formatQuantity(double si, Dimension d) {
-  if (d == Dimension::Bytes) return fmt::format("{:g} B", si);
+  if (d == Dimension::Bytes) {
+    for (const auto& [f, u] : {std::pair<double, const char*>{1024.0 * 1024 * 1024, "GiB"}, {1024.0 * 1024, "MiB"},
+                               {1024.0, "KiB"}}) {
+      if (si >= f) return fmt::format("{:.6g} {}", si / f, u);
+    }
+    return fmt::format("{:g} B", si);
+  }
+  if (d == Dimension::Area) {
+    // An area prefix scales the length before squaring (1 mm2 = 1e-6 m2), so the linear prefixes below
+    // would print 1e-6 m2 as "1 um2" (= 1e-12 m2). Use the spellings parseQuantity() accepts.
+    const double a = std::fabs(si);
+    if (si == 0.0 || a >= 0.9999999) return fmt::format("{:.6g} m2", si);
+    if (a >= 1e-6 * 0.9999999) return fmt::format("{:.6g} mm2", si / 1e-6);
+    return fmt::format("{:.6g} um2", si / 1e-12);
+  }
   if (si == 0.0) return fmt::format("0 {}", unitSymbol(d));
   static const std::pair<double, const char*> k[] = {{1e12, "T"}, {1e9, "G"}, {1e6, "M"},  {1e3, "k"},
                                                      {1.0, ""},   {1e-3, "m"}, {1e-6, "u"}, {1e-9, "n"},

@@ -38,6 +38,20 @@ Mapping mapProgram(const wl::Program& program, const ChipParams& chip) {
     m.layers.push_back(std::move(lm));
   }
   m.arraysUsed = next;
+  // The global buffer holds a layer's inputs and its output at the same time (no spilling modelled).
+  const std::uint64_t capacityBits = static_cast<std::uint64_t>(chip.sram.capacityBytes) * 8;
+  for (const auto& step : program.steps) {
+    std::uint64_t values = static_cast<std::uint64_t>(wl::numel(step.outShape));
+    for (int b : step.inputs) values += static_cast<std::uint64_t>(wl::numel(program.buffers[b]));
+    const std::uint64_t bits = values * static_cast<std::uint64_t>(chip.sram.activationBits);
+    if (step.kind != wl::StepKind::Reshape && bits > capacityBits) {
+      throw MappingError(fmt::format(
+          "{}: layer '{}' needs {} of activation buffer (inputs + output at {} bits) but chip.sram.capacity is "
+          "{}; raise chip.sram.capacity",
+          program.modelPath, step.name, formatQuantity(static_cast<double>(bits) / 8, Dimension::Bytes),
+          chip.sram.activationBits, formatQuantity(chip.sram.capacityBytes, Dimension::Bytes)));
+    }
+  }
   if (m.arraysUsed > m.arraysAvailable) {
     throw MappingError(fmt::format(
         "{}: the model needs {} arrays of {}x{} but the chip has {} ({} tiles x {} arrays); raise chip.tiles "

@@ -10,7 +10,7 @@
 
 namespace mxsim {
 
-EnergyReport priceEnergy(const TimingResult& timing, const ChipParams& chip) {
+EnergyReport priceEnergy(const TimingResult& timing, const ChipParams& chip, int arraysUsed) {
   EnergyReport e;
   for (const char* c : {"crossbar", "dac", "adc", "sram", "digital"}) e.byComponent[c] = 0.0;
   std::map<std::string, double> byScope;
@@ -23,7 +23,7 @@ EnergyReport priceEnergy(const TimingResult& timing, const ChipParams& chip) {
       e.dynamicJ += j;
     }
   }
-  const double leakW = chip.totalLeakageW();
+  const double leakW = chip.totalLeakageW(arraysUsed);
   e.leakageJ = leakW * timing.seconds;
   e.byComponent["leakage"] = e.leakageJ;
   e.totalJ = e.dynamicJ + e.leakageJ;

@@ -17,7 +17,7 @@ struct EnergyReport {
   std::vector<double> byLayer;  // per TimingResult::layers entry: dynamic + leakage during the layer
 };
 
-EnergyReport priceEnergy(const TimingResult& timing, const ChipParams& chip);
+EnergyReport priceEnergy(const TimingResult& timing, const ChipParams& chip, int arraysUsed);
 
 /// Write `content` to `path` via a temporary file and rename, so no half-written file is ever left.
 void writeFileAtomic(const std::string& path, const std::string& content);

@@ -51,5 +51,24 @@ TEST(Mapping, TooFewArraysIsAClearError) {
   }
 }
 
+TEST(Mapping, LayerLargerThanTheBufferIsAClearError) {
+  // smallCnn at 8 bits: conv reads 2x8x8 and writes 3x8x8 (320 B); relu reads and writes 3x8x8 (384 B),
+  // the largest layer. The first layer that does not fit is named.
+  auto messageAt = [](double capacityBytes) -> std::string {
+    ChipParams chip;
+    chip.sram.capacityBytes = capacityBytes;
+    try {
+      mapProgram(testing::smallCnn(), chip);
+    } catch (const MappingError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string conv = messageAt(319), relu = messageAt(383);
+  EXPECT_NE(conv.find("'conv' needs 320 B"), std::string::npos) << conv;
+  EXPECT_NE(relu.find("'relu' needs 384 B"), std::string::npos) << relu;
+  EXPECT_EQ(messageAt(384), "");
+}
+
 }  // namespace
 }  // namespace mxsim
