@@ -29,14 +29,11 @@ class StreamStage {
     out.first = start + perItem;
     out.interval = in.interval > perItem ? in.interval : perItem;
     m_busyUntil = out.last();
-    m_busy += perItem * static_cast<double>(in.count);
     return out;
   }
-  sc_core::sc_time busyTime() const { return m_busy; }
 
  private:
   sc_core::sc_time m_busyUntil = sc_core::SC_ZERO_TIME;
-  sc_core::sc_time m_busy = sc_core::SC_ZERO_TIME;
 };
 
 /// Clock of a block: turns cycle counts into simulated time.

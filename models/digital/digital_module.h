@@ -1,30 +1,19 @@
 // Contract: SystemC shell of the digital unit: run() waits ceil(ops / lanes) cycles and counts the ops.
 #pragma once
-#include <systemc>
-
 #include "models/common/shell.h"
 #include "models/digital/digital.h"
 
 namespace mxsim {
 
-class DigitalModule : public sc_core::sc_module {
+class DigitalModule : public Shell<DigitalCore> {
  public:
-  DigitalModule(const sc_core::sc_module_name& name, const DigitalCore& core, ShellContext ctx)
-      : sc_module(name), m_core(core), m_ctx(ctx) {}
+  using Shell::Shell;
   /// `adds`: accumulations/residual adds (digital.add); `ops`: activations, compares, scalings (digital.op).
   void run(std::uint64_t adds, std::uint64_t ops) {
-    m_ctx.ledger->add(action::kDigitalAdd, adds);
-    m_ctx.ledger->add(action::kDigitalOp, ops);
-    const sc_core::sc_time t = m_ctx.clock->cycles(m_core.cycles(adds + ops));
-    m_busy += t;
-    if (t > sc_core::SC_ZERO_TIME) sc_core::wait(t);
+    count(action::kDigitalAdd, adds);
+    count(action::kDigitalOp, ops);
+    occupy(m_core.cycles(adds + ops));
   }
-  sc_core::sc_time busyTime() const { return m_busy; }
-
- private:
-  const DigitalCore& m_core;
-  ShellContext m_ctx;
-  sc_core::sc_time m_busy = sc_core::SC_ZERO_TIME;
 };
 
 }  // namespace mxsim

@@ -1,0 +1,390 @@
+// Tests for validated YAML reading (sim/core/config.h): defaults for absent keys and sections, range and
+// type errors that name the full key path, the value and the allowed range, finish() rejecting typos,
+// ParamRegistry records, "--set a.b.c=value" overrides and YAML file loading errors naming the file.
+#include "sim/core/config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "sim/core/error.h"
+
+namespace mxsim {
+namespace {
+
+template <class F>
+std::string configErrorOf(F&& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a ConfigError";
+  return {};
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+/// True if `num` occurs in `s` as a whole number token (not part of a longer number such as 160 or 1.6).
+bool containsNumber(const std::string& s, const std::string& num) {
+  auto isNumChar = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; };
+  for (auto pos = s.find(num); pos != std::string::npos; pos = s.find(num, pos + 1)) {
+    const bool leftOk = pos == 0 || !isNumChar(s[pos - 1]);
+    const bool rightOk = pos + num.size() == s.size() || !isNumChar(s[pos + num.size()]);
+    if (leftOk && rightOk) return true;
+  }
+  return false;
+}
+
+std::string tempPath(const std::string& name) {
+  return ::testing::TempDir() + "mxsim_config_" + std::to_string(::getpid()) + "_" + name;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Defaults
+
+TEST(ConfigReaderTest, AbsentKeysGiveDefaults) {
+  YAML::Node doc = YAML::Load("other: 1");
+  ConfigReader r(doc, "sec");
+  EXPECT_EQ(r.getInt("n", 42, 0, 100, "n"), 42);
+  EXPECT_EQ(r.getReal("x", 0.25, 0.0, 1.0, "x"), 0.25);
+  EXPECT_EQ(r.getQuantity("clock", Dimension::Frequency, 1.5e9, 1e6, 1e10, "clock"), 1.5e9);
+  EXPECT_TRUE(r.getBool("flag", true, "flag"));
+  EXPECT_FALSE(r.getBool("flag2", false, "flag2"));
+  EXPECT_EQ(r.getChoice("mode", "relative", {"absolute", "relative"}, "mode"), "relative");
+  EXPECT_EQ(r.getString("name", "chipname", "name"), "chipname");
+  EXPECT_EQ(r.getInt("other", 0, 0, 5, "other"), 1);
+  EXPECT_NO_THROW(r.finish());
+}
+
+TEST(ConfigReaderTest, UndefinedAndNullNodesGiveDefaults) {
+  ConfigReader undefinedReader(YAML::Node(YAML::NodeType::Undefined), "a");
+  EXPECT_EQ(undefinedReader.getInt("n", 7, 0, 10, "n"), 7);
+  EXPECT_NO_THROW(undefinedReader.finish());
+  ConfigReader nullReader(YAML::Load("~"), "b");
+  EXPECT_EQ(nullReader.getReal("x", 0.5, 0, 1, "x"), 0.5);
+  EXPECT_NO_THROW(nullReader.finish());
+}
+
+TEST(ConfigReaderTest, ChildOfAbsentSectionGivesDefaults) {
+  YAML::Node doc = YAML::Load("chip: {tiles: 3}");
+  ConfigReader top(doc, "");
+  ConfigReader chip = top.child("chip");
+  ConfigReader tile = chip.child("tile");  // absent
+  EXPECT_EQ(tile.path(), "chip.tile");
+  EXPECT_EQ(tile.getInt("arrays", 8, 1, 64, "arrays"), 8);
+  ConfigReader array = tile.child("array");  // child of an absent section is absent too
+  EXPECT_EQ(array.path(), "chip.tile.array");
+  EXPECT_EQ(array.getInt("rows", 128, 1, 4096, "rows"), 128);
+  EXPECT_NO_THROW(array.finish());
+  EXPECT_NO_THROW(tile.finish());
+  EXPECT_EQ(chip.getInt("tiles", 128, 1, 1000, "tiles"), 3);
+  EXPECT_NO_THROW(chip.finish());
+  EXPECT_NO_THROW(top.finish());
+}
+
+TEST(ConfigReaderTest, ReadsPresentValuesOfEveryType) {
+  YAML::Node doc = YAML::Load(
+      "n: -12\nx: 2.5e-1\nq: 250 MHz\nb1: true\nb2: no\nb3: on\nmode: absolute\nname: hello world\n");
+  ConfigReader r(doc, "s");
+  EXPECT_EQ(r.getInt("n", 0, -100, 100, "n"), -12);
+  EXPECT_DOUBLE_EQ(r.getReal("x", 0, 0, 1, "x"), 0.25);
+  EXPECT_DOUBLE_EQ(r.getQuantity("q", Dimension::Frequency, 1e9, 1e6, 1e10, "q"), 250e6);
+  EXPECT_TRUE(r.getBool("b1", false, "b1"));
+  EXPECT_FALSE(r.getBool("b2", true, "b2"));
+  EXPECT_TRUE(r.getBool("b3", false, "b3"));
+  EXPECT_EQ(r.getChoice("mode", "relative", {"absolute", "relative"}, "mode"), "absolute");
+  EXPECT_EQ(r.getString("name", "x", "name"), "hello world");
+  EXPECT_NO_THROW(r.finish());
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Range and type errors
+
+TEST(ConfigReaderTest, IntRangeIsInclusiveAndErrorsNameKeyValueRange) {
+  {
+    ConfigReader r(YAML::Load("bits: 17"), "chip.adc");
+    EXPECT_EQ(r.getInt("bits", 8, 3, 17, "bits"), 17);  // max is allowed
+  }
+  {
+    ConfigReader r(YAML::Load("bits: 3"), "chip.adc");
+    EXPECT_EQ(r.getInt("bits", 8, 3, 17, "bits"), 3);  // min is allowed
+  }
+  for (const char* bad : {"18", "2", "-5", "99"}) {
+    ConfigReader r(YAML::Load(std::string("bits: ") + bad), "chip.adc");
+    const std::string msg = configErrorOf([&] { r.getInt("bits", 8, 3, 17, "bits"); });
+    EXPECT_TRUE(contains(msg, "chip.adc.bits")) << msg;
+    EXPECT_TRUE(containsNumber(msg, bad)) << msg;
+    EXPECT_TRUE(containsNumber(msg, "3")) << msg;
+    EXPECT_TRUE(containsNumber(msg, "17")) << msg;
+  }
+}
+
+TEST(ConfigReaderTest, RealRangeErrorsNameKeyValueRange) {
+  ConfigReader ok(YAML::Load("sigma: 0.75"), "noise.variation");
+  EXPECT_DOUBLE_EQ(ok.getReal("sigma", 0.03, 0.0, 0.75, "sigma"), 0.75);
+  ConfigReader r(YAML::Load("sigma: 1.5"), "noise.variation");
+  const std::string msg = configErrorOf([&] { r.getReal("sigma", 0.03, 0.0, 0.75, "sigma"); });
+  EXPECT_TRUE(contains(msg, "noise.variation.sigma")) << msg;
+  EXPECT_TRUE(containsNumber(msg, "1.5")) << msg;
+  EXPECT_TRUE(containsNumber(msg, "0.75")) << msg;
+  ConfigReader nan(YAML::Load("sigma: nan"), "noise.variation");
+  EXPECT_THROW(nan.getReal("sigma", 0.03, 0.0, 0.75, "sigma"), ConfigError);
+}
+
+TEST(ConfigReaderTest, QuantityRangeErrorsNameKeyValueRange) {
+  ConfigReader r(YAML::Load("clock: 20 GHz"), "chip");
+  const std::string msg = configErrorOf([&] { r.getQuantity("clock", Dimension::Frequency, 1e9, 1e6, 10e9, "c"); });
+  EXPECT_TRUE(contains(msg, "chip.clock")) << msg;
+  EXPECT_TRUE(contains(msg, "20 GHz")) << msg;
+  EXPECT_TRUE(contains(msg, "1 MHz")) << msg;
+  EXPECT_TRUE(contains(msg, "10 GHz")) << msg;
+}
+
+TEST(ConfigReaderTest, QuantityWithBadUnitNamesTheKey) {
+  ConfigReader noUnit(YAML::Load("clock: 5"), "chip");
+  EXPECT_TRUE(contains(configErrorOf([&] { noUnit.getQuantity("clock", Dimension::Frequency, 1e9, 0, 1e12, "c"); }),
+                       "chip.clock"));
+  ConfigReader wrong(YAML::Load("clock: 5 pJ"), "chip");
+  EXPECT_TRUE(contains(configErrorOf([&] { wrong.getQuantity("clock", Dimension::Frequency, 1e9, 0, 1e12, "c"); }),
+                       "chip.clock"));
+  ConfigReader list(YAML::Load("clock: [1, 2]"), "chip");
+  EXPECT_TRUE(contains(configErrorOf([&] { list.getQuantity("clock", Dimension::Frequency, 1e9, 0, 1e12, "c"); }),
+                       "chip.clock"));
+}
+
+TEST(ConfigReaderTest, NonIntegerTextIsAnError) {
+  for (const char* bad : {"3.5", "abc", "8 bits", "0x10", "[1, 2]", "99999999999999999999999"}) {
+    ConfigReader r(YAML::Load(std::string("bits: ") + bad), "dac");
+    const std::string msg = configErrorOf([&] { r.getInt("bits", 8, 1, 16, "bits"); });
+    EXPECT_TRUE(contains(msg, "dac.bits")) << bad << ": " << msg;
+  }
+  ConfigReader r(YAML::Load("bits: 3.5"), "dac");
+  EXPECT_TRUE(contains(configErrorOf([&] { r.getInt("bits", 8, 1, 16, "bits"); }), "3.5"));
+}
+
+TEST(ConfigReaderTest, NonNumericRealIsAnError) {
+  for (const char* bad : {"x1", "0.5x", "{a: 1}"}) {
+    ConfigReader r(YAML::Load(std::string("sigma: ") + bad), "v");
+    EXPECT_TRUE(contains(configErrorOf([&] { r.getReal("sigma", 0.1, 0, 1, "s"); }), "v.sigma")) << bad;
+  }
+}
+
+TEST(ConfigReaderTest, BadBoolChoiceStringAreErrors) {
+  ConfigReader b(YAML::Load("flag: maybe"), "s");
+  const std::string bmsg = configErrorOf([&] { b.getBool("flag", false, "f"); });
+  EXPECT_TRUE(contains(bmsg, "s.flag")) << bmsg;
+  EXPECT_TRUE(contains(bmsg, "maybe")) << bmsg;
+
+  ConfigReader c(YAML::Load("mode: sideways"), "noise.variation");
+  const std::string cmsg = configErrorOf([&] { c.getChoice("mode", "absolute", {"absolute", "relative"}, "m"); });
+  EXPECT_TRUE(contains(cmsg, "noise.variation.mode")) << cmsg;
+  EXPECT_TRUE(contains(cmsg, "sideways")) << cmsg;
+  EXPECT_TRUE(contains(cmsg, "absolute")) << cmsg;
+  EXPECT_TRUE(contains(cmsg, "relative")) << cmsg;
+
+  ConfigReader s(YAML::Load("name: [a, b]"), "chip");
+  EXPECT_TRUE(contains(configErrorOf([&] { s.getString("name", "x", "n"); }), "chip.name"));
+}
+
+TEST(ConfigReaderTest, PresentButEmptyKeyIsAnError) {
+  ConfigReader r(YAML::Load("bits:\nother: 1"), "adc");
+  EXPECT_TRUE(contains(configErrorOf([&] { r.getInt("bits", 8, 1, 16, "bits"); }), "adc.bits"));
+}
+
+TEST(ConfigReaderTest, NonMappingSectionIsAnError) {
+  EXPECT_TRUE(contains(configErrorOf([] { ConfigReader r(YAML::Load("5"), "chip.sram"); }), "chip.sram"));
+  EXPECT_TRUE(contains(configErrorOf([] { ConfigReader r(YAML::Load("[1, 2]"), "chip.sram"); }), "chip.sram"));
+  ConfigReader top(YAML::Load("chip: {tile: 8}"), "");
+  ConfigReader chip = top.child("chip");
+  EXPECT_TRUE(contains(configErrorOf([&] { chip.child("tile"); }), "chip.tile"));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Nested paths and finish()
+
+TEST(ConfigReaderTest, NestedReadersBuildDottedPaths) {
+  YAML::Node doc = YAML::Load("chip: {tile: {array: {adc: {bits: 99}}}}");
+  ConfigReader top(doc, "");
+  EXPECT_EQ(top.keyPath("chip"), "chip");
+  ConfigReader adc = top.child("chip").child("tile").child("array").child("adc");
+  EXPECT_EQ(adc.path(), "chip.tile.array.adc");
+  EXPECT_EQ(adc.keyPath("bits"), "chip.tile.array.adc.bits");
+  const std::string msg = configErrorOf([&] { adc.getInt("bits", 8, 2, 16, "bits"); });
+  EXPECT_TRUE(contains(msg, "chip.tile.array.adc.bits")) << msg;
+}
+
+TEST(ConfigReaderTest, FinishRejectsUnknownKeyWithFullDottedPath) {
+  YAML::Node doc = YAML::Load("chip: {tile: {array: {adc: {bits: 8, bitz: 9}}}}");
+  ConfigReader top(doc, "");
+  ConfigReader chip = top.child("chip");
+  ConfigReader tile = chip.child("tile");
+  ConfigReader array = tile.child("array");
+  ConfigReader adc = array.child("adc");
+  EXPECT_EQ(adc.getInt("bits", 8, 2, 16, "bits"), 8);
+  const std::string msg = configErrorOf([&] { adc.finish(); });
+  EXPECT_TRUE(contains(msg, "chip.tile.array.adc.bitz")) << msg;
+  // Sections read through child() count as known keys at each level.
+  EXPECT_NO_THROW(array.finish());
+  EXPECT_NO_THROW(tile.finish());
+  EXPECT_NO_THROW(chip.finish());
+  EXPECT_NO_THROW(top.finish());
+}
+
+TEST(ConfigReaderTest, FinishRejectsKeysNoOneAskedFor) {
+  ConfigReader r(YAML::Load("rows: 4\ncolz: 5"), "chip.tile.array");
+  r.getInt("rows", 1, 1, 10, "rows");
+  r.getInt("cols", 1, 1, 10, "cols");  // declared but absent: fine, yet does not excuse "colz"
+  const std::string msg = configErrorOf([&] { r.finish(); });
+  EXPECT_TRUE(contains(msg, "chip.tile.array.colz")) << msg;
+  // Nothing read at all: the first key present is unknown.
+  ConfigReader untouched(YAML::Load("a: 1"), "x");
+  EXPECT_TRUE(contains(configErrorOf([&] { untouched.finish(); }), "x.a"));
+  // An unknown top-level key with the empty root path is named without a leading dot.
+  ConfigReader root(YAML::Load("chipp: {}"), "");
+  const std::string rmsg = configErrorOf([&] { root.finish(); });
+  EXPECT_TRUE(contains(rmsg, "chipp")) << rmsg;
+  EXPECT_FALSE(contains(rmsg, ".chipp")) << rmsg;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// ParamRegistry
+
+const ParamDoc* findDoc(const ParamRegistry& reg, const std::string& path) {
+  for (const auto& d : reg.docs()) {
+    if (d.path == path) return &d;
+  }
+  return nullptr;
+}
+
+TEST(ParamRegistryTest, RecordsPathUnitDefaultRangeAndSource) {
+  ParamRegistry reg;
+  YAML::Node doc = YAML::Load("chip: {adc: {bits: 6}}");
+  ConfigReader top(doc, "", &reg);
+  ConfigReader adc = top.child("chip").child("adc");
+  adc.getInt("bits", 8, 2, 16, "ADC resolution", "bits", {"ISAAC"});
+  adc.getQuantity("energy", Dimension::Energy, 1.56e-12, 0.0, 1e-3, "per conversion");
+  adc.getReal("gain", 0.5, 0.0, 2.0, "gain");
+  adc.getChoice("range", "calibrated", {"calibrated", "full_scale"}, "range mode");
+
+  const ParamDoc* bits = findDoc(reg, "chip.adc.bits");
+  ASSERT_NE(bits, nullptr);
+  EXPECT_EQ(bits->unit, "bits");
+  EXPECT_EQ(bits->defaultText, "8");  // the default, not the value in the document (6)
+  EXPECT_TRUE(containsNumber(bits->range, "2") && containsNumber(bits->range, "16")) << bits->range;
+  EXPECT_EQ(bits->meaning, "ADC resolution");
+  EXPECT_EQ(bits->source, "ISAAC");
+
+  const ParamDoc* energy = findDoc(reg, "chip.adc.energy");
+  ASSERT_NE(energy, nullptr);
+  EXPECT_EQ(energy->unit, "J");
+  EXPECT_EQ(energy->defaultText, "1.56 pJ");
+  EXPECT_EQ(energy->source, "");
+
+  const ParamDoc* gain = findDoc(reg, "chip.adc.gain");
+  ASSERT_NE(gain, nullptr);
+  EXPECT_EQ(gain->defaultText, "0.5");
+
+  const ParamDoc* range = findDoc(reg, "chip.adc.range");
+  ASSERT_NE(range, nullptr);
+  EXPECT_TRUE(contains(range->range, "calibrated") && contains(range->range, "full_scale")) << range->range;
+
+  const std::string md = reg.markdown();
+  EXPECT_TRUE(contains(md, "`chip.adc.bits`")) << md;
+  EXPECT_TRUE(contains(md, "ISAAC")) << md;
+  EXPECT_TRUE(contains(md, "modelling choice")) << md;  // rows without a source say so
+}
+
+TEST(ParamRegistryTest, RedeclaringAPathReplacesInsteadOfDuplicating) {
+  ParamRegistry reg;
+  for (int i = 0; i < 3; ++i) {
+    ConfigReader r(YAML::Node(), "sec", &reg);
+    r.getInt("n", 10 + i, 0, 100, "n");
+  }
+  ASSERT_EQ(reg.docs().size(), 1u);
+  EXPECT_EQ(reg.docs()[0].defaultText, "12");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// applyOverride
+
+TEST(ApplyOverrideTest, CreatesNestedKeysInAnEmptyTree) {
+  YAML::Node root(YAML::NodeType::Map);
+  applyOverride(root, "chip.tile.array.adc.bits=6");
+  ASSERT_TRUE(root["chip"]["tile"]["array"]["adc"]["bits"].IsScalar());
+  EXPECT_EQ(root["chip"]["tile"]["array"]["adc"]["bits"].as<int>(), 6);
+  // The created sections are real maps the reader can walk.
+  ConfigReader adc = ConfigReader(root, "").child("chip").child("tile").child("array").child("adc");
+  EXPECT_EQ(adc.getInt("bits", 8, 2, 16, "bits"), 6);
+}
+
+TEST(ApplyOverrideTest, OverridesExistingValueAndKeepsSiblings) {
+  YAML::Node root = YAML::Load("chip: {clock: 1 GHz, tiles: 128, sram: {ports: 2}}");
+  applyOverride(root, "chip.clock=2 GHz");
+  applyOverride(root, "chip.sram.word_bits=512");
+  EXPECT_EQ(root["chip"]["clock"].as<std::string>(), "2 GHz");
+  EXPECT_EQ(root["chip"]["tiles"].as<int>(), 128);
+  EXPECT_EQ(root["chip"]["sram"]["ports"].as<int>(), 2);
+  EXPECT_EQ(root["chip"]["sram"]["word_bits"].as<int>(), 512);
+  // Later overrides of the same key win.
+  applyOverride(root, "chip.tiles=4");
+  applyOverride(root, "chip.tiles=9");
+  EXPECT_EQ(root["chip"]["tiles"].as<int>(), 9);
+}
+
+TEST(ApplyOverrideTest, ValueIsEverythingAfterTheFirstEquals) {
+  YAML::Node root(YAML::NodeType::Map);
+  applyOverride(root, "chip.name=a=b");
+  EXPECT_EQ(root["chip"]["name"].as<std::string>(), "a=b");
+}
+
+TEST(ApplyOverrideTest, RejectsMalformedAssignments) {
+  YAML::Node root(YAML::NodeType::Map);
+  EXPECT_TRUE(contains(configErrorOf([&] { applyOverride(root, "noequals"); }), "noequals"));
+  EXPECT_THROW(applyOverride(root, "=5"), ConfigError);
+  EXPECT_THROW(applyOverride(root, "a..b=5"), ConfigError);
+  EXPECT_THROW(applyOverride(root, ".a=5"), ConfigError);
+  EXPECT_THROW(applyOverride(root, "a=[1, 2"), ConfigError);  // unparsable value
+}
+
+TEST(ApplyOverrideTest, RejectsDescendingIntoAScalar) {
+  YAML::Node root = YAML::Load("chip: {tiles: 128}");
+  const std::string msg = configErrorOf([&] { applyOverride(root, "chip.tiles.count=3"); });
+  EXPECT_TRUE(contains(msg, "tiles")) << msg;
+  EXPECT_EQ(root["chip"]["tiles"].as<int>(), 128);  // the scalar was left alone
+}
+
+// ---------------------------------------------------------------------------------------------------
+// loadYamlFile
+
+TEST(LoadYamlFileTest, MissingFileIsAnErrorNamingTheFile) {
+  const std::string file = tempPath("does_not_exist.yaml");
+  std::remove(file.c_str());
+  const std::string msg = configErrorOf([&] { loadYamlFile(file); });
+  EXPECT_TRUE(contains(msg, file)) << msg;
+}
+
+TEST(LoadYamlFileTest, SyntaxErrorNamesTheFile) {
+  const std::string file = tempPath("syntax.yaml");
+  std::ofstream(file) << "chip:\n  tiles: [1, 2\n  clock: 1 GHz\n";
+  const std::string msg = configErrorOf([&] { loadYamlFile(file); });
+  EXPECT_TRUE(contains(msg, file)) << msg;
+  std::remove(file.c_str());
+}
+
+TEST(LoadYamlFileTest, LoadsAValidFile) {
+  const std::string file = tempPath("ok.yaml");
+  std::ofstream(file) << "chip:\n  tiles: 7\n  clock: 1 GHz\n";
+  YAML::Node n = loadYamlFile(file);
+  EXPECT_EQ(n["chip"]["tiles"].as<int>(), 7);
+  EXPECT_EQ(n["chip"]["clock"].as<std::string>(), "1 GHz");
+  std::remove(file.c_str());
+}
+
+}  // namespace
+}  // namespace mxsim

@@ -1,0 +1,291 @@
+// Tests for the SRAM transfer-cycle rule (models/memory/sram.h) and the digital unit (models/digital):
+// its lanes-per-cycle rule and the batched kernels, each against a naive NCHW loop written here
+// (direct convolution for im2col + GEMM, window max for pooling, per-channel loops for the rest).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "models/digital/digital.h"
+#include "models/memory/sram.h"
+#include "sim/core/rng.h"
+
+namespace mxsim {
+namespace {
+
+// ---------------------------------------------------------------------------------------------------
+// SRAM
+
+SramCore makeSram(int wordBits, int ports, int accessCycles) {
+  SramParams p;
+  p.wordBits = wordBits;
+  p.ports = ports;
+  p.accessCycles = accessCycles;
+  return SramCore(p);
+}
+
+TEST(SramTest, TransferCyclesAreCeilBitsOverWidthPlusLatency) {
+  const SramCore a = makeSram(256, 2, 1);  // 512 bits per cycle, no extra latency
+  EXPECT_EQ(a.transferCycles(0), 0u);
+  EXPECT_EQ(a.transferCycles(1), 1u);
+  EXPECT_EQ(a.transferCycles(512), 1u);
+  EXPECT_EQ(a.transferCycles(513), 2u);
+  EXPECT_EQ(a.transferCycles(1024), 2u);
+  EXPECT_EQ(a.transferCycles(8 * 1024 * 1024), 16384u);  // 1 MiB = 8 Mibit / 512
+  const SramCore b = makeSram(256, 2, 3);  // latency 3: two extra cycles once
+  EXPECT_EQ(b.transferCycles(0), 0u);
+  EXPECT_EQ(b.transferCycles(512), 3u);
+  EXPECT_EQ(b.transferCycles(513), 4u);
+  const SramCore c = makeSram(64, 1, 2);
+  EXPECT_EQ(c.transferCycles(6400), 101u);  // 100 accesses + 1
+  EXPECT_EQ(c.transferCycles(6401), 102u);
+  const SramCore d = makeSram(8, 64, 1);
+  EXPECT_EQ(d.transferCycles(513), 2u);  // 512 bits per cycle
+}
+
+TEST(SramTest, CapacityBitsAreBytesTimesEight) {
+  SramParams p;
+  p.capacityBytes = 2.0 * 1024 * 1024;
+  EXPECT_EQ(SramCore(p).capacityBits(), 16777216u);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// DigitalCore
+
+TEST(DigitalTest, CyclesAreCeilOpsOverLanes) {
+  DigitalParams p;
+  p.lanes = 64;
+  const DigitalCore d(p);
+  EXPECT_EQ(d.cycles(0), 0u);
+  EXPECT_EQ(d.cycles(1), 1u);
+  EXPECT_EQ(d.cycles(64), 1u);
+  EXPECT_EQ(d.cycles(65), 2u);
+  EXPECT_EQ(d.cycles(6400), 100u);
+  p.lanes = 1;
+  EXPECT_EQ(DigitalCore(p).cycles(7), 7u);
+  p.lanes = 3;
+  EXPECT_EQ(DigitalCore(p).cycles(10), 4u);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Kernels
+
+RowMatrix randomBatch(int n, int features, std::uint64_t key, double lo, double hi) {
+  Rng rng(key);
+  RowMatrix x(n, features);
+  for (Eigen::Index i = 0; i < x.rows(); ++i)
+    for (Eigen::Index j = 0; j < x.cols(); ++j) x(i, j) = static_cast<float>(lo + (hi - lo) * rng.uniform());
+  return x;
+}
+
+/// Output size of a window op (the ONNX/PyTorch floor formula).
+int outSize(int in, int k, int stride, int padA, int padB, int dil) {
+  return (in + padA + padB - dil * (k - 1) - 1) / stride + 1;
+}
+
+TEST(DigitalKernelsTest, Im2colTimesWeightsEqualsDirectConvolution) {
+  const int N = 2, C = 3, H = 9, W = 8, OC = 4;
+  Window w;
+  w.kernelH = 3;
+  w.kernelW = 2;
+  w.strideH = 2;
+  w.strideW = 2;
+  w.padTop = 1;
+  w.padBottom = 2;  // asymmetric padding
+  w.padLeft = 0;
+  w.padRight = 1;
+  w.dilationH = 2;
+  w.dilationW = 2;
+  w.inC = C;
+  w.inH = H;
+  w.inW = W;
+  w.outH = outSize(H, 3, 2, 1, 2, 2);  // (9 + 3 − 4 − 1)/2 + 1 = 4
+  w.outW = outSize(W, 2, 2, 0, 1, 2);  // (8 + 1 − 2 − 1)/2 + 1 = 4
+  ASSERT_EQ(w.outH, 4);
+  ASSERT_EQ(w.outW, 4);
+  const int P = w.outH * w.outW, K = C * w.kernelH * w.kernelW;
+
+  const RowMatrix x = randomBatch(N, C * H * W, streamKey(1, {1}), -1, 1);
+  const RowMatrix wt = randomBatch(OC, K, streamKey(1, {2}), -1, 1);  // [oc][c][kh][kw]
+
+  RowMatrix cols;
+  kernels::im2col(x, w, cols);
+  ASSERT_EQ(cols.rows(), N * P);
+  ASSERT_EQ(cols.cols(), K);
+  const RowMatrix rows = cols * wt.transpose();  // [(n, p) × oc]
+  RowMatrix y;
+  kernels::rowsToNchw(rows, N, y);
+  ASSERT_EQ(y.rows(), N);
+  ASSERT_EQ(y.cols(), OC * P);
+
+  int paddedTaps = 0;
+  for (int n = 0; n < N; ++n) {
+    for (int oc = 0; oc < OC; ++oc) {
+      for (int oh = 0; oh < w.outH; ++oh) {
+        for (int ow = 0; ow < w.outW; ++ow) {
+          double acc = 0;
+          for (int c = 0; c < C; ++c) {
+            for (int kh = 0; kh < w.kernelH; ++kh) {
+              for (int kw = 0; kw < w.kernelW; ++kw) {
+                const int ih = oh * w.strideH - w.padTop + kh * w.dilationH;
+                const int iw = ow * w.strideW - w.padLeft + kw * w.dilationW;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) {
+                  ++paddedTaps;
+                  continue;  // zero padding
+                }
+                acc += static_cast<double>(x(n, (c * H + ih) * W + iw)) *
+                       wt(oc, (c * w.kernelH + kh) * w.kernelW + kw);
+              }
+            }
+          }
+          ASSERT_NEAR(y(n, oc * P + oh * w.outW + ow), acc, 1e-4)
+              << "n=" << n << " oc=" << oc << " oh=" << oh << " ow=" << ow;
+        }
+      }
+    }
+  }
+  EXPECT_GT(paddedTaps, 0);  // the geometry really reaches into the padding
+}
+
+TEST(DigitalKernelsTest, RowsToNchwTransposesEachImage) {
+  // Hand example: one image, P = 2 positions × C = 3 channels → channel planes [c0p0 c0p1 c1p0 ...].
+  RowMatrix rows(2, 3);
+  rows << 1, 2, 3,  //
+      4, 5, 6;
+  RowMatrix out;
+  kernels::rowsToNchw(rows, 1, out);
+  ASSERT_EQ(out.rows(), 1);
+  ASSERT_EQ(out.cols(), 6);
+  const float expected[] = {1, 4, 2, 5, 3, 6};
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(out(0, i), expected[i]) << i;
+
+  // Several images: out(n, c·P + p) = rows(n·P + p, c).
+  const int N = 3, P = 5, C = 4;
+  RowMatrix r(N * P, C);
+  for (int n = 0; n < N; ++n)
+    for (int p = 0; p < P; ++p)
+      for (int c = 0; c < C; ++c) r(n * P + p, c) = static_cast<float>(100 * n + 10 * p + c);
+  kernels::rowsToNchw(r, N, out);
+  ASSERT_EQ(out.rows(), N);
+  ASSERT_EQ(out.cols(), C * P);
+  for (int n = 0; n < N; ++n)
+    for (int p = 0; p < P; ++p)
+      for (int c = 0; c < C; ++c) EXPECT_EQ(out(n, c * P + p), 100 * n + 10 * p + c);
+}
+
+/// Naive max pool over in-bounds taps only; NaN if a window has none (never the case below).
+float naiveMaxPool(const RowMatrix& x, const Window& w, int n, int c, int oh, int ow) {
+  float m = std::numeric_limits<float>::quiet_NaN();
+  for (int i = 0; i < w.kernelH; ++i) {
+    for (int j = 0; j < w.kernelW; ++j) {
+      const int h = oh * w.strideH - w.padTop + i * w.dilationH;
+      const int v = ow * w.strideW - w.padLeft + j * w.dilationW;
+      if (h < 0 || h >= w.inH || v < 0 || v >= w.inW) continue;
+      const float val = x(n, (c * w.inH + h) * w.inW + v);
+      m = std::isnan(m) ? val : std::max(m, val);
+    }
+  }
+  return m;
+}
+
+void checkMaxPool(const RowMatrix& x, const Window& w, int N) {
+  RowMatrix out;
+  kernels::maxPool(x, w, out);
+  const int P = w.outH * w.outW;
+  ASSERT_EQ(out.rows(), N);
+  ASSERT_EQ(out.cols(), w.inC * P);
+  for (int n = 0; n < N; ++n)
+    for (int c = 0; c < w.inC; ++c)
+      for (int oh = 0; oh < w.outH; ++oh)
+        for (int ow = 0; ow < w.outW; ++ow)
+          ASSERT_EQ(out(n, c * P + oh * w.outW + ow), naiveMaxPool(x, w, n, c, oh, ow))
+              << "n=" << n << " c=" << c << " oh=" << oh << " ow=" << ow;
+}
+
+TEST(DigitalKernelsTest, MaxPoolWithPaddingIgnoresThePadding) {
+  // All inputs negative: if padding counted as 0 it would win every border window.
+  const int N = 2, C = 2, H = 7, W = 6;
+  Window w;
+  w.kernelH = w.kernelW = 3;
+  w.strideH = w.strideW = 2;
+  w.padTop = w.padLeft = w.padBottom = w.padRight = 1;
+  w.inC = C;
+  w.inH = H;
+  w.inW = W;
+  w.outH = outSize(H, 3, 2, 1, 1, 1);  // 4
+  w.outW = outSize(W, 3, 2, 1, 1, 1);  // 3
+  const RowMatrix x = randomBatch(N, C * H * W, streamKey(2, {1}), -2, -1);
+  checkMaxPool(x, w, N);
+  RowMatrix out;
+  kernels::maxPool(x, w, out);
+  EXPECT_LT(out.maxCoeff(), 0.0f);
+}
+
+TEST(DigitalKernelsTest, MaxPoolAsymmetricPaddingAndDilation) {
+  const int N = 2, C = 3, H = 8, W = 9;
+  Window w;
+  w.kernelH = 2;
+  w.kernelW = 3;
+  w.strideH = 1;
+  w.strideW = 2;
+  w.padTop = 0;
+  w.padBottom = 1;
+  w.padLeft = 2;
+  w.padRight = 1;
+  w.dilationH = 2;
+  w.dilationW = 1;
+  w.inC = C;
+  w.inH = H;
+  w.inW = W;
+  w.outH = outSize(H, 2, 1, 0, 1, 2);  // (8 + 1 − 2 − 1)/1 + 1 = 7
+  w.outW = outSize(W, 3, 2, 2, 1, 1);  // (9 + 3 − 2 − 1)/2 + 1 = 5
+  const RowMatrix x = randomBatch(N, C * H * W, streamKey(2, {2}), -1, 1);
+  checkMaxPool(x, w, N);
+}
+
+TEST(DigitalKernelsTest, GlobalAvgPoolIsPerChannelMean) {
+  const int N = 3, C = 4, P = 10;
+  const RowMatrix x = randomBatch(N, C * P, streamKey(3, {1}), -5, 5);
+  RowMatrix out;
+  kernels::globalAvgPool(x, C, out);
+  ASSERT_EQ(out.rows(), N);
+  ASSERT_EQ(out.cols(), C);
+  for (int n = 0; n < N; ++n) {
+    for (int c = 0; c < C; ++c) {
+      double s = 0;
+      for (int p = 0; p < P; ++p) s += x(n, c * P + p);
+      EXPECT_NEAR(out(n, c), s / P, 1e-5) << "n=" << n << " c=" << c;
+    }
+  }
+}
+
+TEST(DigitalKernelsTest, AffineAppliesPerChannelScaleAndShift) {
+  const int N = 2, C = 3, P = 5;
+  const RowMatrix x = randomBatch(N, C * P, streamKey(4, {1}), -1, 1);
+  Eigen::VectorXf scale(C), shift(C);
+  scale << 2.0f, -0.5f, 0.0f;
+  shift << 0.25f, 1.0f, -3.0f;
+  RowMatrix out;
+  kernels::affine(x, scale, shift, out);
+  ASSERT_EQ(out.rows(), N);
+  ASSERT_EQ(out.cols(), C * P);
+  for (int n = 0; n < N; ++n)
+    for (int c = 0; c < C; ++c)
+      for (int p = 0; p < P; ++p)
+        EXPECT_NEAR(out(n, c * P + p), x(n, c * P + p) * scale[c] + shift[c], 1e-6) << n << "," << c << "," << p;
+}
+
+TEST(DigitalKernelsTest, ReluZeroesNegativesOnly) {
+  RowMatrix x(2, 4);
+  x << -1.5f, 0.0f, 2.0f, -1e-30f,  //
+      3.0f, -7.0f, 1e-30f, 0.5f;
+  kernels::relu(x);
+  const float expected[2][4] = {{0, 0, 2, 0}, {3, 0, 1e-30f, 0.5f}};
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 4; ++j) EXPECT_EQ(x(i, j), expected[i][j]) << i << "," << j;
+}
+
+}  // namespace
+}  // namespace mxsim

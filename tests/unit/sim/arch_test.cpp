@@ -1,0 +1,242 @@
+// Tests for the chip parameters (sim/arch/arch.h): the bundled default preset loads with the values it
+// spells out, and every kind of user mistake (unknown key at any depth, out-of-range value, wrong unit,
+// inconsistent conductances) is a ConfigError naming the file and the full key path; the energy table prices
+// every known action and nothing else, and --set overrides reach it.
+#include "sim/arch/arch.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "sim/core/actions.h"
+#include "sim/core/error.h"
+
+namespace mxsim {
+namespace {
+
+template <class F>
+std::string configErrorOf(F&& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a ConfigError";
+  return {};
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+/// `num` as a whole number token (so "2" does not match inside "256" or "2.5").
+bool containsNumber(const std::string& s, const std::string& num) {
+  auto isNumChar = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; };
+  for (auto pos = s.find(num); pos != std::string::npos; pos = s.find(num, pos + 1)) {
+    const bool leftOk = pos == 0 || !isNumChar(s[pos - 1]);
+    const bool rightOk = pos + num.size() == s.size() || !isNumChar(s[pos + num.size()]);
+    if (leftOk && rightOk) return true;
+  }
+  return false;
+}
+
+/// A YAML file in the gtest temp dir, removed at scope exit.
+class TempYaml {
+ public:
+  TempYaml(const std::string& name, const std::string& text)
+      : m_path(::testing::TempDir() + "mxsim_arch_" + std::to_string(::getpid()) + "_" + name) {
+    std::ofstream(m_path) << text;
+  }
+  ~TempYaml() { std::remove(m_path.c_str()); }
+  const std::string& path() const { return m_path; }
+
+ private:
+  std::string m_path;
+};
+
+TEST(ArchParams, DefaultPresetLoadsWithItsStatedValues) {
+  const ChipParams p = loadChipParams(defaultArchPath(), {});
+  // Values as written in sim/presets/default.yaml.
+  EXPECT_EQ(p.name, "mxsim-default");
+  EXPECT_DOUBLE_EQ(p.clockHz, 1e9);
+  EXPECT_EQ(p.tiles, 128);
+  EXPECT_EQ(p.arraysPerTile, 8);
+  EXPECT_EQ(p.totalArrays(), 1024);
+  EXPECT_EQ(p.array.xbar.rows, 128);
+  EXPECT_EQ(p.array.xbar.cols, 128);
+  EXPECT_EQ(p.array.xbar.readCycles, 10);
+  EXPECT_NEAR(p.array.xbar.gMinS, 0.1e-6, 1e-20);
+  EXPECT_NEAR(p.array.xbar.gMaxS, 25e-6, 1e-20);
+  EXPECT_EQ(p.array.dac.bits, 8);
+  EXPECT_EQ(p.array.adc.bits, 8);
+  EXPECT_EQ(p.array.adc.perArray, 8);
+  EXPECT_EQ(p.array.adc.range, AdcRange::Calibrated);
+  EXPECT_DOUBLE_EQ(p.sram.capacityBytes, 2.0 * 1024 * 1024);
+  EXPECT_EQ(p.sram.wordBits, 256);
+  EXPECT_EQ(p.sram.ports, 2);
+  EXPECT_EQ(p.digital.lanes, 64);
+  EXPECT_EQ(p.variation.mode, VariationMode::Absolute);
+  EXPECT_DOUBLE_EQ(p.variation.sigma, 0.03);
+  EXPECT_EQ(p.calibrationImages, 256);
+  EXPECT_NEAR(p.energy.joulesPer(action::kAdcConvert), 1.56e-12, 1e-26);
+  EXPECT_NEAR(p.energy.joulesPer(action::kXbarCellRead), 1.8e-15, 1e-29);
+  EXPECT_NEAR(p.leakage.perArrayW, 20e-6, 1e-20);
+}
+
+TEST(ArchParams, EmptyDocumentUsesBuiltInDefaults) {
+  const TempYaml f("empty.yaml", "");
+  const ChipParams p = loadChipParams(f.path(), {});
+  EXPECT_EQ(p.tiles, 128);
+  EXPECT_EQ(p.array.adc.bits, AdcParams::kDefaultBits);
+  EXPECT_EQ(p.array.xbar.rows, CrossbarParams::kDefaultRows);
+  EXPECT_DOUBLE_EQ(p.variation.sigma, DeviceNoiseParams::kDefaultSigma);
+}
+
+TEST(ArchParams, UnknownKeyInFileNamesFileAndFullPath) {
+  const TempYaml f("typo.yaml", "chip:\n  tile:\n    array:\n      adc:\n        bits: 8\n        bitz: 6\n");
+  const std::string msg = configErrorOf([&] { loadChipParams(f.path(), {}); });
+  EXPECT_TRUE(contains(msg, f.path())) << msg;
+  EXPECT_TRUE(contains(msg, "chip.tile.array.adc.bitz")) << msg;
+}
+
+TEST(ArchParams, UnknownKeyAnywhereIsRejected) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"chip.tile.array.adc.bitz=8", "chip.tile.array.adc.bitz"},
+      {"chipp.clock=1 GHz", "chipp"},
+      {"chip.clck=1 GHz", "chip.clck"},
+      {"chip.tile.aray.rows=64", "chip.tile.aray"},
+      {"chip.tile.array.device.g_mid=1 uS", "chip.tile.array.device.g_mid"},
+      {"chip.tile.array.dac.bit=4", "chip.tile.array.dac.bit"},
+      {"chip.sram.size=1 MiB", "chip.sram.size"},
+      {"chip.digital.lane=4", "chip.digital.lane"},
+      {"noise.variation.sigmaa=0.1", "noise.variation.sigmaa"},
+      {"noise.calib=3", "noise.calib"},
+      {"energy.adc.convrt=1 pJ", "energy.adc.convrt"},
+      {"energy.adcc.convert=1 pJ", "energy.adcc"},
+      {"leakage.arrays=1 uW", "leakage.arrays"},
+  };
+  for (const auto& [set, path] : cases) {
+    const std::string msg = configErrorOf([&, set = set] { loadChipParams(defaultArchPath(), {set}); });
+    EXPECT_TRUE(contains(msg, path)) << set << ": " << msg;
+    EXPECT_TRUE(contains(msg, defaultArchPath())) << set << ": " << msg;
+  }
+}
+
+TEST(ArchParams, OutOfRangeAdcBitsNamesKeyValueAndRange) {
+  const std::string msg = configErrorOf([] { loadChipParams(defaultArchPath(), {"chip.tile.array.adc.bits=40"}); });
+  EXPECT_TRUE(contains(msg, "chip.tile.array.adc.bits")) << msg;
+  EXPECT_TRUE(containsNumber(msg, "40")) << msg;
+  EXPECT_TRUE(containsNumber(msg, "2")) << msg;   // min
+  EXPECT_TRUE(containsNumber(msg, "16")) << msg;  // max
+  EXPECT_THROW(loadChipParams(defaultArchPath(), {"chip.tile.array.adc.bits=1"}), ConfigError);
+  EXPECT_EQ(loadChipParams(defaultArchPath(), {"chip.tile.array.adc.bits=16"}).array.adc.bits, 16);
+  EXPECT_EQ(loadChipParams(defaultArchPath(), {"chip.tile.array.adc.bits=2"}).array.adc.bits, 2);
+}
+
+TEST(ArchParams, WrongOrMissingUnitIsAnError) {
+  for (const char* set : {"chip.clock=5 pJ", "chip.clock=5", "chip.clock=fast", "energy.adc.convert=2 pW",
+                          "chip.sram.capacity=2 MHz", "chip.tile.array.device.g_max=25 uF"}) {
+    const std::string key = std::string(set).substr(0, std::string(set).find('='));
+    const std::string msg = configErrorOf([&] { loadChipParams(defaultArchPath(), {set}); });
+    EXPECT_TRUE(contains(msg, key)) << set << ": " << msg;
+  }
+}
+
+TEST(ArchParams, QuantityOverridesAreConvertedToSi) {
+  const ChipParams p = loadChipParams(defaultArchPath(), {"chip.clock=1.2 GHz", "chip.sram.capacity=512 KiB",
+                                                          "chip.tile.array.device.g_max=50 uS"});
+  EXPECT_NEAR(p.clockHz, 1.2e9, 1e-3);
+  EXPECT_DOUBLE_EQ(p.sram.capacityBytes, 512.0 * 1024);
+  EXPECT_NEAR(p.array.xbar.gMaxS, 50e-6, 1e-18);
+}
+
+TEST(ArchParams, GminNotBelowGmaxIsAnError) {
+  for (const char* gmin : {"chip.tile.array.device.g_min=25 uS", "chip.tile.array.device.g_min=30 uS"}) {
+    const std::string msg = configErrorOf([&] { loadChipParams(defaultArchPath(), {gmin}); });
+    EXPECT_TRUE(contains(msg, "chip.tile.array.device")) << msg;
+    EXPECT_TRUE(contains(msg, "g_min")) << msg;
+  }
+  EXPECT_NO_THROW(loadChipParams(defaultArchPath(), {"chip.tile.array.device.g_min=24.9 uS"}));
+}
+
+TEST(ArchParams, LaterOverridesWinAndOtherValuesStay) {
+  const ChipParams p = loadChipParams(defaultArchPath(), {"chip.tiles=4", "chip.tiles=9", "chip.sram.ports=4"});
+  EXPECT_EQ(p.tiles, 9);
+  EXPECT_EQ(p.sram.ports, 4);
+  EXPECT_EQ(p.sram.wordBits, 256);
+  EXPECT_EQ(p.arraysPerTile, 8);
+}
+
+TEST(ArchParams, MissingOrBrokenFileNamesTheFile) {
+  const std::string missing = ::testing::TempDir() + "mxsim_arch_no_such_file.yaml";
+  std::remove(missing.c_str());
+  EXPECT_TRUE(contains(configErrorOf([&] { loadChipParams(missing, {}); }), missing));
+  const TempYaml broken("broken.yaml", "chip:\n  tiles: [1, 2\n  clock: 1 GHz\n");
+  EXPECT_TRUE(contains(configErrorOf([&] { loadChipParams(broken.path(), {}); }), broken.path()));
+}
+
+TEST(ArchParams, RegistryDocumentsNestedKeys) {
+  ParamRegistry reg;
+  ChipParams::fromYaml(YAML::Node(YAML::NodeType::Map), &reg);
+  bool sawAdcBits = false, sawEnergy = false, sawSigma = false;
+  for (const auto& d : reg.docs()) {
+    if (d.path == "chip.tile.array.adc.bits") {
+      sawAdcBits = true;
+      EXPECT_EQ(d.unit, "bits");
+      EXPECT_EQ(d.defaultText, "8");
+    }
+    if (d.path == "energy.adc.convert") {
+      sawEnergy = true;
+      EXPECT_EQ(d.unit, "J");
+      EXPECT_EQ(d.defaultText, "1.56 pJ");
+    }
+    sawSigma |= d.path == "noise.variation.sigma";
+  }
+  EXPECT_TRUE(sawAdcBits);
+  EXPECT_TRUE(sawEnergy);
+  EXPECT_TRUE(sawSigma);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// EnergyTable
+
+TEST(EnergyTableTest, PricesEveryKnownActionAndNothingElse) {
+  const ChipParams p = loadChipParams(defaultArchPath(), {});
+  const std::vector<std::pair<const char*, double>> expected = {
+      {action::kDacConvert, 0.1e-12},   {action::kXbarCellRead, 1.8e-15}, {action::kAdcConvert, 1.56e-12},
+      {action::kSramReadBit, 0.156e-12}, {action::kSramWriteBit, 0.156e-12}, {action::kDigitalAdd, 0.1e-12},
+      {action::kDigitalOp, 0.03e-12},
+  };
+  for (const auto& [name, joules] : expected) {
+    EXPECT_NEAR(p.energy.joulesPer(name), joules, joules * 1e-12) << name;
+  }
+  EXPECT_EQ(p.energy.entries().size(), expected.size());
+  for (const char* unknown : {"adc.bogus", "adc", "", "crossbar.cell_write", "ADC.convert"}) {
+    EXPECT_THROW(p.energy.joulesPer(unknown), Error) << unknown;
+  }
+  try {
+    p.energy.joulesPer("adc.bogus");
+  } catch (const Error& e) {
+    EXPECT_TRUE(contains(e.what(), "adc.bogus")) << e.what();
+  }
+}
+
+TEST(EnergyTableTest, OverrideChangesOnlyThatPrice) {
+  const ChipParams base = loadChipParams(defaultArchPath(), {});
+  const ChipParams p = loadChipParams(defaultArchPath(), {"energy.adc.convert=2.5 pJ"});
+  EXPECT_NEAR(p.energy.joulesPer("adc.convert"), 2.5e-12, 1e-24);
+  for (const auto& [name, joules] : base.energy.entries()) {
+    if (name != "adc.convert") {
+      EXPECT_EQ(p.energy.joulesPer(name), joules) << name;
+    }
+  }
+  // Energies are bounded (0 … 1 mJ): a negative price is rejected with the key named.
+  const std::string msg = configErrorOf([] { loadChipParams(defaultArchPath(), {"energy.adc.convert=-1 pJ"}); });
+  EXPECT_TRUE(contains(msg, "energy.adc.convert")) << msg;
+}
+
+}  // namespace
+}  // namespace mxsim
