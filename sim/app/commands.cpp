@@ -188,8 +188,10 @@ int runCommand(const RunOptions& o) {
                energy.byLayer[i] * 1e9, lt.arrays);
   }
   if (labelled) {
-    fmt::print("accuracy   top-1 {:.2f} % (± {:.2f} over {} chip(s)), ideal {:.2f} %, {} images\n",
-               accuracy["top1"].get<double>(), accuracy["std"].get<double>(), o.chips,
+    const std::string spread = o.chips > 1 ? fmt::format(" ± {:.2f} (std over {} chips)",
+                                                         accuracy["std"].get<double>(), o.chips)
+                                           : std::string(" (1 chip instance)");
+    fmt::print("accuracy   top-1 {:.2f} %{}, ideal {:.2f} %, {} images\n", accuracy["top1"].get<double>(), spread,
                accuracy["ideal_top1"].get<double>(), nImages);
   } else {
     fmt::print("accuracy   n/a (unlabelled {} data, {} images)\n", o.data, nImages);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bad input gets one clear line naming the culprit, exit code 1, and no report file.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/common.bash"
 OUT="$WORK/report.json"
 MODEL="$SRC/workloads/models/fmnist_cnn.onnx"
 

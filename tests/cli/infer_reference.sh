@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `mxsim infer --ideal` on the bundled model equals PyTorch's logits (produced by tools/train_default.py
 # from the same weights) within 1e-4 relative; the noisy mode differs from ideal but agrees mostly.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/common.bash"
 IN="$SRC/tests/data/fmnist_cnn_ref_input.npy"
 REF="$SRC/tests/data/fmnist_cnn_ref_logits.npy"
 "$MXSIM" infer --ideal --input "$IN" --output "$WORK/ideal.npy" || { fail "infer --ideal failed"; finish; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end: `mxsim run` on 500 Fashion-MNIST images writes a JSON report with every promised field,
 # consistent with itself.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/common.bash"
 OUT="$WORK/report.json"
 if ! "$MXSIM" run --images 500 --chips 2 --no-progress --out "$OUT" >"$WORK/stdout" 2>"$WORK/stderr"; then
   fail "run failed: $(cat "$WORK/stderr")"; finish

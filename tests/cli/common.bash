@@ -1,4 +1,4 @@
-# Shared helpers for CLI tests (sourced). Usage in a test: source lib.sh; then call expect_* functions.
+# Shared helpers for CLI tests (sourced; not itself a test: ctest collects *.sh only). Usage in a test: source lib.sh; then call expect_* functions.
 # Arguments of every CLI test: $1 = mxsim binary, $2 = source dir, $3 = scratch dir.
 set -uo pipefail
 MXSIM="$1"
