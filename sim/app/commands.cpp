@@ -71,7 +71,10 @@ double sampleStd(const std::vector<double>& v) {
   return std::sqrt(s / static_cast<double>(v.size() - 1));
 }
 
-std::string unitOf(const wl::Step& s) { return s.kind == wl::StepKind::AnalogGemm ? "analog" : "digital"; }
+std::string unitOf(const wl::Step& s) {
+  if (s.kind == wl::StepKind::AnalogGemm) return "analog";
+  return s.kind == wl::StepKind::Reshape ? "view" : "digital";
+}
 
 json layerTableJson(const Loaded& l) {
   json rows = json::array();
@@ -251,10 +254,10 @@ int inspectCommand(const InspectOptions& o) {
   }
   fmt::print("model {}  input {}  output {}\n", l.modelPath, wl::shapeText(l.program.buffers[l.program.input]),
              wl::shapeText(l.program.buffers[l.program.output]));
-  fmt::print("{:<24}{:<26}{:<8}{:>12}{:>12}{:>12}{:>10}{:>8}{:>7}\n", "name", "op", "unit", "in", "out", "MACs",
+  fmt::print("{:<28}{:<26}{:<8}{:>12}{:>12}{:>12}{:>10}{:>8}{:>7}\n", "name", "op", "unit", "in", "out", "MACs",
              "params", "arrays", "util");
   for (const auto& r : rows) {
-    fmt::print("{:<24}{:<26}{:<8}{:>12}{:>12}{:>12}{:>10}{:>8}{:>7}\n", r["name"].get<std::string>().substr(0, 23),
+    fmt::print("{:<28}{:<26}{:<8}{:>12}{:>12}{:>12}{:>10}{:>8}{:>7}\n", r["name"].get<std::string>().substr(0, 27),
                r["op"].get<std::string>().substr(0, 25), r["unit"].get<std::string>(),
                wl::shapeText(r["in_shape"].get<wl::Shape>()), wl::shapeText(r["out_shape"].get<wl::Shape>()),
                r["macs"].get<std::int64_t>(), r["params"].get<std::int64_t>(), r["arrays"].get<std::size_t>(),
