@@ -68,8 +68,7 @@ class TileBench : public sc_core::sc_module {
       for (Eigen::Index k = 0; k < x.size(); ++k) {
         x.data()[k] = static_cast<float>(s.signedInput ? 2 * wrng.uniform() - 1 : wrng.uniform());
       }
-      Rng programRng(streamKey(99, {i}));
-      m_arrays[i]->program(w, programRng);
+      m_arrays[i]->program(w, streamKey(99, {i}));
       const float fullScale = 0.25f * static_cast<float>(s.rows);
       m_arrays[i]->setAdcFullScale(fullScale);
 

@@ -1,6 +1,13 @@
 #include "models/converters/adc.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <vector>
+
+#include "sim/core/error.h"
 
 namespace mxsim {
 
@@ -10,15 +17,64 @@ AdcParams AdcParams::fromConfig(ConfigReader& r) {
                                      {"ISAAC, Shafiee et al. ISCA 2016: 8-bit SAR ADC"}));
   p.perArray = static_cast<int>(
       r.getInt("per_array", 8, 1, 4096, "ADCs per array; columns are time-multiplexed onto them", "ADCs"));
+  const std::string type = r.getChoice(
+      "type", "sar", {"sar", "flash"},
+      "ADC architecture, sets the cycles per conversion: sar = bits + 1 (sample + one comparison per bit), "
+      "flash = 1 (2^bits − 1 comparators in parallel)",
+      {"ISAAC, Shafiee et al. ISCA 2016: SAR ADC"});
+  p.type = type == "sar" ? AdcType::Sar : AdcType::Flash;
   p.conversionCycles = static_cast<int>(
-      r.getInt("conversion_cycles", 1, 1, 1024, "clock cycles per conversion", "cycles",
-               {"ISAAC: 1.28 GS/s ADC, i.e. about one conversion per cycle at 1.2 GHz"}));
-  const std::string range = r.getChoice("range", "calibrated", {"calibrated", "full_scale"},
-                                        "how the ADC input range is set: per-layer max over calibration "
-                                        "images, or the array's largest possible sum");
-  p.range = range == "calibrated" ? AdcRange::Calibrated : AdcRange::FullScale;
+      r.getInt("conversion_cycles", 0, 0, 1024,
+               "clock cycles per conversion; 0 = derive from type (sar: bits + 1, flash: 1), any other value "
+               "overrides it",
+               "cycles",
+               {"ISAAC: 1.28 GS/s ADC, i.e. about one conversion per cycle at 1.2 GHz (an override of 1)"}));
+  const std::string range = r.getChoice("range", "calibrated", {"calibrated", "full_scale", "fixed"},
+                                        "how the ADC input range ±F is set: per-layer over calibration "
+                                        "images (see calibration_percentile), the array's largest possible "
+                                        "sum (rows used), or full_scale_value");
+  p.range = range == "calibrated" ? AdcRange::Calibrated
+            : range == "full_scale" ? AdcRange::FullScale
+                                    : AdcRange::Fixed;
+  p.fullScaleValue = static_cast<float>(
+      r.getReal("full_scale_value", 0.0, 0.0, 1e6,
+                "range: fixed — full scale F in normalised partial-sum units (Σ x·w with x, w in [−1, 1], so "
+                "at most the rows used); required > 0 when range is fixed"));
+  if (p.range == AdcRange::Fixed && !(p.fullScaleValue > 0.0f)) {
+    throw ConfigError(fmt::format("{}: must be > 0 when {} is fixed (got {:g})", r.keyPath("full_scale_value"),
+                                  r.keyPath("range"), p.fullScaleValue));
+  }
+  p.calibrationPercentile =
+      r.getReal("calibration_percentile", 100.0, 50.0, 100.0,
+                "range: calibrated — F is this percentile of the absolute partial sums over the calibration images "
+                "(nearest rank; 100 = max, e.g. 99.99 clips rare outliers)");
+  p.offsetSigmaLsb = r.getReal("offset_sigma_lsb", 0.0, 0.0, 64.0,
+                               "σ of each ADC's static input-referred offset, in LSB, drawn once per chip "
+                               "instance (0 = ideal; uncalibrated comparator offsets are typically a few "
+                               "tenths of an LSB to ~1 LSB at 8 bits)");
+  p.gainSigma = r.getReal("gain_sigma", 0.0, 0.0, 0.5,
+                          "relative σ of each ADC's static gain error (transfer gain 1 + g), drawn once per chip "
+                          "instance (0 = ideal; typically 0.1–1 %)");
+  p.inlLsb = r.getReal("inl_lsb", 0.0, 0.0, 64.0,
+                       "peak integral non-linearity bound, in LSB: each ADC gets a bow A·(1 − (code/L)²) with A "
+                       "uniform in ±inl_lsb, drawn once per chip instance (0 = ideal; 8-bit SAR ADCs typically "
+                       "specify INL within ±0.5–1 LSB)");
+  const std::string em = r.getChoice("energy_model", "walden", {"walden", "table"},
+                                     "energy per conversion: walden = walden_fom × 2^bits; table = the energy "
+                                     "table's adc.convert entry");
+  p.energyModel = em == "walden" ? AdcEnergyModel::Walden : AdcEnergyModel::Table;
+  p.waldenFomJ = r.getQuantity(
+      "walden_fom", Dimension::Energy, kDefaultWaldenFomJ, 0.0, 1e-9,
+      "Walden figure of merit: energy per conversion step (E = FOM × 2^bits per conversion)",
+      {"ISAAC 8-bit ADC: 2 mW at 1.28 GS/s = 1.56 pJ = FOM × 2^8 → 6.09 fJ, within the 1–10 fJ range of "
+       "Murmann's ADC performance survey; Walden, IEEE JSAC 1999"});
   r.finish();
   return p;
+}
+
+bool AdcInstance::ideal() const {
+  auto zero = [](const Eigen::VectorXf& v) { return v.size() == 0 || (v.array() == 0.0f).all(); };
+  return zero(offsetLsb) && zero(gain) && zero(inlAmp);
 }
 
 AdcCore::AdcCore(const AdcParams& p) : m_p(p), m_levels((1 << (p.bits - 1)) - 1) {}
@@ -29,9 +85,87 @@ void AdcCore::convert(Eigen::Ref<RowMatrix> partial, float fullScale) const {
   partial = ((partial.array().max(-fullScale).min(fullScale) * inv).round() * step).matrix();
 }
 
+void AdcCore::convert(Eigen::Ref<RowMatrix> partial, float fullScale, const AdcInstance* inst) const {
+  if (!inst || inst->ideal()) {
+    convert(partial, fullScale);
+    return;
+  }
+  const Eigen::Index n = m_p.perArray;
+  if (inst->offsetLsb.size() != n || inst->gain.size() != n || inst->inlAmp.size() != n) {
+    throw std::invalid_argument(fmt::format("AdcCore::convert: instance has {}/{}/{} entries, expected {} ADCs",
+                                            inst->offsetLsb.size(), inst->gain.size(), inst->inlAmp.size(), n));
+  }
+  const Eigen::Index cols = partial.cols();
+  if (partial.size() == 0) return;
+  const float L = static_cast<float>(m_levels);
+  const float step = fullScale / L;
+  const float inv = 1.0f / step;
+  // Per-column parameters of the ADC that converts it (column c → ADC c mod perArray).
+  Eigen::Array<float, 1, Eigen::Dynamic> scale(cols), offset(cols), amp(cols);
+  for (Eigen::Index c = 0; c < cols; ++c) {
+    const Eigen::Index j = c % n;
+    scale(c) = (1.0f + inst->gain(j)) * inv;
+    offset(c) = inst->offsetLsb(j);
+    amp(c) = inst->inlAmp(j);
+  }
+  const float invL = 1.0f / L;
+  Eigen::Array<float, 1, Eigen::Dynamic> t(cols), u(cols);  // reused row buffers
+  for (Eigen::Index r = 0; r < partial.rows(); ++r) {
+    auto row = partial.row(r).array();
+    t = (row * scale + offset).max(-L).min(L);  // input in LSB after gain and offset, clipped to the range
+    u = t * invL;                               // position in the range, −1 … 1
+    row = (t + amp * (1.0f - u * u)).round().max(-L).min(L) * step;
+  }
+}
+
+AdcInstance AdcCore::drawInstance(Rng& rng) const {
+  AdcInstance inst;
+  const Eigen::Index n = m_p.perArray;
+  inst.offsetLsb.resize(n);
+  inst.gain.resize(n);
+  inst.inlAmp.resize(n);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    // Always draw all three so that one σ being zero does not shift the others' values.
+    const double o = rng.normal(), g = rng.normal(), a = 2.0 * rng.uniform() - 1.0;
+    inst.offsetLsb(j) = m_p.offsetSigmaLsb > 0 ? static_cast<float>(m_p.offsetSigmaLsb * o) : 0.0f;
+    inst.gain(j) = m_p.gainSigma > 0 ? static_cast<float>(m_p.gainSigma * g) : 0.0f;
+    inst.inlAmp(j) = m_p.inlLsb > 0 ? static_cast<float>(m_p.inlLsb * a) : 0.0f;
+  }
+  return inst;
+}
+
+int AdcCore::cyclesPerConversion() const {
+  if (m_p.conversionCycles > 0) return m_p.conversionCycles;
+  return m_p.type == AdcType::Sar ? m_p.bits + 1 : 1;
+}
+
 std::uint64_t AdcCore::cyclesPerVector(int cols) const {
   const std::uint64_t conversions = (static_cast<std::uint64_t>(cols) + m_p.perArray - 1) / m_p.perArray;
-  return conversions * static_cast<std::uint64_t>(m_p.conversionCycles);
+  return conversions * static_cast<std::uint64_t>(cyclesPerConversion());
+}
+
+double AdcCore::energyPerConversionJ() const {
+  if (m_p.energyModel == AdcEnergyModel::Table) return -1.0;
+  return m_p.waldenFomJ * std::ldexp(1.0, m_p.bits);
+}
+
+float AdcCore::percentileAbs(const Eigen::Ref<const RowMatrix>& values, double percentile) {
+  const auto n = static_cast<std::size_t>(values.size());
+  if (n == 0) return 0.0f;
+  if (!(percentile > 0.0) || percentile > 100.0) {
+    throw std::invalid_argument(fmt::format("percentileAbs: percentile {} is outside (0, 100]", percentile));
+  }
+  std::vector<float> a;
+  a.reserve(n);
+  for (Eigen::Index r = 0; r < values.rows(); ++r) {
+    for (Eigen::Index c = 0; c < values.cols(); ++c) a.push_back(std::fabs(values(r, c)));
+  }
+  if (percentile >= 100.0) return *std::max_element(a.begin(), a.end());
+  // Nearest rank; the small slack keeps e.g. 99.99 % of 10000 at rank 9999 despite rounding in p/100·n.
+  const double rank = std::ceil(percentile / 100.0 * static_cast<double>(n) - 1e-9);
+  const std::size_t k = static_cast<std::size_t>(std::clamp(rank, 1.0, static_cast<double>(n))) - 1;
+  std::nth_element(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(k), a.end());
+  return a[k];
 }
 
 }  // namespace mxsim

@@ -1,39 +1,96 @@
 // Contract: ADC functional core and parameters. Each array column's analog partial sum (in normalised
 // units: Σ x_norm · w_eff, so |p| ≤ rows) is clipped to ±fullScale and rounded to 2^(bits−1) − 1 levels per
-// sign. Columns share ADCs through a mux, so converting c columns takes ceil(c / perArray) conversions.
+// sign. Columns share ADCs through a mux (column c → ADC c mod perArray), so converting c columns takes
+// ceil(c / perArray) conversions of `cyclesPerConversion()` cycles (SAR: bits + 1, flash: 1, or an
+// explicit override). Optional static non-idealities per ADC (offset, gain, INL bow) are drawn once per
+// chip instance by drawInstance(); with none the conversion is the ideal one. See docs/converters.md.
 #pragma once
 #include <cstdint>
 #include <string>
 
 #include "sim/core/config.h"
+#include "sim/core/rng.h"
 #include "sim/core/types.h"
 
 namespace mxsim {
 
 enum class AdcRange {
-  Calibrated,  // per layer: max |partial sum| observed on calibration images
+  Calibrated,  // per layer: max (or calibration_percentile) |partial sum| observed on calibration images
   FullScale,   // the largest sum the array can produce: rows used × 1 × 1
+  Fixed,       // full_scale_value, the same for every layer
+};
+
+enum class AdcType {
+  Sar,    // successive approximation: one comparison per bit plus sampling → bits + 1 cycles
+  Flash,  // 2^bits − 1 comparators in parallel → 1 cycle
+};
+
+enum class AdcEnergyModel {
+  Walden,  // E = FOM · 2^bits per conversion
+  Table,   // the energy table's adc.convert entry
 };
 
 struct AdcParams {
   static constexpr int kDefaultBits = 8;  // ISAAC's 8-bit SAR ADC (Shafiee et al., ISCA 2016)
+  static constexpr double kDefaultWaldenFomJ = 1.56e-12 / 256;  // ISAAC: 1.56 pJ per 8-bit conversion / 2^8
   int bits = kDefaultBits;
-  int perArray = 8;          // ADCs per array; columns are multiplexed onto them
-  int conversionCycles = 1;  // cycles per conversion
+  int perArray = 8;  // ADCs per array; columns are multiplexed onto them
+  /// Cycles per conversion override; 0 = derive from `type` (SAR bits + 1, flash 1). The struct default
+  /// of 1 keeps programmatic construction as before; fromConfig's default (key absent) is 0 = derive.
+  int conversionCycles = 1;
+  AdcType type = AdcType::Sar;
   AdcRange range = AdcRange::Calibrated;
+  float fullScaleValue = 0.0f;         // range: fixed — F in normalised partial-sum units (≤ rows)
+  double calibrationPercentile = 100;  // range: calibrated — percentile of |p| used as F (100 = max)
+  double offsetSigmaLsb = 0.0;         // σ of the static input-referred offset per ADC, in LSB
+  double gainSigma = 0.0;              // relative σ of the static gain error per ADC
+  double inlLsb = 0.0;                 // peak INL bow amplitude bound, in LSB
+  AdcEnergyModel energyModel = AdcEnergyModel::Walden;
+  double waldenFomJ = kDefaultWaldenFomJ;  // J per conversion step
 
   static AdcParams fromConfig(ConfigReader& r);
+};
+
+/// Static non-idealities of the perArray ADCs of one array (drawn once per chip instance).
+struct AdcInstance {
+  Eigen::VectorXf offsetLsb;  // input-referred offset, LSB
+  Eigen::VectorXf gain;       // relative gain error g (transfer gain is 1 + g)
+  Eigen::VectorXf inlAmp;     // signed INL bow amplitude A (LSB), |A| ≤ inl_lsb
+  /// True if every entry is exactly zero (conversion is then the ideal one).
+  bool ideal() const;
 };
 
 class AdcCore {
  public:
   explicit AdcCore(const AdcParams& p);
-  /// Quantise partial sums in place to the ADC's codes (returned as values in the same units).
+  /// Quantise partial sums in place to the ADC's codes (returned as values in the same units). Ideal ADC.
   void convert(Eigen::Ref<RowMatrix> partial, float fullScale) const;
+  /// Quantise partial sums in place. Column c (0-based within the array) is converted by ADC
+  /// (c % perArray). inst == nullptr (or an all-zero instance): bit-identical to convert(partial, F).
+  /// Non-ideal ADC j, with Δ = F/L and L = levelsPerSign():
+  ///   v = p·(1 + g_j)/Δ + o_j;  t = clip(v, −L, L);  code = clip(round(t + A_j·(1 − (t/L)²)), −L, L);
+  ///   output = code·Δ (the digital side reads the code as ideal).
+  void convert(Eigen::Ref<RowMatrix> partial, float fullScale, const AdcInstance* inst) const;
+  /// Draw this array's ADC non-idealities: per ADC j (in order j = 0 … perArray−1) one normal for the
+  /// offset, one normal for the gain and one uniform for the INL amplitude, each scaled by its σ / bound
+  /// (a zero σ gives exact zeros, and does not shift the other draws).
+  AdcInstance drawInstance(Rng& rng) const;
+
   int levelsPerSign() const { return m_levels; }
-  /// Cycles to convert all `cols` columns of one MVM (one phase).
+  /// Cycles of one conversion: the override conversion_cycles if > 0, else SAR bits + 1, flash 1.
+  int cyclesPerConversion() const;
+  /// Cycles to convert all `cols` columns of one MVM (one pass): ceil(cols/perArray) × cyclesPerConversion().
   std::uint64_t cyclesPerVector(int cols) const;
+  /// range: fixed — the configured full scale F.
+  float fixedFullScale() const { return m_p.fullScaleValue; }
+  /// Energy of one conversion: Walden FOM · 2^bits; negative for energy_model: table (use the energy
+  /// table's adc.convert entry).
+  double energyPerConversionJ() const;
   const AdcParams& params() const { return m_p; }
+
+  /// The value of |v| at `percentile` (0 < percentile ≤ 100) by the nearest-rank rule: sort |v| ascending
+  /// as a_1 ≤ … ≤ a_n and return a_k, k = max(1, ceil(percentile/100 · n)). 100 gives max |v|; empty → 0.
+  static float percentileAbs(const Eigen::Ref<const RowMatrix>& values, double percentile);
 
  private:
   AdcParams m_p;

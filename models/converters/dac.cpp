@@ -7,8 +7,25 @@ namespace mxsim {
 DacParams DacParams::fromConfig(ConfigReader& r) {
   DacParams p;
   p.bits = static_cast<int>(r.getInt("bits", kDefaultBits, 1, 16, "input DAC resolution per phase", "bits"));
-  p.cycles = static_cast<int>(r.getInt("cycles", 1, 1, 1024, "cycles to apply one input vector (per phase)",
+  p.cycles = static_cast<int>(r.getInt("cycles", 1, 1, 1024,
+                                       "cycles to apply one input vector (per pass: per phase, and per bit "
+                                       "in bit_serial mode)",
                                        "cycles"));
+  const std::string mode =
+      r.getChoice("mode", "multibit", {"multibit", "bit_serial"},
+                  "multibit: one multi-level pass per phase; bit_serial: a 1-bit DAC applies the input's "
+                  "magnitude bits one per pass, recombined digitally by shift-and-add",
+                  {"bit_serial: ISAAC, Shafiee et al. ISCA 2016 (1-bit DACs, 16 × 1-bit input steps)"});
+  p.mode = mode == "multibit" ? DacMode::Multibit : DacMode::BitSerial;
+  const std::string si =
+      r.getChoice("signed_inputs", "two_phase", {"two_phase", "offset"},
+                  "how signed inputs are applied: two_phase = x⁺ then x⁻ (subtracted digitally); offset = "
+                  "u = (x+1)/2 in one phase, x·w = 2·(u·w) − Σw with Σw added back digitally");
+  p.signedInputs = si == "two_phase" ? SignedInputs::TwoPhase : SignedInputs::Offset;
+  p.energyPerLevelJ = r.getQuantity(
+      "energy_per_level", Dimension::Energy, kDefaultEnergyPerLevelJ, 0.0, 1e-9,
+      "energy of one unit (1-bit) DAC conversion per driven line; a multibit DAC costs this × (2^bits − 1)",
+      {"ISAAC, Shafiee et al. ISCA 2016: 4 mW for 1024 1-bit DACs at 100 ns per step = 0.39 fJ"});
   r.finish();
   return p;
 }
@@ -17,9 +34,78 @@ DacCore::DacCore(const DacParams& p) : m_p(p), m_levels((1 << p.bits) - 1) {}
 
 void DacCore::convert(Eigen::Ref<RowMatrix> xNorm, bool signedInput) const {
   const float L = static_cast<float>(m_levels);
+  if (signedInput && m_p.signedInputs == SignedInputs::Offset) {
+    // u = (x + 1)/2 ∈ [0, 1] on L levels, reported back in x units: xq = 2·u_q − 1.
+    const float invL = 1.0f / L;
+    xNorm = ((((xNorm.array().max(-1.0f).min(1.0f) + 1.0f) * (0.5f * L)).round() * invL) * 2.0f - 1.0f).matrix();
+    return;
+  }
   const float lo = signedInput ? -1.0f : 0.0f;
   // Round half away from zero on the magnitude: the same code for either phase of a signed input.
   xNorm = ((xNorm.array().max(lo).min(1.0f) * L).round() * (1.0f / L)).matrix();
+}
+
+int DacCore::passCount(bool signedInput) const {
+  const int phases = (signedInput && m_p.signedInputs == SignedInputs::TwoPhase) ? 2 : 1;
+  return phases * (m_p.mode == DacMode::BitSerial ? m_p.bits : 1);
+}
+
+float DacCore::offsetScale(bool signedInput) const {
+  return (signedInput && m_p.signedInputs == SignedInputs::Offset) ? 1.0f : 0.0f;
+}
+
+double DacCore::energyPerConversionJ() const {
+  return m_p.mode == DacMode::Multibit ? m_p.energyPerLevelJ * static_cast<double>(m_levels) : m_p.energyPerLevelJ;
+}
+
+namespace {
+using CodeMatrix = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// Append one 0/1 plane per bit of `codes` (LSB first) with weights sign·scale·2^b.
+void appendBitPlanes(const CodeMatrix& codes, int bits, float sign, double scale, std::vector<InputPass>& passes) {
+  for (int b = 0; b < bits; ++b) {
+    InputPass p;
+    p.x = codes.unaryExpr([b](std::int32_t m) { return static_cast<float>((m >> b) & 1); });
+    p.weight = static_cast<float>(sign * scale * std::ldexp(1.0, b));
+    passes.push_back(std::move(p));
+  }
+}
+}  // namespace
+
+void DacCore::decompose(const RowMatrix& xq, bool signedInput, std::vector<InputPass>& passes) const {
+  passes.clear();
+  passes.reserve(static_cast<size_t>(passCount(signedInput)));
+  const float L = static_cast<float>(m_levels);
+  const bool offset = signedInput && m_p.signedInputs == SignedInputs::Offset;
+  const bool serial = m_p.mode == DacMode::BitSerial;
+
+  if (offset) {
+    // Recover u's integer code k = round((xq + 1)/2 · L) (exact: xq lies on the grid (2k − L)/L).
+    const CodeMatrix k = ((xq.array() + 1.0f) * (0.5f * L)).round().max(0.0f).min(L).cast<std::int32_t>();
+    if (serial) {
+      appendBitPlanes(k, m_p.bits, 1.0f, 2.0 / m_levels, passes);
+    } else {
+      passes.push_back({(k.cast<float>().array() * (1.0f / L)).matrix(), 2.0f});  // same u_q as convert()
+    }
+    return;
+  }
+  if (!serial) {
+    if (!signedInput) {
+      passes.push_back({xq, 1.0f});
+    } else {
+      // Exactly the planes ArrayCore::mvm applies today.
+      passes.push_back({xq.cwiseMax(0.0f), 1.0f});
+      passes.push_back({(-xq).cwiseMax(0.0f), -1.0f});
+    }
+    return;
+  }
+  const double scale = 1.0 / m_levels;
+  const CodeMatrix pos = (xq.array().max(0.0f) * L).round().min(L).cast<std::int32_t>();
+  appendBitPlanes(pos, m_p.bits, 1.0f, scale, passes);
+  if (signedInput) {
+    const CodeMatrix neg = ((-xq.array()).max(0.0f) * L).round().min(L).cast<std::int32_t>();
+    appendBitPlanes(neg, m_p.bits, -1.0f, scale, passes);
+  }
 }
 
 }  // namespace mxsim

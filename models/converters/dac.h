@@ -1,30 +1,85 @@
 // Contract: DAC functional core and parameters. Inputs arrive normalised to [-1, 1] (the digital side
-// divides each image's layer input by its max |x|); the DAC drives |x| quantised to 2^bits − 1 levels.
-// Signed inputs use two phases (positive part, then negative part), each a full pass through the array.
+// divides each image's layer input by its max |x|); the DAC drives |x| quantised to L = 2^bits − 1 levels.
+// Signed inputs use two phases (positive part, then negative part), each a full pass through the array,
+// or (signed_inputs: offset) one phase of u = (x + 1)/2 with the offset term removed digitally.
+// mode: bit_serial applies the magnitude code one bit per pass through a 1-bit DAC (ISAAC style); the
+// passes are recombined digitally by shift-and-add. decompose() states exactly which planes reach the
+// array and with which digital weights; see docs/converters.md.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "sim/core/config.h"
 #include "sim/core/types.h"
 
 namespace mxsim {
 
+enum class DacMode {
+  Multibit,   // one multi-level pass per phase (current-steering DAC with 2^bits − 1 unit sources)
+  BitSerial,  // 1-bit DAC, one pass per magnitude bit (ISAAC, Shafiee et al. ISCA 2016)
+};
+
+enum class SignedInputs {
+  TwoPhase,  // x⁺ then x⁻, subtracted digitally
+  Offset,    // u = (x + 1)/2 in one phase; x·w = 2·(u·w) − Σw
+};
+
 struct DacParams {
   static constexpr int kDefaultBits = 8;
+  static constexpr double kDefaultEnergyPerLevelJ = 0.39e-15;  // ISAAC: 4 mW / 1024 1-bit DACs × 100 ns
   int bits = kDefaultBits;  // input resolution per phase
-  int cycles = 1;           // clock cycles to settle one input vector (per phase)
+  int cycles = 1;           // clock cycles to settle one input vector (per pass)
+  DacMode mode = DacMode::Multibit;
+  SignedInputs signedInputs = SignedInputs::TwoPhase;
+  double energyPerLevelJ = kDefaultEnergyPerLevelJ;  // E_1bit: one unit (1-bit) conversion
 
   static DacParams fromConfig(ConfigReader& r);
+};
+
+/// One input plane applied to the array and the digital weight its ADC-converted result is scaled by.
+struct InputPass {
+  RowMatrix x;
+  float weight = 1.0f;
 };
 
 class DacCore {
  public:
   explicit DacCore(const DacParams& p);
-  /// Quantise normalised inputs in place: clip to [-1, 1] (or [0, 1] when unsigned), round |x| to levels.
+  /// Quantise normalised inputs in place. Two-phase or unsigned: clip to [-1, 1] (or [0, 1] when
+  /// unsigned), round |x| to L levels (half away from zero). Offset mode with signed inputs: clip to
+  /// [-1, 1], u = (x + 1)/2 rounded to L levels on [0, 1], returned as xq = 2·u_q − 1 (so xq stays in
+  /// x units; its grid is (2k − L)/L, k = 0 … L).
   void convert(Eigen::Ref<RowMatrix> xNorm, bool signedInput) const;
   int levels() const { return m_levels; }
-  /// Cycles to drive one input vector through the DAC, all phases included.
+
+  /// Decompose DAC-converted inputs xq (from convert()) into the passes actually applied to the array,
+  /// so that for every G (exactly in real arithmetic; to float rounding here)
+  ///   Σ_k weight_k · (x_k · G)  ==  xq · G  + offsetScale(signedInput) · (1ᵀ·G),
+  /// i.e. the digital side recovers xq·G = Σ_k weight_k·(x_k·G) − offsetScale·(1ᵀ·G). (Offset mode:
+  /// 2·(u·G) = (2u − 1)·G + 1ᵀ·G, so the Σw term is subtracted with coefficient offsetScale = 1.)
+  /// Order: phase by phase (x⁺ before x⁻), and within a phase bit 0 (LSB) first.
+  ///   multibit, two-phase signed: {x⁺, +1}, {x⁻, −1};   unsigned: {xq, +1}
+  ///   multibit, offset signed:    {u, 2}                     (offsetScale 1)
+  ///   bit_serial: per phase, one 0/1 plane per magnitude bit b with weight ±2^b / L
+  ///               (offset signed: planes of u's code, weight 2·2^b / L; offsetScale 1)
+  /// `passes` is resized to passCount(signedInput).
+  void decompose(const RowMatrix& xq, bool signedInput, std::vector<InputPass>& passes) const;
+  /// Passes per input vector: phases × (bit_serial ? bits : 1); offset mode has one phase.
+  int passCount(bool signedInput) const;
+  /// Coefficient of the Σw (= 1ᵀ·G, per column) correction term: 1 for offset-mode signed inputs, else 0.
+  /// The digital side forms  Σ_k weight_k·ADC(x_k·G) − offsetScale·(1ᵀ·G).
+  float offsetScale(bool signedInput) const;
+
+  /// Cycles to drive one input vector through the DAC, all phases included (old interface: `phases`
+  /// passes of `cycles`). Note: an int argument selects this overload, a bool the one below.
   std::uint64_t cyclesPerVector(int phases) const { return static_cast<std::uint64_t>(m_p.cycles) * phases; }
+  /// Cycles to drive one input vector: passCount(signedInput) × cycles.
+  std::uint64_t cyclesPerVector(bool signedInput) const {
+    return static_cast<std::uint64_t>(m_p.cycles) * static_cast<std::uint64_t>(passCount(signedInput));
+  }
+  /// Energy per driven line per pass: E_1bit·(2^bits − 1) for a multibit current-steering DAC (unit
+  /// sources switched in proportion to the code, worst case), E_1bit for bit_serial.
+  double energyPerConversionJ() const;
   const DacParams& params() const { return m_p; }
 
  private:

@@ -1,6 +1,7 @@
 #include "models/crossbar/crossbar.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 
 #include "sim/core/error.h"
@@ -14,13 +15,27 @@ CrossbarParams CrossbarParams::fromConfig(ConfigReader& r) {
   p.cols = static_cast<int>(r.getInt("cols", kDefaultRows, 1, 4096, "bit-line pairs (outputs) per array",
                                      "cols", {"ISAAC: 128x128 arrays"}));
   p.readCycles = static_cast<int>(r.getInt("read_cycles", 10, 1, 100000,
-                                           "cycles to integrate and sample one MVM (per input phase)", "cycles",
+                                           "cycles to integrate and sample one MVM (per input pass)", "cycles",
                                            {"ISAAC: 100 ns per array read step"}));
   ConfigReader dev = r.child("device");
   p.gMinS = dev.getQuantity("g_min", Dimension::Conductance, 0.1e-6, 0.0, 1.0, "low conductance state Gmin");
   p.gMaxS = dev.getQuantity("g_max", Dimension::Conductance, 25e-6, 1e-12, 1.0, "high conductance state Gmax",
                             {"aihwkit PCM statistical model: Gmax = 25 uS"});
+  const std::string mapping = dev.getChoice("mapping", "differential", {"differential", "offset"},
+                                            "signed weights as a differential pair G+ - G- or as one device "
+                                            "against a mid-range reference");
+  p.mapping = mapping == "differential" ? WeightMapping::Differential : WeightMapping::Offset;
+  p.weightBits = static_cast<int>(dev.getInt("weight_bits", 0, 0, 16,
+                                             "weight resolution; 0 = analog (continuous) conductances", "bits"));
+  p.cellBits = static_cast<int>(dev.getInt("cell_bits", 2, 1, 4,
+                                           "bits stored per cell when weight_bits > 0 (bit slicing)", "bits",
+                                           {"ISAAC: 2-bit cells"}));
   dev.finish();
+  ConfigReader ir = r.child("ir_drop");
+  p.irDrop = ir.getBool("enabled", false, "first-order IR drop along word and bit lines");
+  p.wireOhms = ir.getQuantity("wire_resistance", Dimension::Resistance, 2.5, 0.0, 1e6,
+                              "wire resistance per cell segment", {"~2.5 Ohm per segment at 32 nm (ITRS-era estimates)"});
+  ir.finish();
   if (p.gMinS >= p.gMaxS) {
     throw ConfigError(fmt::format("{}: g_min ({}) must be below g_max ({})", dev.path(),
                                   formatQuantity(p.gMinS, Dimension::Conductance),
@@ -31,23 +46,107 @@ CrossbarParams CrossbarParams::fromConfig(ConfigReader& r) {
 
 CrossbarCore::CrossbarCore(const CrossbarParams& p, const DeviceNoiseParams& noise) : m_p(p), m_noise(noise) {}
 
-ColMatrix CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, Rng& rng) const {
-  const double gRange = m_p.gMaxS - m_p.gMinS;
-  const double sigmaAbs = m_noise.sigma * m_p.gMaxS;
-  ColMatrix out(wNorm.rows(), wNorm.cols());
-  // Column-major walk with the G+ draw before the G− draw of each device pair: the order is part of the
-  // seed contract (same seed → same chip).
-  for (Eigen::Index c = 0; c < wNorm.cols(); ++c) {
-    for (Eigen::Index r = 0; r < wNorm.rows(); ++r) {
-      const double w = std::clamp(static_cast<double>(wNorm(r, c)), -1.0, 1.0);
-      double gPos = m_p.gMinS + gRange * std::max(w, 0.0);
-      double gNeg = m_p.gMinS + gRange * std::max(-w, 0.0);
-      if (m_noise.sigma > 0.0) {
-        const bool rel = m_noise.mode == VariationMode::Relative;
-        gPos = std::max(0.0, gPos + (rel ? m_noise.sigma * gPos : sigmaAbs) * rng.normal());
-        gNeg = std::max(0.0, gNeg + (rel ? m_noise.sigma * gNeg : sigmaAbs) * rng.normal());
+double CrossbarCore::uniformReadVariance() const {
+  if (m_noise.read == ReadNoiseModel::None) return 0.0;
+  if (m_noise.read != ReadNoiseModel::Absolute) return -1.0;
+  const double dG = m_p.gMaxS - m_p.gMinS;
+  const double sd = m_noise.readSigma * m_p.gMaxS / dG;
+  return m_p.mapping == WeightMapping::Differential ? 2.0 * sd * sd : 4.0 * sd * sd;
+}
+
+float CrossbarCore::sliceWeight(int s) const {
+  if (m_p.weightBits == 0) return 1.0f;
+  const double q = std::ldexp(1.0, m_p.weightBits) - 1.0;
+  const double cellMax = std::ldexp(1.0, std::min(m_p.cellBits, m_p.weightBits)) - 1.0;
+  return static_cast<float>(cellMax * std::ldexp(1.0, s * m_p.cellBits) / q);
+}
+
+namespace {
+// Independent streams per effect so that, e.g., turning faults on does not change the variation draws.
+constexpr std::uint64_t kVariationTag = 1, kDriftTag = 2, kFaultTag = 3;
+
+struct Device {
+  double target;  // target conductance [S]
+  double g;       // conductance after the static effects [S]
+  double readSigma = 0.0;
+};
+}  // namespace
+
+ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, std::uint64_t blockKey,
+                                      double tSeconds) const {
+  const int S = m_p.slices();
+  const double dG = m_p.gMaxS - m_p.gMinS;
+  const bool diff = m_p.mapping == WeightMapping::Differential;
+  const bool wantReadVar = uniformReadVariance() < 0.0;
+  const double q = m_p.weightBits ? std::ldexp(1.0, m_p.weightBits) - 1.0 : 0.0;
+  const int cellLevels = m_p.weightBits ? (1 << std::min(m_p.cellBits, m_p.weightBits)) - 1 : 0;
+  const Eigen::Index R = wNorm.rows(), C = wNorm.cols();
+
+  ProgrammedBlock out;
+  out.gEff.assign(S, ColMatrix(R, C));
+  if (wantReadVar) out.readVar.assign(S, ColMatrix(R, C));
+
+  for (int s = 0; s < S; ++s) {
+    Rng var(streamKey(blockKey, {kVariationTag, static_cast<std::uint64_t>(s)}));
+    Rng drift(streamKey(blockKey, {kDriftTag, static_cast<std::uint64_t>(s)}));
+    Rng fault(streamKey(blockKey, {kFaultTag, static_cast<std::uint64_t>(s)}));
+    // One device through every static effect; draws happen in a fixed order whatever is enabled.
+    auto realise = [&](double target, Eigen::Index row, Eigen::Index col) {
+      Device d{target, target};
+      const double eps = var.normal(), nuEps = drift.normal(), u = fault.uniform();
+      const double sigmaS = m_noise.programmingSigmaS(target, m_p.gMaxS, tSeconds);
+      if (sigmaS > 0.0) {
+        if (m_noise.distribution == VariationDistribution::Lognormal && target > 0.0) {
+          const double sl = sigmaS / target;
+          d.g = target * std::exp(sl * eps - 0.5 * sl * sl);
+        } else {
+          d.g = target + sigmaS * eps;
+        }
       }
-      out(r, c) = static_cast<float>((gPos - gNeg) / gRange);
+      d.g = std::max(0.0, d.g);  // no negative conductance
+      if (u < m_noise.stuckAtGminRate) {
+        d.g = m_p.gMinS;
+      } else if (u < m_noise.stuckAtGminRate + m_noise.stuckAtGmaxRate) {
+        d.g = m_p.gMaxS;
+      }
+      const double gNorm = target / m_p.gMaxS;
+      if (m_noise.drift != DriftModel::None) {
+        const double nu = std::abs(m_noise.nuMeanFor(gNorm) + m_noise.nuStdFor(gNorm) * nuEps);
+        d.g *= m_noise.driftFactor(nu, tSeconds);
+      }
+      if (m_p.irDrop && d.g > 0.0) {
+        // Series wire resistance from the row driver (col + 1 segments) and to the column's sense
+        // amplifier (rows − row segments): g_eff = g / (1 + g·R_s). First order: no current sharing.
+        const double rs = m_p.wireOhms * static_cast<double>((col + 1) + (m_p.rows - row));
+        d.g = d.g / (1.0 + d.g * rs);
+      }
+      d.readSigma = m_noise.readSigmaS(d.g, gNorm, m_p.gMaxS, tSeconds);
+      return d;
+    };
+    for (Eigen::Index c = 0; c < C; ++c) {
+      for (Eigen::Index r = 0; r < R; ++r) {
+        const double w = std::clamp(static_cast<double>(wNorm(r, c)), -1.0, 1.0);
+        double mag = std::abs(w);
+        if (m_p.weightBits) {
+          const auto code = static_cast<std::uint64_t>(std::llround(mag * q));
+          const std::uint64_t digit = (code >> (s * m_p.cellBits)) & static_cast<std::uint64_t>(cellLevels);
+          mag = static_cast<double>(digit) / cellLevels;
+        }
+        const double d = w < 0 ? -mag : mag;
+        if (diff) {
+          const Device pos = realise(m_p.gMinS + dG * std::max(d, 0.0), r, c);
+          const Device neg = realise(m_p.gMinS + dG * std::max(-d, 0.0), r, c);
+          out.gEff[s](r, c) = static_cast<float>((pos.g - neg.g) / dG);
+          if (wantReadVar) {
+            out.readVar[s](r, c) = static_cast<float>((pos.readSigma * pos.readSigma + neg.readSigma * neg.readSigma) /
+                                                      (dG * dG));
+          }
+        } else {
+          const Device dev = realise(m_p.gMinS + dG * (d + 1.0) / 2.0, r, c);
+          out.gEff[s](r, c) = static_cast<float>(2.0 * (dev.g - (m_p.gMinS + dG / 2.0)) / dG);
+          if (wantReadVar) out.readVar[s](r, c) = static_cast<float>(4.0 * dev.readSigma * dev.readSigma / (dG * dG));
+        }
+      }
     }
   }
   return out;

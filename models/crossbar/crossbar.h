@@ -1,8 +1,13 @@
-// Contract: crossbar functional core. Weights normalised to [-1, 1] map to a differential conductance
-// pair G± = Gmin + (Gmax − Gmin)·max(±w, 0); programming adds static variation per device; the array
-// computes Σ_i x_i (G+_i − G−_i) / (Gmax − Gmin), i.e. an MVM with the effective normalised weights.
+// Contract: crossbar functional core. Normalised weights ŵ ∈ [−1, 1] are (optionally) quantised to
+// weight_bits and bit-sliced over cells of cell_bits, each slice in its own columns; every weight maps to
+// a differential pair G± = Gmin + ΔG·max(±d, 0) or to one device G = Gmin + ΔG·(d + 1)/2 against a
+// reference Gref = Gmin + ΔG/2 (offset). Programming applies the static non-idealities of DeviceNoiseParams
+// (variation, stuck-at faults, drift to time t, first-order IR drop); the result is the effective
+// normalised weight the array multiplies by, w_eff = (G+ − G−)/ΔG or 2(G − Gref)/ΔG, per slice, plus each
+// weight's read-noise variance in the same units.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "models/noise/device_noise.h"
 #include "sim/core/config.h"
@@ -11,6 +16,8 @@
 
 namespace mxsim {
 
+enum class WeightMapping { Differential, Offset };
+
 struct CrossbarParams {
   static constexpr int kDefaultRows = 128;  // ISAAC uses 128×128 arrays (Shafiee et al., ISCA 2016)
   int rows = kDefaultRows;
@@ -18,20 +25,39 @@ struct CrossbarParams {
   int readCycles = 10;    // integrate-and-sample time of one MVM; ISAAC: ~100 ns per array read step
   double gMinS = 0.1e-6;  // low-conductance state
   double gMaxS = 25e-6;   // aihwkit PCM model: Gmax = 25 µS
+  WeightMapping mapping = WeightMapping::Differential;
+  int weightBits = 0;     // 0: analog (continuous) conductances; else weights quantised to this many bits
+  int cellBits = 0;       // bits per cell when weightBits > 0 (slices = ceil(weightBits / cellBits))
+  bool irDrop = false;
+  double wireOhms = 2.5;  // wire resistance per cell segment
 
+  int slices() const { return weightBits > 0 ? (weightBits + cellBits - 1) / cellBits : 1; }
+  int devicesPerWeight() const { return mapping == WeightMapping::Differential ? 2 : 1; }
   static CrossbarParams fromConfig(ConfigReader& r);
+};
+
+/// One programmed block: effective weights and read-noise variances per slice.
+struct ProgrammedBlock {
+  std::vector<ColMatrix> gEff;     // per slice: rows × cols effective normalised slice weights
+  std::vector<ColMatrix> readVar;  // per slice: variance of one read per weight, in w_eff² units (empty: none
+                                   // or uniform, see CrossbarCore::uniformReadVariance)
 };
 
 class CrossbarCore {
  public:
   CrossbarCore(const CrossbarParams& p, const DeviceNoiseParams& noise);
-  /// Program normalised weights (any block up to rows × cols) and return the effective normalised weights
-  /// the array multiplies by. `rng` is the chip instance's stream for this block; unused when σ = 0.
-  ColMatrix program(const Eigen::Ref<const ColMatrix>& wNorm, Rng& rng) const;
-  /// Devices per weight (2: differential pair).
-  static constexpr int kDevicesPerWeight = 2;
+  /// Program normalised weights (a block of at most rows × cols, placed at the array's origin) at time
+  /// t since programming. Random draws come from streams keyed by `blockKey`, and do not depend on t, so
+  /// the same chip instance ages consistently.
+  ProgrammedBlock program(const Eigen::Ref<const ColMatrix>& wNorm, std::uint64_t blockKey, double tSeconds) const;
+  /// Read-noise variance per weight (w_eff² units) when it is the same for every weight (absolute model:
+  /// devices·(σ·Gmax)²/ΔG², ×4 for the offset mapping's 2/ΔG scale), else −1 (use ProgrammedBlock::readVar).
+  double uniformReadVariance() const;
+  /// Digital recombination weight of slice s: ŵ = Σ_s sliceWeight(s)·d_s.
+  float sliceWeight(int s) const;
   std::uint64_t cyclesPerVector(int phases) const { return static_cast<std::uint64_t>(m_p.readCycles) * phases; }
   const CrossbarParams& params() const { return m_p; }
+  const DeviceNoiseParams& noise() const { return m_noise; }
 
  private:
   CrossbarParams m_p;

@@ -11,7 +11,7 @@ class CrossbarModule : public Shell<CrossbarCore> {
   using Shell::Shell;
   Stream process(const Stream& in, int rows, int cols, int phases) {
     return pass(in, action::kXbarCellRead,
-                static_cast<std::uint64_t>(phases) * rows * cols * CrossbarCore::kDevicesPerWeight,
+                static_cast<std::uint64_t>(phases) * rows * cols * m_core.params().devicesPerWeight(),
                 m_core.cyclesPerVector(phases));
   }
 };

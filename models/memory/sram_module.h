@@ -1,6 +1,11 @@
-// Contract: SystemC shell of the global SRAM: read()/write() wait for the transfer's cycles and count
-// sram.read_bit / sram.write_bit. Transfers serialise on the ports (one transfer at a time).
+// Contract: SystemC shell of the global SRAM. read()/write() move one requester's whole tensor
+// (SramCore::transferCycles), access() a set of concurrent requests (SramCore::schedule, bank conflicts
+// serialise), spill() bits to/from off-chip DRAM (spill_bandwidth). Each counts its bits
+// (sram.read_bit / sram.write_bit / sram.spill_bit) and waits its cycles. Calls are one transfer at a
+// time: a call made while another thread's transfer is in flight starts when that one ends.
 #pragma once
+#include <vector>
+
 #include "models/common/shell.h"
 #include "models/memory/sram.h"
 
@@ -9,14 +14,46 @@ namespace mxsim {
 class SramModule : public Shell<SramCore> {
  public:
   using Shell::Shell;
-  void read(std::uint64_t bits) { transfer(bits, action::kSramReadBit); }
-  void write(std::uint64_t bits) { transfer(bits, action::kSramWriteBit); }
+  void read(std::uint64_t bits) {
+    count(action::kSramReadBit, bits);
+    hold(m_core.transferCycles(bits, SramAccess::Read));
+  }
+  void write(std::uint64_t bits) {
+    count(action::kSramWriteBit, bits);
+    hold(m_core.transferCycles(bits, SramAccess::Write));
+  }
+  /// Concurrent requests from several requesters, scheduled together; returns the schedule (cycles,
+  /// bank conflicts). Counts the requested bits (not whole words) as read/write actions.
+  SramSchedule access(const std::vector<SramRequest>& requests) {
+    const SramSchedule s = m_core.schedule(requests);
+    count(action::kSramReadBit, s.readBits);
+    count(action::kSramWriteBit, s.writeBits);
+    m_conflicts += s.conflicts;
+    hold(s.cycles);
+    return s;
+  }
+  /// Move `bits` between the buffer and off-chip DRAM (either direction; pass the traffic, e.g.
+  /// SramCore::spillTrafficBits for a write-out plus read-back).
+  void spill(std::uint64_t bits) {
+    count(action::kSramSpillBit, bits);
+    hold(m_core.spillCycles(bits));
+  }
+  /// Bank conflicts seen by access() so far.
+  std::uint64_t conflicts() const { return m_conflicts; }
 
  private:
-  void transfer(std::uint64_t bits, const char* act) {
-    count(act, bits);
-    occupy(m_core.transferCycles(bits));
+  /// Serialise transfers: reserve [start, start + cycles) with start = max(now, end of the last one),
+  /// wait for the start, then occupy the block for the cycles.
+  void hold(std::uint64_t cycles) {
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    const sc_core::sc_time start = m_freeAt > now ? m_freeAt : now;
+    m_freeAt = start + m_ctx.clock->cycles(cycles);
+    if (start > now) sc_core::wait(start - now);
+    occupy(cycles);
   }
+
+  sc_core::sc_time m_freeAt = sc_core::SC_ZERO_TIME;
+  std::uint64_t m_conflicts = 0;
 };
 
 }  // namespace mxsim

@@ -16,34 +16,66 @@ ArrayParams ArrayParams::fromConfig(ConfigReader& r) {
 ArrayCore::ArrayCore(const ArrayParams& p, const DeviceNoiseParams& noise)
     : m_p(p), m_dac(p.dac), m_xbar(p.xbar, noise), m_adc(p.adc) {}
 
-void ArrayCore::mvm(const Eigen::Ref<const RowMatrix>& xq, const Eigen::Ref<const ColMatrix>& gEff,
-                    bool signedInput, float adcFullScale, RowMatrix& out, float* maxAbs) const {
-  auto observe = [maxAbs](const RowMatrix& p) {
-    if (maxAbs && p.size()) *maxAbs = std::max(*maxAbs, p.cwiseAbs().maxCoeff());
-  };
-  auto quantise = [&](RowMatrix& p) {
-    if (adcFullScale > 0.0f) m_adc.convert(p, adcFullScale);
-  };
-  if (!signedInput) {
-    out.noalias() = xq * gEff;
-    observe(out);
-    quantise(out);
+void ArrayCore::convertOutputs(RowMatrix& out, float adcFullScale, float* maxAbs,
+                               const std::vector<AdcInstance>* adcs) const {
+  if (maxAbs && out.size()) *maxAbs = std::max(*maxAbs, out.cwiseAbs().maxCoeff());
+  if (adcFullScale <= 0.0f) return;
+  if (!adcs) {
+    m_adc.convert(out, adcFullScale, nullptr);
     return;
   }
-  out.noalias() = xq.cwiseMax(0.0f) * gEff;
-  observe(out);
-  quantise(out);
-  RowMatrix neg = (-xq).cwiseMax(0.0f) * gEff;
-  observe(neg);
-  quantise(neg);
-  out -= neg;
+  const Eigen::Index C = m_p.xbar.cols;
+  for (size_t cb = 0; cb < adcs->size(); ++cb) {
+    const Eigen::Index c0 = static_cast<Eigen::Index>(cb) * C;
+    m_adc.convert(out.middleCols(c0, std::min<Eigen::Index>(C, out.cols() - c0)), adcFullScale, &(*adcs)[cb]);
+  }
 }
 
-StageCycles ArrayCore::cyclesPerVector(int cols, int phases) const {
+void ArrayCore::pass(const Eigen::Ref<const RowMatrix>& x, const Eigen::Ref<const ColMatrix>& g, float adcFullScale,
+                     RowMatrix& out, float* maxAbs, const std::vector<AdcInstance>* adcs) const {
+  out.noalias() = x * g;
+  convertOutputs(out, adcFullScale, maxAbs, adcs);
+}
+
+void ArrayCore::pass(const Eigen::Ref<const RowMatrix>& x, const Eigen::Ref<const ColMatrix>& g,
+                     const Eigen::Ref<const ColMatrix>& readVar, const RowMatrix& z, float adcFullScale,
+                     RowMatrix& out, float* maxAbs, const std::vector<AdcInstance>* adcs) const {
+  out.noalias() = x * g;
+  // Σ_i x_i·(w_i + n_i) with independent n_i ~ N(0, var_i) is x·w + N(0, Σ_i x_i²·var_i): one draw per output.
+  RowMatrix var;
+  var.noalias() = x.array().square().matrix() * readVar;
+  out.array() += var.array().sqrt() * z.array();
+  convertOutputs(out, adcFullScale, maxAbs, adcs);
+}
+
+void ArrayCore::pass(const Eigen::Ref<const RowMatrix>& x, const Eigen::Ref<const ColMatrix>& g, float readVar,
+                     const RowMatrix& z, float adcFullScale, RowMatrix& out, float* maxAbs,
+                     const std::vector<AdcInstance>* adcs) const {
+  out.noalias() = x * g;
+  const Eigen::VectorXf sd = (x.rowwise().squaredNorm() * readVar).cwiseSqrt();
+  out.array() += z.array().colwise() * sd.array();
+  convertOutputs(out, adcFullScale, maxAbs, adcs);
+}
+
+void ArrayCore::mvm(const Eigen::Ref<const RowMatrix>& xq, const Eigen::Ref<const ColMatrix>& gEff,
+                    bool signedInput, float adcFullScale, RowMatrix& out, float* maxAbs) const {
+  std::vector<InputPass> passes;
+  m_dac.decompose(xq, signedInput, passes);
+  out = RowMatrix::Zero(xq.rows(), gEff.cols());
+  RowMatrix part;
+  for (const InputPass& p : passes) {
+    pass(p.x, gEff, adcFullScale, part, maxAbs);
+    out += p.weight * part;
+  }
+  const float offset = m_dac.offsetScale(signedInput);
+  if (offset != 0.0f) out.rowwise() -= offset * gEff.colwise().sum();
+}
+
+StageCycles ArrayCore::cyclesPerVector(int cols, int passes) const {
   StageCycles s;
-  s.dac = m_dac.cyclesPerVector(phases);
-  s.xbar = m_xbar.cyclesPerVector(phases);
-  s.adc = m_adc.cyclesPerVector(cols) * static_cast<std::uint64_t>(phases);
+  s.dac = m_dac.cyclesPerVector(passes);
+  s.xbar = m_xbar.cyclesPerVector(passes);
+  s.adc = m_adc.cyclesPerVector(cols) * static_cast<std::uint64_t>(passes);
   return s;
 }
 
@@ -51,7 +83,7 @@ ArrayActions ArrayCore::actionsPerVector(int rows, int cols, int phases) const {
   ArrayActions a;
   const auto ph = static_cast<std::uint64_t>(phases);
   a.dacConversions = ph * static_cast<std::uint64_t>(rows);
-  a.cellReads = ph * static_cast<std::uint64_t>(rows) * cols * CrossbarCore::kDevicesPerWeight;
+  a.cellReads = ph * static_cast<std::uint64_t>(rows) * cols * m_p.xbar.devicesPerWeight();
   a.adcConversions = ph * static_cast<std::uint64_t>(cols);
   return a;
 }

@@ -4,6 +4,7 @@
 // once per input phase.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "models/converters/adc.h"
 #include "models/converters/dac.h"
@@ -41,17 +42,34 @@ class ArrayCore {
   const AdcCore& adc() const { return m_adc; }
   const ArrayParams& params() const { return m_p; }
 
-  /// ADC-quantised partial sums of DAC-converted normalised inputs `xq` (vectors × k) against effective
-  /// weights `gEff` (k × c). Signed inputs run two phases (x⁺ then x⁻), each converted by the ADC, and
-  /// are subtracted digitally. adcFullScale ≤ 0 skips quantisation (calibration, ideal ADC).
-  /// If maxAbs is given it receives max |partial sum| seen before quantisation (over both phases).
+  /// One pass of input vectors x (vectors × k, the values the DAC drives) through effective weights g
+  /// (k × c): p = x·g, converted by the ADC (adcFullScale ≤ 0 skips it: calibration, ideal ADC). maxAbs,
+  /// if given, receives max |p| before conversion.
+  /// `adcs`, if given, holds the static errors of the ADCs of each column block (array) in column order.
+  void pass(const Eigen::Ref<const RowMatrix>& x, const Eigen::Ref<const ColMatrix>& g, float adcFullScale,
+            RowMatrix& out, float* maxAbs = nullptr, const std::vector<AdcInstance>* adcs = nullptr) const;
+  /// The same with read noise: each output gains √((x∘x)·readVar) · z, z standard normals supplied by the
+  /// caller (so draws are keyed by image, not by thread). readVar is per weight, in w_eff² units.
+  void pass(const Eigen::Ref<const RowMatrix>& x, const Eigen::Ref<const ColMatrix>& g,
+            const Eigen::Ref<const ColMatrix>& readVar, const RowMatrix& z, float adcFullScale, RowMatrix& out,
+            float* maxAbs = nullptr, const std::vector<AdcInstance>* adcs = nullptr) const;
+  /// The same when every weight has read-noise variance `readVar`: the std is √(readVar·Σ_i x_i²).
+  void pass(const Eigen::Ref<const RowMatrix>& x, const Eigen::Ref<const ColMatrix>& g, float readVar,
+            const RowMatrix& z, float adcFullScale, RowMatrix& out, float* maxAbs = nullptr,
+            const std::vector<AdcInstance>* adcs = nullptr) const;
+
+  /// ADC-converted partial sums of DAC-converted normalised inputs `xq` (vectors × k) against effective
+  /// weights `gEff` (k × c), without read noise: every pass of DacCore::decompose (phases, bit planes)
+  /// converted by the ADC, recombined digitally, offset term removed: ≈ xq·gEff.
   void mvm(const Eigen::Ref<const RowMatrix>& xq, const Eigen::Ref<const ColMatrix>& gEff, bool signedInput,
            float adcFullScale, RowMatrix& out, float* maxAbs = nullptr) const;
 
-  StageCycles cyclesPerVector(int cols, int phases) const;
-  ArrayActions actionsPerVector(int rows, int cols, int phases) const;
+  /// `passes`: array passes per input vector (DacCore::passCount).
+  StageCycles cyclesPerVector(int cols, int passes) const;
+  ArrayActions actionsPerVector(int rows, int cols, int passes) const;
 
  private:
+  void convertOutputs(RowMatrix& out, float adcFullScale, float* maxAbs, const std::vector<AdcInstance>* adcs) const;
   ArrayParams m_p;
   DacCore m_dac;
   CrossbarCore m_xbar;

@@ -22,18 +22,23 @@ class ArrayModule : public sc_core::sc_module {
         m_xbar("crossbar", core.crossbar(), ctx),
         m_adc("adc", core.adc(), ctx) {}
 
-  /// Must run inside a SystemC thread. Streams `vectors` input vectors over rows × cols cells.
-  void stream(std::uint64_t vectors, int rows, int cols, int phases) {
+  /// Must run inside a SystemC thread. Streams `vectors` input vectors over rows × cols cells, each taking
+  /// DacCore::passCount(signedInput) passes (phases × bit planes).
+  void stream(std::uint64_t vectors, int rows, int cols, bool signedInput) {
+    const int passes = m_core.dac().passCount(signedInput);
     Stream in{sc_core::sc_time_stamp(), vectors, sc_core::SC_ZERO_TIME};
-    const Stream s1 = m_dac.process(in, rows, phases);
-    const Stream s2 = m_xbar.process(s1, rows, cols, phases);
-    const Stream s3 = m_adc.process(s2, cols, phases);
+    const Stream s1 = m_dac.process(in, rows, passes);
+    const Stream s2 = m_xbar.process(s1, rows, cols, passes);
+    const Stream s3 = m_adc.process(s2, cols, passes);
     ++m_jobs;
     if (vectors) sc_core::wait(s3.last() - sc_core::sc_time_stamp());
   }
 
   /// Program weights (normalised, rows ≤ array rows, cols ≤ array cols) with the instance's variation.
-  void program(const Eigen::Ref<const ColMatrix>& wNorm, Rng& rng) { m_gEff = m_core.crossbar().program(wNorm, rng); }
+  /// (First slice only: a bench drives one column group.)
+  void program(const Eigen::Ref<const ColMatrix>& wNorm, std::uint64_t blockKey, double tSeconds = 0.0) {
+    m_gEff = m_core.crossbar().program(wNorm, blockKey, tSeconds).gEff.front();
+  }
   void setAdcFullScale(float fs) { m_fullScale = fs; }
 
   /// Data path: DAC-convert normalised inputs (vectors × rows), MVM, ADC; advances time like stream().
@@ -42,7 +47,7 @@ class ArrayModule : public sc_core::sc_module {
     RowMatrix out;
     m_core.mvm(xNorm, m_gEff, signedInput, m_fullScale, out);
     stream(static_cast<std::uint64_t>(xNorm.rows()), static_cast<int>(m_gEff.rows()),
-           static_cast<int>(m_gEff.cols()), signedInput ? 2 : 1);
+           static_cast<int>(m_gEff.cols()), signedInput);
     return out;
   }
 

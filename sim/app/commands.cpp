@@ -119,23 +119,51 @@ int runCommand(const RunOptions& o) {
   const bool labelled = !test.labels.empty();
   const auto nImages = static_cast<std::uint64_t>(test.images.rows());
 
-  FunctionalEngine engine(l.program, l.chip, l.mapping);
-  Progress progress("mxsim run", labelled ? nImages * static_cast<std::uint64_t>(o.chips + 1) : 0, o.progress);
-  auto tick = [&](std::uint64_t n) { progress.advance(n); };
+  // Ages to evaluate besides noise.time: each chip is calibrated right after programming, then aged.
+  struct Age {
+    std::string label;
+    double seconds;
+  };
+  std::vector<Age> ages;
+  for (const auto& t : o.times) ages.push_back({t, parseQuantity(t, Dimension::Time, "--times")});
+  for (const auto& a : ages) {
+    if (a.seconds < 0) throw DataError(fmt::format("--times: '{}' is negative", a.label));
+  }
 
-  json accuracy = {{"top1", nullptr}, {"ideal_top1", nullptr}, {"std", nullptr},
-                   {"images", nImages}, {"chips", o.chips}, {"per_chip", json::array()}};
+  FunctionalEngine engine(l.program, l.chip, l.mapping);
+  const std::uint64_t passesPerChip = 1 + 2 * ages.size();
+  Progress progress("mxsim run",
+                    labelled ? nImages * (static_cast<std::uint64_t>(o.chips) * passesPerChip + 1) : 0, o.progress);
+  auto tick = [&](std::uint64_t n) { progress.advance(n); };
+  auto top1 = [&](const ChipInstance& inst) {
+    return 100.0 * static_cast<double>(engine.countCorrect(test.images, test.labels, &inst, threads, tick)) /
+           static_cast<double>(nImages);
+  };
+
+  const DeviceNoiseParams& dn = l.chip.deviceNoise;
+  json accuracy = {{"top1", nullptr}, {"ideal_top1", nullptr}, {"std", nullptr}, {"images", nImages},
+                   {"chips", o.chips}, {"time_s", dn.timeSeconds}, {"per_chip", json::array()}};
   std::vector<bool> signedInputs;
   std::vector<double> perChip;
+  std::vector<std::vector<double>> agedPlain(ages.size()), agedCompensated(ages.size());
   for (int c = 0; c < o.chips; ++c) {
-    ChipInstance inst = engine.programChip(o.seed + static_cast<std::uint64_t>(c));
-    engine.calibrate(inst, calib.images);
+    const std::uint64_t seed = o.seed + static_cast<std::uint64_t>(c);
+    ChipInstance fresh = engine.programChip(seed, 0.0);
+    engine.calibrate(fresh, calib.images);
     if (c == 0) {
-      for (const auto& layer : inst.layers) signedInputs.push_back(layer.signedInput);
+      for (const auto& layer : fresh.layers) signedInputs.push_back(layer.signedInput);
     }
-    if (labelled) {
-      const auto correct = engine.countCorrect(test.images, test.labels, &inst, threads, tick);
-      perChip.push_back(100.0 * static_cast<double>(correct) / static_cast<double>(nImages));
+    if (!labelled) continue;
+    auto aged = [&](double t, bool compensate) {
+      ChipInstance inst = engine.programChip(seed, t);
+      engine.adoptCalibration(fresh, inst, compensate);
+      return inst;
+    };
+    perChip.push_back(dn.timeSeconds > 0 || dn.driftCompensation ? top1(aged(dn.timeSeconds, dn.driftCompensation))
+                                                                 : top1(fresh));
+    for (size_t a = 0; a < ages.size(); ++a) {
+      agedPlain[a].push_back(top1(aged(ages[a].seconds, false)));
+      agedCompensated[a].push_back(top1(aged(ages[a].seconds, true)));
     }
   }
   if (labelled) {
@@ -144,6 +172,16 @@ int runCommand(const RunOptions& o) {
     accuracy["top1"] = mean(perChip);
     accuracy["std"] = sampleStd(perChip);
     accuracy["per_chip"] = perChip;
+    json vsTime = json::array();
+    for (size_t a = 0; a < ages.size(); ++a) {
+      vsTime.push_back({{"time", ages[a].label},
+                        {"seconds", ages[a].seconds},
+                        {"top1", mean(agedPlain[a])},
+                        {"std", sampleStd(agedPlain[a])},
+                        {"top1_compensated", mean(agedCompensated[a])},
+                        {"std_compensated", sampleStd(agedCompensated[a])}});
+    }
+    accuracy["vs_time"] = vsTime;
   }
   progress.finish();
 
@@ -196,6 +234,11 @@ int runCommand(const RunOptions& o) {
                                            : std::string(" (1 chip instance)");
     fmt::print("accuracy   top-1 {:.2f} %{}, ideal {:.2f} %, {} images\n", accuracy["top1"].get<double>(), spread,
                accuracy["ideal_top1"].get<double>(), nImages);
+    for (const auto& row : accuracy["vs_time"]) {
+      fmt::print("  at {:>6}  top-1 {:6.2f} % (± {:.2f}), with drift compensation {:6.2f} % (± {:.2f})\n",
+                 row["time"].get<std::string>(), row["top1"].get<double>(), row["std"].get<double>(),
+                 row["top1_compensated"].get<double>(), row["std_compensated"].get<double>());
+    }
   } else {
     fmt::print("accuracy   n/a (unlabelled {} data, {} images)\n", o.data, nImages);
   }
@@ -232,8 +275,11 @@ int inferCommand(const InferOptions& o) {
   if (o.ideal) {
     logits = engine.logits(images, nullptr, threadCount(o.threads));
   } else {
-    ChipInstance inst = engine.programChip(o.seed);
-    engine.calibrate(inst, images);  // no dataset here: the inputs themselves calibrate the ADC ranges
+    ChipInstance fresh = engine.programChip(o.seed, 0.0);
+    engine.calibrate(fresh, images);  // no dataset here: the inputs themselves calibrate the ADC ranges
+    const DeviceNoiseParams& dn = l.chip.deviceNoise;
+    ChipInstance inst = engine.programChip(o.seed, dn.timeSeconds);
+    engine.adoptCalibration(fresh, inst, dn.driftCompensation);
     logits = engine.logits(images, &inst, threadCount(o.threads));
   }
   std::vector<std::int64_t> outShape{n};

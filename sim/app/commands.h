@@ -21,6 +21,7 @@ struct RunOptions : CommonOptions {
   std::string dataDir;                 // default: Debian's dataset-fashion-mnist location
   std::size_t images = 0;              // 0: the whole test split (fashion-mnist) / 100 (random)
   int chips = 1;                       // Monte-Carlo chip instances (seeds seed, seed+1, ...)
+  std::vector<std::string> times;      // --times: ages to evaluate ("1s", "1h", "1d", "1y")
   std::string out;                     // JSON report path ("" = none)
   bool progress = true;
 };

@@ -18,11 +18,11 @@ struct EnergyDefault {
 
 // Defaults per action. Derivations are in docs/models.md (energy section).
 const EnergyDefault kEnergyDefaults[] = {
-    {"dac", "convert", 0.1e-12, "one input line driven for one phase (8-bit current-steering DAC)",
-     "ISAAC 1-bit DAC 4 mW/1024 DACs at 100 ns = 0.39 fJ, scaled by 2^8-1 levels"},
     {"crossbar", "cell_read", 1.8e-15, "one device taking part in one MVM phase",
      "ISAAC array 0.3 mW at 100 ns per 128x128 read = 1.8 fJ/cell"},
-    {"adc", "convert", 1.56e-12, "one column conversion", "ISAAC 8-bit SAR ADC: 2 mW at 1.28 GS/s"},
+    {"adc", "convert", 1.56e-12,
+     "one column conversion; used only with chip.tile.array.adc.energy_model: table (walden derives it)",
+     "ISAAC 8-bit SAR ADC: 2 mW at 1.28 GS/s"},
     {"sram", "read_bit", 0.156e-12, "one bit read from the global buffer",
      "Horowitz ISSCC 2014: 10 pJ per 64-bit access of an 8 KB SRAM at 45 nm"},
     {"sram", "write_bit", 0.156e-12, "one bit written to the global buffer", "Horowitz ISSCC 2014 (as read)"},
@@ -46,6 +46,8 @@ EnergyTable EnergyTable::fromConfig(ConfigReader& r) {
   r.finish();
   return t;
 }
+
+void EnergyTable::set(const std::string& actionName, double joules) { m_perAction[actionName] = joules; }
 
 double EnergyTable::joulesPer(const std::string& actionName) const {
   auto it = m_perAction.find(actionName);
@@ -97,14 +99,20 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   chip.finish();
 
   ConfigReader noise = top.child("noise");
-  ConfigReader variation = noise.child("variation");
-  p.variation = DeviceNoiseParams::fromConfig(variation);
+  p.deviceNoise = DeviceNoiseParams::fromConfig(noise);
+  ConfigReader activation = noise.child("activation");
+  p.activationNoise = ActivationNoiseParams::fromConfig(activation);
   p.calibrationImages = static_cast<int>(noise.getInt(
       "calibration_images", 256, 1, 100000, "images used to calibrate per-layer ADC ranges", "images"));
   noise.finish();
 
   ConfigReader energy = top.child("energy");
   p.energy = EnergyTable::fromConfig(energy);
+  // Blocks that derive their energy per action from their own parameters price it here.
+  p.energy.set(action::kSramSpillBit, p.sram.spillEnergyPerBit);
+  p.energy.set(action::kDacConvert, DacCore(p.array.dac).energyPerConversionJ());
+  const double adcJ = AdcCore(p.array.adc).energyPerConversionJ();
+  if (adcJ >= 0.0) p.energy.set(action::kAdcConvert, adcJ);  // Walden model; table mode keeps energy.adc.convert
   ConfigReader leakage = top.child("leakage");
   p.leakage = LeakageParams::fromConfig(leakage);
   top.finish();

@@ -7,6 +7,7 @@
 
 #include "models/digital/digital.h"
 #include "models/memory/sram.h"
+#include "models/noise/activation_noise.h"
 #include "models/noise/device_noise.h"
 #include "models/tile/array_core.h"
 #include "sim/core/config.h"
@@ -18,6 +19,7 @@ class EnergyTable {
  public:
   static EnergyTable fromConfig(ConfigReader& r);
   double joulesPer(const std::string& actionName) const;  // throws if the action has no price
+  void set(const std::string& actionName, double joules);
   const std::map<std::string, double>& entries() const { return m_perAction; }
 
  private:
@@ -41,7 +43,8 @@ struct ChipParams {
   ArrayParams array;
   SramParams sram;
   DigitalParams digital;
-  DeviceNoiseParams variation;
+  DeviceNoiseParams deviceNoise;
+  ActivationNoiseParams activationNoise;
   int calibrationImages = 256;
   EnergyTable energy;
   LeakageParams leakage;

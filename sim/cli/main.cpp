@@ -7,6 +7,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <systemc>
 #include <vector>
@@ -33,7 +34,7 @@ const char* kUsage = R"(mxsim — simulator of mixed-signal (analog in-memory co
 Usage:
   mxsim run     [--model M.onnx] [--arch A.yaml] [--set key.path=value]... [--data fashion-mnist|random]
                 [--data-dir DIR] [--images N] [--chips K] [--seed S] [--threads T] [--out REPORT.json]
-                [--no-progress]
+                [--times 1s,1h,1d,1y] [--no-progress]
   mxsim infer   --input X.npy --output Y.npy [--model M.onnx] [--arch A.yaml] [--set k=v]... [--ideal]
                 [--seed S] [--threads T]
   mxsim inspect [--model M.onnx] [--arch A.yaml] [--set k=v]... [--json]
@@ -42,7 +43,8 @@ Usage:
 
 Commands:
   run      accuracy over a dataset (ideal and on K Monte-Carlo chip instances), cycles, energy and power
-           per layer from the SystemC timing model; --out writes the JSON report.
+           per layer from the SystemC timing model; --out writes the JSON report. --times also evaluates
+           each chip aged to those times since programming, with and without drift compensation.
   infer    logits of NCHW float32 inputs (NPY) on one chip instance, or exact float math with --ideal.
   inspect  the lowered layer table: op, unit, shapes, MACs, params, arrays, utilisation.
   params   every architecture parameter: key, unit, default, allowed range, meaning, source (markdown).
@@ -124,6 +126,10 @@ int dispatch(int argc, char** argv) {
       else if (f == "--images") o.images = parseNumber<std::size_t>(f, a.value(f), 1, 100000000);
       else if (f == "--chips") o.chips = parseNumber<int>(f, a.value(f), 1, 100000);
       else if (f == "--out") o.out = a.value(f);
+      else if (f == "--times") {
+        std::stringstream list(a.value(f));
+        for (std::string t; std::getline(list, t, ',');) o.times.push_back(t);
+      }
       else if (f == "--no-progress") o.progress = false;
       else unknown(f);
     }

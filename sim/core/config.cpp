@@ -128,6 +128,33 @@ std::string ConfigReader::getString(const std::string& key, const std::string& d
   return n.Scalar();
 }
 
+std::map<std::string, double> ConfigReader::getRealMap(const std::string& key, double min, double max,
+                                                      const char* meaning) {
+  document(key, "name: value", "{}", fmt::format("values {:g} … {:g}", min, max), meaning, {});
+  YAML::Node n = lookup(key);
+  std::map<std::string, double> out;
+  if (!n.IsDefined()) return out;
+  if (!n.IsMap()) throw ConfigError(fmt::format("{}: expected a mapping of names to numbers", keyPath(key)));
+  for (const auto& kv : n) {
+    const std::string name = kv.first.as<std::string>();
+    const std::string where = keyPath(key) + "." + name;
+    const std::string text = kv.second.IsScalar() ? kv.second.Scalar() : "<not a scalar>";
+    double v = 0;
+    try {
+      size_t pos = 0;
+      v = std::stod(text, &pos);
+      if (pos != text.size()) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      throw ConfigError(fmt::format("{}: '{}' is not a number", where, text));
+    }
+    if (!std::isfinite(v) || v < min || v > max) {
+      throw ConfigError(fmt::format("{}: value {:g} is out of range (allowed {:g} … {:g})", where, v, min, max));
+    }
+    out[name] = v;
+  }
+  return out;
+}
+
 std::string ConfigReader::getChoice(const std::string& key, const std::string& def,
                                     const std::vector<std::string>& choices, const char* meaning, Source src) {
   const std::string list = fmt::format("{}", fmt::join(choices, ", "));

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -53,6 +54,8 @@ class ConfigReader {
                      const char* meaning, Source src = {});
   bool getBool(const std::string& key, bool def, const char* meaning);
   std::string getString(const std::string& key, const std::string& def, const char* meaning);
+  /// A mapping of free-form names to numbers (e.g. per-layer overrides); each value range-checked.
+  std::map<std::string, double> getRealMap(const std::string& key, double min, double max, const char* meaning);
   std::string getChoice(const std::string& key, const std::string& def, const std::vector<std::string>& choices,
                         const char* meaning, Source src = {});
 

@@ -55,3 +55,32 @@ class Rng {
 };
 
 }  // namespace mxsim
+
+#include <Eigen/Core>
+
+namespace mxsim {
+
+/// n standard normals into out[0..n), vectorised Box-Muller over the stream's uniforms (float precision:
+/// |z| ≤ √(−2 ln 2⁻²⁴) ≈ 5.77 since u1 has 24-bit resolution). Deterministic for a given stream state.
+inline void fillStandardNormal(Rng& rng, float* out, std::size_t n) {
+  constexpr std::size_t kBlock = 256;  // pairs per vectorised block
+  Eigen::ArrayXf u1(kBlock), u2(kBlock);
+  for (std::size_t done = 0; done < n; done += 2 * kBlock) {
+    const std::size_t pairs = std::min(kBlock, (n - done + 1) / 2);
+    for (std::size_t i = 0; i < pairs; ++i) {
+      const std::uint64_t bits = rng.next();
+      // Two 24-bit uniforms in (0, 1) from one 64-bit draw.
+      u1[i] = (static_cast<float>(bits >> 40) + 0.5f) * (1.0f / 16777216.0f);
+      u2[i] = (static_cast<float>((bits >> 16) & 0xFFFFFFu) + 0.5f) * (1.0f / 16777216.0f);
+    }
+    const auto r = (-2.0f * u1.head(pairs).log()).sqrt();
+    const auto a = 6.2831853f * u2.head(pairs);
+    Eigen::ArrayXf c = r * a.cos(), s = r * a.sin();
+    for (std::size_t i = 0; i < pairs; ++i) {
+      out[done + 2 * i] = c[i];
+      if (done + 2 * i + 1 < n) out[done + 2 * i + 1] = s[i];
+    }
+  }
+}
+
+}  // namespace mxsim

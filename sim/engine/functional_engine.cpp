@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -12,16 +13,45 @@
 namespace mxsim {
 
 namespace {
-constexpr std::uint64_t kVariationStream = 0x5641524941544eull;  // "VARIATN": static programming draws
+// Stream tags: each kind of randomness has its own streams, so enabling one never shifts another's draws.
+constexpr std::uint64_t kProgramTag = 0x50524f47ull;     // static programming effects, per array block
+constexpr std::uint64_t kReadNoiseTag = 0x52454144ull;   // per-MVM read noise, per image
+constexpr std::uint64_t kActivationTag = 0x41435456ull;  // activation noise, per image
+constexpr std::uint64_t kAdcTag = 0x41444353ull;         // static ADC offset/gain/INL, per array
+constexpr std::uint64_t kEvalData = 1, kCalibrationData = 2;
+
+/// Standard normals for `images` consecutive images of `rowsPerImage` rows × cols; image n's rows come from
+/// the stream keyed by (seed, tag, data, firstImage + n, coords...).
+void fillNormals(RowMatrix& z, Eigen::Index rowsPerImage, Eigen::Index cols, int images, std::uint64_t seed,
+                 std::uint64_t tag, std::uint64_t data, std::uint64_t firstImage,
+                 std::initializer_list<std::uint64_t> coords) {
+  z.resize(rowsPerImage * images, cols);
+  for (int n = 0; n < images; ++n) {
+    Rng rng(streamKey(streamKey(seed, {tag, data, firstImage + static_cast<std::uint64_t>(n)}), coords));
+    fillStandardNormal(rng, z.row(rowsPerImage * n).data(), static_cast<std::size_t>(rowsPerImage * cols));
+  }
 }
+}  // namespace
+
+struct FunctionalEngine::Context {
+  Mode mode;
+  const ChipInstance* chip;
+  ChipInstance* calibrating;
+  std::uint64_t dataTag;
+  std::uint64_t firstImage;
+};
 
 FunctionalEngine::FunctionalEngine(const wl::Program& program, const ChipParams& chip, const Mapping& mapping)
-    : m_program(program), m_chip(chip), m_mapping(mapping), m_array(chip.array, chip.variation) {}
+    : m_program(program), m_chip(chip), m_mapping(mapping), m_array(chip.array, chip.deviceNoise) {}
 
-ChipInstance FunctionalEngine::programChip(std::uint64_t seed) const {
+ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSeconds) const {
   ChipInstance inst;
   inst.seed = seed;
+  inst.timeSeconds = timeSeconds;
   inst.layers.resize(m_mapping.layers.size());
+  const CrossbarCore& xbar = m_array.crossbar();
+  const double uniformVar = xbar.uniformReadVariance();
+  const bool readNoise = uniformVar < 0.0;  // per-weight variances
   for (size_t l = 0; l < m_mapping.layers.size(); ++l) {
     const LayerMapping& lm = m_mapping.layers[l];
     const wl::Step& step = m_program.steps[lm.step];
@@ -29,93 +59,196 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed) const {
     const float maxAbs = step.weight.size() ? step.weight.cwiseAbs().maxCoeff() : 0.0f;
     st.weightScale = maxAbs > 0 ? maxAbs : 1.0f;
     st.rowsPerBlock = m_chip.array.xbar.rows;
-    st.gEff.resize(step.weight.rows(), step.weight.cols());
-    for (size_t b = 0; b < lm.blocks.size(); ++b) {
-      const ArrayBlock& blk = lm.blocks[b];
-      // One independent stream per physical array: the chip is the same whatever order blocks are made in.
-      Rng rng(streamKey(seed, {kVariationStream, static_cast<std::uint64_t>(blk.arrayIndex)}));
-      const ColMatrix wNorm = step.weight.block(blk.rowStart, blk.colStart, blk.rows, blk.cols) / st.weightScale;
-      st.gEff.block(blk.rowStart, blk.colStart, blk.rows, blk.cols) = m_array.crossbar().program(wNorm, rng);
+    st.uniformReadVar = static_cast<float>(std::max(0.0, uniformVar));
+    const Eigen::Index K = step.weight.rows(), C = step.weight.cols();
+    st.gEff.assign(lm.slices, ColMatrix(K, C));
+    if (readNoise) st.readVar.assign(lm.slices, ColMatrix(K, C));
+    st.adcFullScale.assign(lm.slices, 0.0f);
+    for (int s = 0; s < lm.slices; ++s) st.sliceWeight.push_back(xbar.sliceWeight(s));
+    for (int rb = 0; rb < lm.rowBlocks; ++rb) {
+      for (int cb = 0; cb < lm.colBlocks; ++cb) {
+        const ArrayBlock& b = lm.block(rb, 0, cb);
+        // One key per logical block (all its slices): the chip is the same whatever order blocks are made in.
+        const std::uint64_t key = streamKey(seed, {kProgramTag, l, static_cast<std::uint64_t>(rb),
+                                                   static_cast<std::uint64_t>(cb)});
+        const ProgrammedBlock pb =
+            xbar.program(step.weight.block(b.rowStart, b.colStart, b.rows, b.cols) / st.weightScale, key, timeSeconds);
+        for (int s = 0; s < lm.slices; ++s) {
+          st.gEff[s].block(b.rowStart, b.colStart, b.rows, b.cols) = pb.gEff[s];
+          if (readNoise) st.readVar[s].block(b.rowStart, b.colStart, b.rows, b.cols) = pb.readVar[s];
+        }
+      }
+    }
+    // The all-ones reference read (drift compensation, offset-coded inputs): Σ_i w_eff(i, j) per column.
+    st.columnSums = Eigen::RowVectorXf::Zero(C);
+    for (int s = 0; s < lm.slices; ++s) st.columnSums += st.sliceWeight[s] * st.gEff[s].colwise().sum();
+    st.referenceRead = st.columnSums.cast<double>().cwiseAbs().sum();
+    const AdcParams& ap = m_chip.array.adc;
+    if (ap.offsetSigmaLsb > 0 || ap.gainSigma > 0 || ap.inlLsb > 0) {
+      st.adcs.resize(static_cast<size_t>(lm.rowBlocks) * lm.slices);
+      for (int rb = 0; rb < lm.rowBlocks; ++rb) {
+        for (int s = 0; s < lm.slices; ++s) {
+          for (int cb = 0; cb < lm.colBlocks; ++cb) {
+            Rng rng(streamKey(seed, {kAdcTag, l, static_cast<std::uint64_t>(rb), static_cast<std::uint64_t>(s),
+                                     static_cast<std::uint64_t>(cb)}));
+            st.adcs[rb * lm.slices + s].push_back(m_array.adc().drawInstance(rng));
+          }
+        }
+      }
     }
   }
   return inst;
 }
 
 void FunctionalEngine::calibrate(ChipInstance& chip, const RowMatrix& images) const {
-  run(images, &chip, Mode::Calibrate, &chip);
+  run(images, &chip, Mode::Calibrate, &chip, kCalibrationData, 0);
   chip.calibrated = true;
 }
 
-RowMatrix FunctionalEngine::forward(const RowMatrix& images, const ChipInstance* chip) const {
-  return run(images, chip, chip ? Mode::Run : Mode::Ideal, nullptr);
+void FunctionalEngine::adoptCalibration(const ChipInstance& calibrated, ChipInstance& aged,
+                                        bool compensateDrift) const {
+  for (size_t l = 0; l < aged.layers.size(); ++l) {
+    const AnalogLayerState& c = calibrated.layers[l];
+    AnalogLayerState& a = aged.layers[l];
+    a.adcFullScale = c.adcFullScale;
+    a.signedInput = c.signedInput;
+    a.activationSigma = c.activationSigma;
+    a.outputScale = compensateDrift && a.referenceRead > 0.0
+                        ? static_cast<float>(c.referenceRead / a.referenceRead)
+                        : 1.0f;
+  }
+  aged.calibrated = true;
 }
 
-void FunctionalEngine::analogStep(const wl::Step& step, const RowMatrix& x, const AnalogLayerState* layer,
-                                  Mode mode, AnalogLayerState* calibrating, RowMatrix& out) const {
+RowMatrix FunctionalEngine::forward(const RowMatrix& images, const ChipInstance* chip, std::uint64_t firstImage) const {
+  return run(images, chip, chip ? Mode::Run : Mode::Ideal, nullptr, kEvalData, firstImage);
+}
+
+void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& x, const Context& ctx,
+                                  RowMatrix& out) const {
   const int images = static_cast<int>(x.rows());
   const Eigen::Index P = step.vectorsPerImage();
-  RowMatrix cols;
-  if (mode == Mode::Ideal) {
-    if (step.isConv) kernels::im2col(x, step.window, cols);
-    const RowMatrix& in = step.isConv ? cols : x;
-    RowMatrix y = in * step.weight;
-    y.rowwise() += step.bias.transpose();
+  const Eigen::Index C = step.weight.cols();
+  auto toOutput = [&](RowMatrix& y) {
     if (step.isConv) {
       kernels::rowsToNchw(y, images, out);
     } else {
       out = std::move(y);
     }
+  };
+  RowMatrix cols;
+  if (ctx.mode == Mode::Ideal) {
+    if (step.isConv) kernels::im2col(x, step.window, cols);
+    RowMatrix y = (step.isConv ? cols : x) * step.weight;
+    y.rowwise() += step.bias.transpose();
+    toOutput(y);
     return;
   }
 
+  AnalogLayerState* cal = ctx.calibrating ? &ctx.calibrating->layers[l] : nullptr;
+  const AnalogLayerState& L = ctx.chip->layers[l];
   // Digital side: normalise each image's layer input by its max |x| (kept to rescale the result).
   Eigen::VectorXf imageScale = x.cwiseAbs().rowwise().maxCoeff();
   imageScale = imageScale.unaryExpr([](float s) { return s > 0.0f ? s : 1.0f; });
   RowMatrix xNorm = imageScale.cwiseInverse().asDiagonal() * x;
-  if (calibrating) calibrating->signedInput = x.size() && x.minCoeff() < 0.0f;
-  const bool signedInput = calibrating ? calibrating->signedInput : layer->signedInput;
-  m_array.dac().convert(xNorm, signedInput);
+  if (cal) cal->signedInput = x.size() && x.minCoeff() < 0.0f;
+  m_array.dac().convert(xNorm, L.signedInput);
   if (step.isConv) kernels::im2col(xNorm, step.window, cols);
   const RowMatrix& in = step.isConv ? cols : xNorm;
 
-  const int R = layer->rowsPerBlock;
+  // The passes the DAC applies (phases, bit planes), each converted by the ADC and recombined digitally.
+  std::vector<InputPass> passes;
+  m_array.dac().decompose(in, L.signedInput, passes);
+
+  const int R = L.rowsPerBlock;
   const Eigen::Index K = step.weight.rows();
-  auto accumulate = [&](float fullScale, float* maxAbs) {
-    RowMatrix acc = RowMatrix::Zero(in.rows(), step.weight.cols());
-    RowMatrix part;
-    for (Eigen::Index r0 = 0; r0 < K; r0 += R) {
-      const Eigen::Index rows = std::min<Eigen::Index>(R, K - r0);
-      m_array.mvm(in.middleCols(r0, rows), layer->gEff.middleRows(r0, rows), signedInput, fullScale, part, maxAbs);
-      acc += part;
+  const int S = static_cast<int>(L.gEff.size());
+  const bool readNoise = !L.readVar.empty() || L.uniformReadVar > 0.0f;
+  const AdcParams& adcParams = m_chip.array.adc;
+  const bool percentile = cal && adcParams.range == AdcRange::Calibrated && adcParams.calibrationPercentile < 100.0;
+  std::vector<std::vector<float>> samples(percentile ? S : 0);  // pre-ADC sums seen in calibration
+  RowMatrix z, part;
+  auto accumulate = [&](bool quantise, std::vector<float>* maxAbs) {
+    RowMatrix acc = RowMatrix::Zero(in.rows(), C);
+    for (int s = 0; s < S; ++s) {
+      const float fs = quantise ? L.adcFullScale[s] : 0.0f;
+      float* mx = maxAbs ? &(*maxAbs)[s] : nullptr;
+      for (Eigen::Index r0 = 0, rb = 0; r0 < K; r0 += R, ++rb) {
+        const Eigen::Index rows = std::min<Eigen::Index>(R, K - r0);
+        const std::vector<AdcInstance>* adcs = L.adcs.empty() ? nullptr : &L.adcs[rb * S + s];
+        for (size_t k = 0; k < passes.size(); ++k) {
+          const auto xk = passes[k].x.middleCols(r0, rows);
+          const auto gk = L.gEff[s].middleRows(r0, rows);
+          if (readNoise) {
+            fillNormals(z, P, C, images, ctx.chip->seed, kReadNoiseTag, ctx.dataTag, ctx.firstImage,
+                        {static_cast<std::uint64_t>(l), static_cast<std::uint64_t>(s),
+                         static_cast<std::uint64_t>(rb), k});
+            if (L.readVar.empty()) {
+              m_array.pass(xk, gk, L.uniformReadVar, z, fs, part, mx, adcs);
+            } else {
+              m_array.pass(xk, gk, L.readVar[s].middleRows(r0, rows), z, fs, part, mx, adcs);
+            }
+          } else {
+            m_array.pass(xk, gk, fs, part, mx, adcs);
+          }
+          if (maxAbs && percentile) samples[s].insert(samples[s].end(), part.data(), part.data() + part.size());
+          acc += (passes[k].weight * L.sliceWeight[s]) * part;
+        }
+      }
     }
+    // Offset-coded inputs carry a Σw term per column; the digital side removes it with the reference read.
+    const float offset = m_array.dac().offsetScale(L.signedInput);
+    if (offset != 0.0f) acc.rowwise() -= offset * L.columnSums;
     return acc;
   };
-  float fullScale = layer->adcFullScale;
-  if (calibrating) {
-    if (m_chip.array.adc.range == AdcRange::Calibrated) {
-      float maxAbs = 0.0f;
-      accumulate(0.0f, &maxAbs);
-      fullScale = maxAbs > 0.0f ? maxAbs : 1.0f;
-    } else {
-      fullScale = static_cast<float>(R);  // the largest sum an array can produce: rows × 1 × 1
+  if (cal) {
+    switch (adcParams.range) {
+      case AdcRange::Calibrated: {
+        std::vector<float> maxAbs(S, 0.0f);
+        accumulate(false, &maxAbs);
+        for (int s = 0; s < S; ++s) {
+          float f = maxAbs[s];
+          if (percentile && !samples[s].empty()) {
+            const Eigen::Map<const RowMatrix> v(samples[s].data(), 1, static_cast<Eigen::Index>(samples[s].size()));
+            f = AdcCore::percentileAbs(v, adcParams.calibrationPercentile);
+          }
+          cal->adcFullScale[s] = f > 0.0f ? f : 1.0f;
+        }
+        break;
+      }
+      case AdcRange::FullScale:
+        std::fill(cal->adcFullScale.begin(), cal->adcFullScale.end(), static_cast<float>(R));  // rows × 1 × 1
+        break;
+      case AdcRange::Fixed:
+        std::fill(cal->adcFullScale.begin(), cal->adcFullScale.end(), m_array.adc().fixedFullScale());
+        break;
     }
-    calibrating->adcFullScale = fullScale;
   }
-  RowMatrix y = accumulate(fullScale, nullptr);
-  // Digital side: undo the normalisations (per-vector image scale × layer weight scale), add the bias.
+  RowMatrix y = accumulate(true, nullptr);
+  // Digital side: undo the normalisations (image scale × weight scale), compensate drift, add the bias.
   Eigen::VectorXf rowScale(y.rows());
-  for (int n = 0; n < images; ++n) rowScale.segment(n * P, P).setConstant(imageScale[n] * layer->weightScale);
+  for (int n = 0; n < images; ++n) {
+    rowScale.segment(n * P, P).setConstant(imageScale[n] * L.weightScale * L.outputScale);
+  }
   y = rowScale.asDiagonal() * y;
   y.rowwise() += step.bias.transpose();
-  if (step.isConv) {
-    kernels::rowsToNchw(y, images, out);
-  } else {
-    out = std::move(y);
+  if (cal && y.size()) {
+    const double mean = y.mean();
+    const double sd = std::sqrt(std::max(0.0, static_cast<double>(y.array().square().mean()) - mean * mean));
+    cal->activationSigma =
+        static_cast<float>(m_chip.activationNoise.absoluteSigma(step.name, y.cwiseAbs().maxCoeff(), sd));
   }
+  if (L.activationSigma > 0.0f) {
+    fillNormals(z, P, C, images, ctx.chip->seed, kActivationTag, ctx.dataTag, ctx.firstImage,
+                {static_cast<std::uint64_t>(l)});
+    y += L.activationSigma * z;
+  }
+  toOutput(y);
 }
 
 RowMatrix FunctionalEngine::run(const RowMatrix& images, const ChipInstance* chip, Mode mode,
-                                ChipInstance* calibrating) const {
+                                ChipInstance* calibrating, std::uint64_t dataTag, std::uint64_t firstImage) const {
+  const Context ctx{mode, chip, calibrating, dataTag, firstImage};
   std::vector<RowMatrix> buf(m_program.buffers.size());
   buf[m_program.input] = images;
   for (size_t s = 0; s < m_program.steps.size(); ++s) {
@@ -123,13 +256,7 @@ RowMatrix FunctionalEngine::run(const RowMatrix& images, const ChipInstance* chi
     const RowMatrix& x = buf[step.inputs.at(0)];
     RowMatrix out;
     switch (step.kind) {
-      case wl::StepKind::AnalogGemm: {
-        const int l = m_mapping.layerOfStep[s];
-        AnalogLayerState* cal = calibrating ? &calibrating->layers[l] : nullptr;
-        const AnalogLayerState* layer = chip ? &chip->layers[l] : nullptr;
-        analogStep(step, x, layer, mode, cal, out);
-        break;
-      }
+      case wl::StepKind::AnalogGemm: analogStep(step, m_mapping.layerOfStep[s], x, ctx, out); break;
       case wl::StepKind::Relu:
         out = x;
         kernels::relu(out);
@@ -177,7 +304,7 @@ std::uint64_t FunctionalEngine::countCorrect(const RowMatrix& images, const std:
                                              const std::function<void(std::uint64_t)>& onProgress) const {
   std::atomic<std::uint64_t> correct{0};
   forChunks(static_cast<std::size_t>(images.rows()), threads, [&](std::size_t begin, std::size_t count) {
-    const RowMatrix logits = forward(images.middleRows(begin, count), chip);
+    const RowMatrix logits = forward(images.middleRows(begin, count), chip, begin);
     std::uint64_t ok = 0;
     for (std::size_t i = 0; i < count; ++i) {
       Eigen::Index arg = 0;
@@ -194,7 +321,7 @@ RowMatrix FunctionalEngine::logits(const RowMatrix& images, const ChipInstance* 
   const Eigen::Index outs = wl::numel(m_program.buffers[m_program.output]);
   RowMatrix all(images.rows(), outs);
   forChunks(static_cast<std::size_t>(images.rows()), threads, [&](std::size_t begin, std::size_t count) {
-    all.middleRows(begin, count) = forward(images.middleRows(begin, count), chip);
+    all.middleRows(begin, count) = forward(images.middleRows(begin, count), chip, begin);
   });
   return all;
 }

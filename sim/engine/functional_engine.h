@@ -1,8 +1,10 @@
-// Contract: the batched accuracy engine. It programs a chip instance (weights → conductances with the
-// instance's static variation), calibrates ADC ranges on calibration images, and runs batches of images
-// through the program: analog steps through ArrayCore::mvm per array row block (DAC → crossbar → ADC),
-// digital steps through the digital unit's kernels. Ideal mode (no chip) is exact float math. Results
-// depend only on the seed and the images, never on the thread count.
+// Contract: the batched accuracy engine. It programs a chip instance at a time since programming
+// (static variation, faults, drift; one RNG stream per array block), calibrates ADC ranges and
+// activation-noise scales on calibration images, and runs batches of images through the program: analog
+// steps pass by pass through ArrayCore::pass per array row block and weight slice (DAC → crossbar with
+// per-MVM read noise → ADC), digital steps through the digital unit's kernels. Ideal mode (no chip) is
+// exact float math. Every random draw is keyed by (seed, image index, layer, ...), so results depend only
+// on the seed and the images, never on the thread count or batch split.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -16,15 +18,24 @@
 namespace mxsim {
 
 struct AnalogLayerState {
-  float weightScale = 1.0f;   // max |W|: weights are normalised by it before programming
-  ColMatrix gEff;             // K × Cout effective normalised weights as programmed on this chip
-  float adcFullScale = 0.0f;  // ADC range in normalised partial-sum units (0: not yet calibrated)
-  bool signedInput = true;    // inputs can be negative → two DAC phases
+  float weightScale = 1.0f;           // max |W|: weights are normalised by it before programming
+  std::vector<ColMatrix> gEff;        // per weight slice: K × Cout effective normalised weights
+  std::vector<ColMatrix> readVar;     // per slice: read-noise variance per weight (empty: uniform or none)
+  float uniformReadVar = 0.0f;        // the variance when it is the same for every weight (0: no read noise)
+  std::vector<float> sliceWeight;     // digital recombination weight per slice
+  std::vector<float> adcFullScale;    // per slice, normalised partial-sum units (0: not yet calibrated)
+  bool signedInput = true;            // inputs can be negative → two DAC phases
+  float outputScale = 1.0f;           // global drift compensation factor (1: none)
+  float activationSigma = 0.0f;       // absolute σ of activation noise added to this layer's output
+  Eigen::RowVectorXf columnSums;      // Σ_i Σ_s sliceWeight_s·w_eff,s(i, j): an all-ones reference read
+  double referenceRead = 0.0;         // Σ_j |columnSums_j|, for drift compensation
+  std::vector<std::vector<AdcInstance>> adcs;  // [rowBlock·slices + slice][colBlock]; empty: ideal ADCs
   int rowsPerBlock = 0;
 };
 
 struct ChipInstance {
   std::uint64_t seed = 0;
+  double timeSeconds = 0.0;  // time since programming the state represents
   std::vector<AnalogLayerState> layers;  // indexed like Mapping::layers
   bool calibrated = false;
 };
@@ -33,13 +44,17 @@ class FunctionalEngine {
  public:
   FunctionalEngine(const wl::Program& program, const ChipParams& chip, const Mapping& mapping);
 
-  /// Program a chip instance: static variation drawn from `seed`, one stream per array block.
-  ChipInstance programChip(std::uint64_t seed) const;
-  /// Set per-layer input signedness and ADC ranges from calibration images (layer by layer, so each
-  /// layer is calibrated on the quantised outputs of the layers before it).
+  /// Program a chip instance and age it to `timeSeconds` after programming.
+  ChipInstance programChip(std::uint64_t seed, double timeSeconds = 0.0) const;
+  /// Set per-layer input signedness, ADC ranges and activation-noise scales from calibration images
+  /// (layer by layer, so each layer is calibrated on the outputs of the layers before it).
   void calibrate(ChipInstance& chip, const RowMatrix& images) const;
-  /// Logits of a batch. chip == nullptr: ideal float inference.
-  RowMatrix forward(const RowMatrix& images, const ChipInstance* chip) const;
+  /// Give an aged instance the settings calibrated on the same chip at programming time; with
+  /// `compensateDrift`, each layer's outputs are rescaled by the ratio of its all-ones reference reads.
+  void adoptCalibration(const ChipInstance& calibrated, ChipInstance& aged, bool compensateDrift) const;
+  /// Logits of a batch. chip == nullptr: ideal float inference. firstImage: global index of row 0
+  /// (keys the per-image noise streams).
+  RowMatrix forward(const RowMatrix& images, const ChipInstance* chip, std::uint64_t firstImage = 0) const;
 
   /// Top-1 correct count over a dataset, batched in fixed chunks over `threads` worker threads.
   std::uint64_t countCorrect(const RowMatrix& images, const std::vector<int>& labels, const ChipInstance* chip,
@@ -47,15 +62,16 @@ class FunctionalEngine {
   /// Logits for all images (same chunking as countCorrect).
   RowMatrix logits(const RowMatrix& images, const ChipInstance* chip, int threads) const;
 
-  static constexpr int kChunkImages = 128;  // fixed batch split: results do not depend on threads
+  static constexpr int kChunkImages = 128;  // fixed batch split
 
   const ArrayCore& arrayCore() const { return m_array; }
 
  private:
   enum class Mode { Ideal, Calibrate, Run };
-  RowMatrix run(const RowMatrix& images, const ChipInstance* chip, Mode mode, ChipInstance* calibrating) const;
-  void analogStep(const wl::Step& step, const RowMatrix& x, const AnalogLayerState* layer, Mode mode,
-                  AnalogLayerState* calibrating, RowMatrix& out) const;
+  struct Context;
+  RowMatrix run(const RowMatrix& images, const ChipInstance* chip, Mode mode, ChipInstance* calibrating,
+                std::uint64_t dataTag, std::uint64_t firstImage) const;
+  void analogStep(const wl::Step& step, int layer, const RowMatrix& x, const Context& ctx, RowMatrix& out) const;
   void forChunks(std::size_t images, int threads, const std::function<void(std::size_t, std::size_t)>& fn) const;
 
   const wl::Program& m_program;

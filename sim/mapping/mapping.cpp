@@ -20,44 +20,45 @@ Mapping mapProgram(const wl::Program& program, const ChipParams& chip) {
     const int K = static_cast<int>(step.weight.rows()), N = static_cast<int>(step.weight.cols());
     lm.rowBlocks = (K + R - 1) / R;
     lm.colBlocks = (N + C - 1) / C;
+    lm.slices = chip.array.xbar.slices();
     for (int rb = 0; rb < lm.rowBlocks; ++rb) {
-      for (int cb = 0; cb < lm.colBlocks; ++cb) {
-        ArrayBlock b;
-        b.rowStart = rb * R;
-        b.rows = std::min(R, K - b.rowStart);
-        b.colStart = cb * C;
-        b.cols = std::min(C, N - b.colStart);
-        b.arrayIndex = next++;
-        b.tile = b.arrayIndex / chip.arraysPerTile;
-        b.slot = b.arrayIndex % chip.arraysPerTile;
-        lm.blocks.push_back(b);
+      for (int sl = 0; sl < lm.slices; ++sl) {
+        for (int cb = 0; cb < lm.colBlocks; ++cb) {
+          ArrayBlock b;
+          b.slice = sl;
+          b.rowStart = rb * R;
+          b.rows = std::min(R, K - b.rowStart);
+          b.colStart = cb * C;
+          b.cols = std::min(C, N - b.colStart);
+          b.arrayIndex = next++;
+          b.tile = b.arrayIndex / chip.arraysPerTile;
+          b.slot = b.arrayIndex % chip.arraysPerTile;
+          lm.blocks.push_back(b);
+        }
       }
     }
-    lm.utilisation = static_cast<double>(K) * N / (static_cast<double>(lm.blocks.size()) * R * C);
+    lm.utilisation = static_cast<double>(K) * N * lm.slices / (static_cast<double>(lm.blocks.size()) * R * C);
     m.layerOfStep[s] = static_cast<int>(m.layers.size());
     m.layers.push_back(std::move(lm));
   }
   m.arraysUsed = next;
-  // The global buffer holds a layer's inputs and its output at the same time (no spilling modelled).
-  const std::uint64_t capacityBits = static_cast<std::uint64_t>(chip.sram.capacityBytes) * 8;
-  for (const auto& step : program.steps) {
-    std::uint64_t values = static_cast<std::uint64_t>(wl::numel(step.outShape));
-    for (int b : step.inputs) values += static_cast<std::uint64_t>(wl::numel(program.buffers[b]));
-    const std::uint64_t bits = values * static_cast<std::uint64_t>(chip.sram.activationBits);
-    if (step.kind != wl::StepKind::Reshape && bits > capacityBits) {
-      throw MappingError(fmt::format(
-          "{}: layer '{}' needs {} of activation buffer (inputs + output at {} bits) but chip.sram.capacity is "
-          "{}; raise chip.sram.capacity",
-          program.modelPath, step.name, formatQuantity(static_cast<double>(bits) / 8, Dimension::Bytes),
-          chip.sram.activationBits, formatQuantity(chip.sram.capacityBytes, Dimension::Bytes)));
-    }
-  }
   if (m.arraysUsed > m.arraysAvailable) {
     throw MappingError(fmt::format(
         "{}: the model needs {} arrays of {}x{} but the chip has {} ({} tiles x {} arrays); raise chip.tiles "
         "to at least {} or use larger arrays",
         program.modelPath, m.arraysUsed, R, C, m.arraysAvailable, chip.tiles, chip.arraysPerTile,
         (m.arraysUsed + chip.arraysPerTile - 1) / chip.arraysPerTile));
+  }
+  // The global buffer holds a layer's inputs and its output at the same time.
+  const SramCore sram(chip.sram);
+  m.spillBitsOfStep.assign(program.steps.size(), 0);
+  for (size_t s = 0; s < program.steps.size(); ++s) {
+    const auto& step = program.steps[s];
+    if (step.kind == wl::StepKind::Reshape) continue;  // a view: nothing stored
+    std::uint64_t values = static_cast<std::uint64_t>(wl::numel(step.outShape));
+    for (int b : step.inputs) values += static_cast<std::uint64_t>(wl::numel(program.buffers[b]));
+    const std::uint64_t bits = values * static_cast<std::uint64_t>(chip.sram.activationBits);
+    m.spillBitsOfStep[s] = sram.spillBits(bits, fmt::format("{}: layer '{}'", program.modelPath, step.name));
   }
   return m;
 }

@@ -1,6 +1,8 @@
 // Contract: places each analog step's K × Cout weight matrix on the chip: cut into array-sized blocks
-// (rows × cols from the architecture), assigned to arrays in order, tile by tile, weight-stationary.
-// A model that needs more arrays than the chip has is a MappingError stating both numbers.
+// (rows × cols from the architecture), one set per weight bit-slice, assigned to arrays in order, tile by
+// tile, weight-stationary.
+// A model that needs more arrays than the chip has is a MappingError stating both numbers; a layer whose
+// inputs + output exceed the global SRAM is an error or a counted spill, per chip.sram.capacity_policy.
 #pragma once
 #include <vector>
 
@@ -10,6 +12,7 @@
 namespace mxsim {
 
 struct ArrayBlock {
+  int slice = 0;               // weight bit-slice held (0 when weights are analog)
   int rowStart = 0, rows = 0;  // slice of K
   int colStart = 0, cols = 0;  // slice of Cout
   int tile = 0, slot = 0;      // physical location
@@ -18,14 +21,16 @@ struct ArrayBlock {
 
 struct LayerMapping {
   int step = -1;          // index into Program::steps
-  int rowBlocks = 0, colBlocks = 0;
-  std::vector<ArrayBlock> blocks;  // row-block major: blocks[rb * colBlocks + cb]
+  int rowBlocks = 0, colBlocks = 0, slices = 1;
+  std::vector<ArrayBlock> blocks;  // blocks[(rb * slices + s) * colBlocks + cb]
+  const ArrayBlock& block(int rb, int s, int cb) const { return blocks[(rb * slices + s) * colBlocks + cb]; }
   double utilisation = 0;          // used cells / cells of the arrays it occupies
 };
 
 struct Mapping {
   std::vector<LayerMapping> layers;  // one per analog step, in program order
   std::vector<int> layerOfStep;      // step index -> index in layers, or -1
+  std::vector<std::uint64_t> spillBitsOfStep;  // activation bits that do not fit the SRAM (spill policy)
   int arraysUsed = 0;
   int arraysAvailable = 0;
 };

@@ -14,7 +14,7 @@ ChipTop::ChipTop(const sc_core::sc_module_name& name, const wl::Program& program
       m_signed(signedInputs),
       m_clock(clock),
       m_ledger(ledger),
-      m_arrayCore(chip.array, chip.variation),
+      m_arrayCore(chip.array, chip.deviceNoise),
       m_sramCore(chip.sram),
       m_digitalCore(chip.digital),
       m_sram("sram", m_sramCore, {&clock, &ledger}),
@@ -30,22 +30,23 @@ ChipTop::ChipTop(const sc_core::sc_module_name& name, const wl::Program& program
 }
 
 void ChipTop::runAnalog(const wl::Step& step, const LayerMapping& lm, bool signedInput) {
-  const int phases = signedInput ? 2 : 1;
+  const auto passes = static_cast<std::uint64_t>(m_arrayCore.dac().passCount(signedInput));
   const auto vectors = static_cast<std::uint64_t>(step.vectorsPerImage());
   sc_core::sc_event_and_list allDone;
   std::vector<sc_core::sc_process_handle> procs;
   procs.reserve(lm.blocks.size());
   for (const ArrayBlock& b : lm.blocks) {
     ArrayModule* arr = m_arrays[b.arrayIndex].get();
-    procs.push_back(sc_core::sc_spawn([=] { arr->stream(vectors, b.rows, b.cols, phases); }));
+    procs.push_back(sc_core::sc_spawn([=] { arr->stream(vectors, b.rows, b.cols, signedInput); }));
     allDone &= procs.back().terminated_event();
   }
   sc_core::wait(allDone);
-  // Digital side: add up row blocks (and subtract the negative phase), then rescale and add the bias.
+  // Digital side: shift-and-add every pass of every row block and weight slice into one sum per output,
+  // then rescale and add the bias (plus the offset term for offset-coded inputs).
   const auto outs = vectors * static_cast<std::uint64_t>(step.weight.cols());
-  const auto adds = outs * static_cast<std::uint64_t>(lm.rowBlocks - 1) +
-                    (signedInput ? outs * static_cast<std::uint64_t>(lm.rowBlocks) : 0);
-  m_digital.run(adds, 2 * outs);
+  const auto partials = static_cast<std::uint64_t>(lm.rowBlocks) * lm.slices * passes;
+  const bool offset = m_arrayCore.dac().offsetScale(signedInput) != 0.0f;
+  m_digital.run(outs * (partials - 1 + (offset ? 1 : 0)), 2 * outs);
 }
 
 void ChipTop::runDigital(const wl::Step& step) {
@@ -75,6 +76,8 @@ void ChipTop::controller() {
       std::uint64_t inBits = 0;
       for (int b : step.inputs) inBits += static_cast<std::uint64_t>(wl::numel(m_program.buffers[b])) * actBits;
       m_sram.read(inBits);
+      // What does not fit is written out to DRAM and read back (SramCore::spillTrafficBits).
+      if (m_mapping.spillBitsOfStep[s]) m_sram.spill(2 * m_mapping.spillBitsOfStep[s]);
       const int l = m_mapping.layerOfStep[s];
       if (l >= 0) {
         runAnalog(step, m_mapping.layers[l], m_signed.at(l));

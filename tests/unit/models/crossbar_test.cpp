@@ -17,7 +17,7 @@ constexpr double kGmin = 5e-6;   // high enough that max(0, G + σ·ε) never cl
 constexpr double kGmax = 25e-6;
 constexpr int kSide = 256;       // 256 × 256 block: N = 65536 devices pairs per statistic
 
-CrossbarCore makeCore(double sigma, VariationMode mode, double gMin = kGmin, double gMax = kGmax) {
+CrossbarCore makeCore(double sigma, VariationModel mode, double gMin = kGmin, double gMax = kGmax) {
   CrossbarParams p;
   p.rows = kSide;
   p.cols = kSide;
@@ -25,7 +25,7 @@ CrossbarCore makeCore(double sigma, VariationMode mode, double gMin = kGmin, dou
   p.gMaxS = gMax;
   DeviceNoiseParams n;
   n.sigma = sigma;
-  n.mode = mode;
+  n.variation = mode;
   return CrossbarCore(p, n);
 }
 
@@ -65,7 +65,7 @@ void expectNormalDeviation(const std::vector<double>& dev, double sd, const char
 }
 
 TEST(CrossbarTest, WithoutVariationEffectiveWeightsEqualClampedWeights) {
-  const CrossbarCore core = makeCore(0.0, VariationMode::Absolute, 0.1e-6, 25e-6);
+  const CrossbarCore core = makeCore(0.0, VariationModel::Absolute, 0.1e-6, 25e-6);
   ColMatrix w = randomWeights(37, 23, streamKey(1, {1}));
   // Out-of-range weights are clamped to ±1.
   w(0, 0) = 1.5f;
@@ -73,8 +73,7 @@ TEST(CrossbarTest, WithoutVariationEffectiveWeightsEqualClampedWeights) {
   w(2, 0) = 0.0f;
   w(3, 0) = 1.0f;
   w(4, 0) = -1.0f;
-  Rng rng(streamKey(1, {2}));
-  const ColMatrix g = core.program(w, rng);
+  const ColMatrix g = core.program(w, streamKey(1, {2}), 0.0).gEff[0];
   ASSERT_EQ(g.rows(), 37);
   ASSERT_EQ(g.cols(), 23);
   for (Eigen::Index c = 0; c < w.cols(); ++c) {
@@ -83,8 +82,6 @@ TEST(CrossbarTest, WithoutVariationEffectiveWeightsEqualClampedWeights) {
       ASSERT_NEAR(g(r, c), expected, 1e-6) << "r=" << r << " c=" << c;
     }
   }
-  // σ = 0 draws nothing from the stream.
-  EXPECT_EQ(rng.next(), Rng(streamKey(1, {2})).at(0));
 }
 
 TEST(CrossbarTest, AbsoluteVariationDeviationHasPredictedStd) {
@@ -92,10 +89,9 @@ TEST(CrossbarTest, AbsoluteVariationDeviationHasPredictedStd) {
   // gEff − w = σ·Gmax·(ε+ − ε−)/(Gmax − Gmin) with std σ·Gmax·√2/(Gmax − Gmin), independent of w.
   // With σ = 0.03: 0.03·25·√2/20 = 0.0530.
   const double sigma = 0.03;
-  const CrossbarCore core = makeCore(sigma, VariationMode::Absolute);
+  const CrossbarCore core = makeCore(sigma, VariationModel::Absolute);
   const ColMatrix w = randomWeights(kSide, kSide, streamKey(2, {1}));
-  Rng rng(streamKey(2, {2}));
-  const ColMatrix g = core.program(w, rng);
+  const ColMatrix g = core.program(w, streamKey(2, {2}), 0.0).gEff[0];
   std::vector<double> dev;
   for (Eigen::Index c = 0; c < kSide; ++c)
     for (Eigen::Index r = 0; r < kSide; ++r) dev.push_back(static_cast<double>(g(r, c)) - w(r, c));
@@ -114,13 +110,12 @@ TEST(CrossbarTest, RelativeVariationGrowsWithWeightMagnitude) {
   // w = +1 and w = −1 are checked separately: a model that scaled both devices' noise by the same G would
   // be too noisy for one sign and too quiet for the other, and only pooling the signs would hide it.
   const double sigma = 0.05;
-  const CrossbarCore core = makeCore(sigma, VariationMode::Relative);
+  const CrossbarCore core = makeCore(sigma, VariationModel::Relative);
   ColMatrix w(kSide, kSide);
   const float groupWeight[3] = {0.0f, 1.0f, -1.0f};
   for (Eigen::Index c = 0; c < kSide; ++c)
     for (Eigen::Index r = 0; r < kSide; ++r) w(r, c) = groupWeight[c % 3];
-  Rng rng(streamKey(3, {1}));
-  const ColMatrix g = core.program(w, rng);
+  const ColMatrix g = core.program(w, streamKey(3, {1}), 0.0).gEff[0];
   std::vector<double> dev[3];
   for (Eigen::Index c = 0; c < kSide; ++c)
     for (Eigen::Index r = 0; r < kSide; ++r) dev[c % 3].push_back(static_cast<double>(g(r, c)) - w(r, c));
@@ -138,10 +133,9 @@ TEST(CrossbarTest, RelativeVariationMatchesPerWeightStdOnRandomWeights) {
   // Each deviation divided by its predicted std σ·√(G+² + G−²)/ΔG must be a standard normal sample, for
   // positive and negative weights separately (≈ 32768 each).
   const double sigma = 0.04;
-  const CrossbarCore core = makeCore(sigma, VariationMode::Relative);
+  const CrossbarCore core = makeCore(sigma, VariationModel::Relative);
   const ColMatrix w = randomWeights(kSide, kSide, streamKey(4, {1}));
-  Rng rng(streamKey(4, {2}));
-  const ColMatrix g = core.program(w, rng);
+  const ColMatrix g = core.program(w, streamKey(4, {2}), 0.0).gEff[0];
   const double dG = kGmax - kGmin;
   std::vector<double> zPos, zNeg;
   for (Eigen::Index c = 0; c < kSide; ++c) {
@@ -156,10 +150,11 @@ TEST(CrossbarTest, RelativeVariationMatchesPerWeightStdOnRandomWeights) {
 }
 
 TEST(CrossbarTest, SameKeySameChipDifferentKeyDifferentChip) {
-  const CrossbarCore core = makeCore(0.03, VariationMode::Absolute);
+  const CrossbarCore core = makeCore(0.03, VariationModel::Absolute);
   const ColMatrix w = randomWeights(64, 48, streamKey(5, {1}));
-  Rng a(streamKey(5, {7})), b(streamKey(5, {7})), c(streamKey(5, {8}));
-  const ColMatrix ga = core.program(w, a), gb = core.program(w, b), gc = core.program(w, c);
+  const ColMatrix ga = core.program(w, streamKey(5, {7}), 0.0).gEff[0];
+  const ColMatrix gb = core.program(w, streamKey(5, {7}), 0.0).gEff[0];
+  const ColMatrix gc = core.program(w, streamKey(5, {8}), 0.0).gEff[0];
   EXPECT_TRUE((ga.array() == gb.array()).all());
   const long differing = (ga.array() != gc.array()).count();
   EXPECT_GT(differing, static_cast<long>(0.99 * ga.size()));
@@ -168,11 +163,10 @@ TEST(CrossbarTest, SameKeySameChipDifferentKeyDifferentChip) {
 TEST(CrossbarTest, DrawOrderIsColumnMajorSoLeadingColumnsArePrefixStable) {
   // The seed contract walks columns in order, so programming only the first k columns with the same stream
   // gives the same devices as the first k columns of the full block.
-  const CrossbarCore core = makeCore(0.03, VariationMode::Absolute);
+  const CrossbarCore core = makeCore(0.03, VariationModel::Absolute);
   const ColMatrix w = randomWeights(32, 20, streamKey(6, {1}));
-  Rng full(streamKey(6, {2})), part(streamKey(6, {2}));
-  const ColMatrix gFull = core.program(w, full);
-  const ColMatrix gPart = core.program(w.leftCols(5), part);
+  const ColMatrix gFull = core.program(w, streamKey(6, {2}), 0.0).gEff[0];
+  const ColMatrix gPart = core.program(w.leftCols(5), streamKey(6, {2}), 0.0).gEff[0];
   EXPECT_TRUE((gFull.leftCols(5).array() == gPart.array()).all());
 }
 

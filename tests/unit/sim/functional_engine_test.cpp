@@ -36,7 +36,7 @@ TEST(FunctionalEngine, IdealEqualsNaiveReference) {
 
 TEST(FunctionalEngine, PreciseConvertersAndNoVariationApproachIdeal) {
   ChipParams chip;
-  chip.variation.sigma = 0.0;
+  chip.deviceNoise.sigma = 0.0;
   chip.array.dac.bits = 16;
   chip.array.adc.bits = 16;
   chip.array.xbar.rows = 16;  // several row blocks per layer: exercises partial-sum accumulation
@@ -57,7 +57,7 @@ TEST(FunctionalEngine, PreciseConvertersAndNoVariationApproachIdeal) {
 
 TEST(FunctionalEngine, CoarseConvertersDegradeGracefully) {
   ChipParams chip;
-  chip.variation.sigma = 0.0;
+  chip.deviceNoise.sigma = 0.0;
   chip.array.dac.bits = 3;
   chip.array.adc.bits = 3;
   Fixture f(chip);
@@ -90,7 +90,7 @@ TEST(FunctionalEngine, SameSeedSameBitsAnyThreadCount) {
 TEST(FunctionalEngine, VariationChangesResultsAndScalesWithSigma) {
   auto deviation = [](double sigma) {
     ChipParams chip;
-    chip.variation.sigma = sigma;
+    chip.deviceNoise.sigma = sigma;
     chip.array.dac.bits = 16;
     chip.array.adc.bits = 16;
     Fixture f(chip);

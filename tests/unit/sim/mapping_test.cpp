@@ -70,5 +70,16 @@ TEST(Mapping, LayerLargerThanTheBufferIsAClearError) {
   EXPECT_EQ(messageAt(384), "");
 }
 
+TEST(Mapping, SpillPolicyCountsTheExcessInsteadOfFailing) {
+  ChipParams chip;
+  chip.sram.capacityBytes = 320;
+  chip.sram.capacityPolicy = SramCapacityPolicy::Spill;
+  const Mapping m = mapProgram(testing::smallCnn(), chip);
+  // relu (384 B) and pool (192 + 48 = 240 B) vs 320 B: only relu spills, 64 B = 512 bits.
+  EXPECT_EQ(m.spillBitsOfStep[0], 0u);
+  EXPECT_EQ(m.spillBitsOfStep[1], 512u);
+  EXPECT_EQ(m.spillBitsOfStep[2], 0u);
+}
+
 }  // namespace
 }  // namespace mxsim
