@@ -96,6 +96,8 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   p.sram = SramParams::fromConfig(sram);
   ConfigReader digital = chip.child("digital");
   p.digital = DigitalParams::fromConfig(digital);
+  ConfigReader grng = chip.child("grng");
+  p.grng = GrngParams::fromConfig(grng);
   chip.finish();
 
   ConfigReader noise = top.child("noise");
@@ -110,6 +112,7 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   p.energy = EnergyTable::fromConfig(energy);
   // Blocks that derive their energy per action from their own parameters price it here.
   p.energy.set(action::kSramSpillBit, p.sram.spillEnergyPerBit);
+  p.energy.set(action::kGrngSample, p.grng.energyPerSampleJ);
   p.energy.set(action::kDacConvert, DacCore(p.array.dac).energyPerConversionJ());
   const double adcJ = AdcCore(p.array.adc).energyPerConversionJ();
   if (adcJ >= 0.0) p.energy.set(action::kAdcConvert, adcJ);  // Walden model; table mode keeps energy.adc.convert

@@ -8,6 +8,7 @@
 #include "models/digital/digital.h"
 #include "models/memory/sram.h"
 #include "models/noise/activation_noise.h"
+#include "models/noise/box_muller.h"
 #include "models/noise/device_noise.h"
 #include "models/tile/array_core.h"
 #include "sim/core/config.h"
@@ -43,6 +44,7 @@ struct ChipParams {
   ArrayParams array;
   SramParams sram;
   DigitalParams digital;
+  GrngParams grng;  // Box-Muller Gaussian generators of the denoiser engine
   DeviceNoiseParams deviceNoise;
   ActivationNoiseParams activationNoise;
   int calibrationImages = 256;

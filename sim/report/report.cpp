@@ -13,6 +13,7 @@ namespace mxsim {
 EnergyReport priceEnergy(const TimingResult& timing, const ChipParams& chip, int arraysUsed) {
   EnergyReport e;
   for (const char* c : {"crossbar", "dac", "adc", "sram", "digital"}) e.byComponent[c] = 0.0;
+  // grng.* appears once a denoiser engine runs (its own component).
   // sram.spill_bit lands in "sram": off-chip traffic caused by the buffer being too small.
   std::map<std::string, double> byScope;
   for (const auto& [scope, actions] : timing.ledger.counts()) {

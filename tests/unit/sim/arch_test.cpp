@@ -211,6 +211,7 @@ TEST(EnergyTableTest, PricesEveryKnownActionAndNothingElse) {
       {action::kDacConvert, 0.39e-15 * 255}, {action::kXbarCellRead, 1.8e-15}, {action::kAdcConvert, 1.56e-12},
       {action::kSramReadBit, 0.156e-12},     {action::kSramWriteBit, 0.156e-12}, {action::kDigitalAdd, 0.1e-12},
       {action::kDigitalOp, 0.03e-12},        {action::kSramSpillBit, 20e-12},
+      {action::kGrngSample, 41e-12},
   };
   for (const auto& [name, joules] : expected) {
     EXPECT_NEAR(p.energy.joulesPer(name), joules, joules * 1e-12) << name;
