@@ -26,6 +26,10 @@ DacParams DacParams::fromConfig(ConfigReader& r) {
       "energy_per_level", Dimension::Energy, kDefaultEnergyPerLevelJ, 0.0, 1e-9,
       "energy of one unit (1-bit) DAC conversion per driven line; a multibit DAC costs this × (2^bits − 1)",
       {"ISAAC, Shafiee et al. ISCA 2016: 4 mW for 1024 1-bit DACs at 100 ns per step = 0.39 fJ"});
+  const std::string range = r.getChoice("range", "dynamic", {"dynamic", "calibrated"},
+                                        "DAC full scale: each image's max |x| of the layer input (dynamic), or the "
+                                        "layer's max |x| over the calibration images, clipping larger inputs");
+  p.range = range == "dynamic" ? DacRange::Dynamic : DacRange::Calibrated;
   r.finish();
   return p;
 }

@@ -24,6 +24,12 @@ enum class SignedInputs {
   Offset,    // u = (x + 1)/2 in one phase; x·w = 2·(u·w) − Σw
 };
 
+/// How the digital side sets the DAC's full scale for a layer's inputs.
+enum class DacRange {
+  Dynamic,     // per image: max |x| of the layer input (needs a max-reduction before the DAC)
+  Calibrated,  // per layer: max |x| over the calibration images; larger inputs clip
+};
+
 struct DacParams {
   static constexpr int kDefaultBits = 8;
   static constexpr double kDefaultEnergyPerLevelJ = 0.39e-15;  // ISAAC: 4 mW / 1024 1-bit DACs × 100 ns
@@ -32,6 +38,7 @@ struct DacParams {
   DacMode mode = DacMode::Multibit;
   SignedInputs signedInputs = SignedInputs::TwoPhase;
   double energyPerLevelJ = kDefaultEnergyPerLevelJ;  // E_1bit: one unit (1-bit) conversion
+  DacRange range = DacRange::Dynamic;
 
   static DacParams fromConfig(ConfigReader& r);
 };

@@ -30,6 +30,10 @@ CrossbarParams CrossbarParams::fromConfig(ConfigReader& r) {
   p.cellBits = static_cast<int>(dev.getInt("cell_bits", 2, 1, 4,
                                            "bits stored per cell when weight_bits > 0 (bit slicing)", "bits",
                                            {"ISAAC: 2-bit cells"}));
+  const std::string scaling = dev.getChoice("weight_scaling", "layer", {"layer", "array"},
+                                           "weights normalised to the conductance range per layer or per array "
+                                           "block (digital rescale per array)");
+  p.weightScaling = scaling == "layer" ? WeightScaling::Layer : WeightScaling::Array;
   dev.finish();
   ConfigReader ir = r.child("ir_drop");
   p.irDrop = ir.getBool("enabled", false, "first-order IR drop along word and bit lines");

@@ -17,6 +17,9 @@
 namespace mxsim {
 
 enum class WeightMapping { Differential, Offset };
+/// Which weights share one normalisation (max |W| → Gmax): the whole layer, or each array's block (finer
+/// use of the conductance range; the digital side rescales each array's outputs).
+enum class WeightScaling { Layer, Array };
 
 struct CrossbarParams {
   static constexpr int kDefaultRows = 128;  // ISAAC uses 128×128 arrays (Shafiee et al., ISCA 2016)
@@ -28,6 +31,7 @@ struct CrossbarParams {
   WeightMapping mapping = WeightMapping::Differential;
   int weightBits = 0;     // 0: analog (continuous) conductances; else weights quantised to this many bits
   int cellBits = 0;       // bits per cell when weightBits > 0 (slices = ceil(weightBits / cellBits))
+  WeightScaling weightScaling = WeightScaling::Layer;
   bool irDrop = false;
   double wireOhms = 2.5;  // wire resistance per cell segment
 

@@ -65,14 +65,23 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
     if (readNoise) st.readVar.assign(lm.slices, ColMatrix(K, C));
     st.adcFullScale.assign(lm.slices, 0.0f);
     for (int s = 0; s < lm.slices; ++s) st.sliceWeight.push_back(xbar.sliceWeight(s));
+    const bool perArray = m_chip.array.xbar.weightScaling == WeightScaling::Array;
+    if (perArray) st.blockScale.assign(lm.rowBlocks, Eigen::RowVectorXf::Ones(C));
     for (int rb = 0; rb < lm.rowBlocks; ++rb) {
       for (int cb = 0; cb < lm.colBlocks; ++cb) {
         const ArrayBlock& b = lm.block(rb, 0, cb);
+        // Per-array scaling: the block's own max |W| maps to Gmax; its outputs are rescaled digitally.
+        float scale = st.weightScale;
+        if (perArray) {
+          const float m = step.weight.block(b.rowStart, b.colStart, b.rows, b.cols).cwiseAbs().maxCoeff();
+          scale = m > 0.0f ? m : st.weightScale;
+          st.blockScale[rb].segment(b.colStart, b.cols).setConstant(scale / st.weightScale);
+        }
         // One key per logical block (all its slices): the chip is the same whatever order blocks are made in.
         const std::uint64_t key = streamKey(seed, {kProgramTag, l, static_cast<std::uint64_t>(rb),
                                                    static_cast<std::uint64_t>(cb)});
         const ProgrammedBlock pb =
-            xbar.program(step.weight.block(b.rowStart, b.colStart, b.rows, b.cols) / st.weightScale, key, timeSeconds);
+            xbar.program(step.weight.block(b.rowStart, b.colStart, b.rows, b.cols) / scale, key, timeSeconds);
         for (int s = 0; s < lm.slices; ++s) {
           st.gEff[s].block(b.rowStart, b.colStart, b.rows, b.cols) = pb.gEff[s];
           if (readNoise) st.readVar[s].block(b.rowStart, b.colStart, b.rows, b.cols) = pb.readVar[s];
@@ -81,7 +90,15 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
     }
     // The all-ones reference read (drift compensation, offset-coded inputs): Σ_i w_eff(i, j) per column.
     st.columnSums = Eigen::RowVectorXf::Zero(C);
-    for (int s = 0; s < lm.slices; ++s) st.columnSums += st.sliceWeight[s] * st.gEff[s].colwise().sum();
+    for (int s = 0; s < lm.slices; ++s) {
+      for (int rb = 0; rb < lm.rowBlocks; ++rb) {
+        const Eigen::Index r0 = static_cast<Eigen::Index>(rb) * st.rowsPerBlock;
+        const Eigen::Index rows = std::min<Eigen::Index>(st.rowsPerBlock, K - r0);
+        Eigen::RowVectorXf sums = st.gEff[s].middleRows(r0, rows).colwise().sum();
+        if (perArray) sums = sums.cwiseProduct(st.blockScale[rb]);
+        st.columnSums += st.sliceWeight[s] * sums;
+      }
+    }
     st.referenceRead = st.columnSums.cast<double>().cwiseAbs().sum();
     const AdcParams& ap = m_chip.array.adc;
     if (ap.offsetSigmaLsb > 0 || ap.gainSigma > 0 || ap.inlLsb > 0) {
@@ -111,6 +128,7 @@ void FunctionalEngine::adoptCalibration(const ChipInstance& calibrated, ChipInst
     const AnalogLayerState& c = calibrated.layers[l];
     AnalogLayerState& a = aged.layers[l];
     a.adcFullScale = c.adcFullScale;
+    a.inputScale = c.inputScale;
     a.signedInput = c.signedInput;
     a.activationSigma = c.activationSigma;
     a.outputScale = compensateDrift && a.referenceRead > 0.0
@@ -147,9 +165,14 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
 
   AnalogLayerState* cal = ctx.calibrating ? &ctx.calibrating->layers[l] : nullptr;
   const AnalogLayerState& L = ctx.chip->layers[l];
-  // Digital side: normalise each image's layer input by its max |x| (kept to rescale the result).
+  // Digital side: normalise the layer input to the DAC's full scale (kept to rescale the result): each
+  // image's own max |x| (dynamic) or the layer's calibrated max (larger inputs clip in the DAC).
   Eigen::VectorXf imageScale = x.cwiseAbs().rowwise().maxCoeff();
   imageScale = imageScale.unaryExpr([](float s) { return s > 0.0f ? s : 1.0f; });
+  if (m_chip.array.dac.range == DacRange::Calibrated) {
+    if (cal) cal->inputScale = imageScale.size() ? imageScale.maxCoeff() : 1.0f;
+    imageScale.setConstant(L.inputScale > 0.0f ? L.inputScale : 1.0f);
+  }
   RowMatrix xNorm = imageScale.cwiseInverse().asDiagonal() * x;
   if (cal) cal->signedInput = x.size() && x.minCoeff() < 0.0f;
   m_array.dac().convert(xNorm, L.signedInput);
@@ -192,6 +215,7 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
             m_array.pass(xk, gk, fs, part, mx, adcs);
           }
           if (maxAbs && percentile) samples[s].insert(samples[s].end(), part.data(), part.data() + part.size());
+          if (!L.blockScale.empty()) part.array().rowwise() *= L.blockScale[rb].array();
           acc += (passes[k].weight * L.sliceWeight[s]) * part;
         }
       }

@@ -19,6 +19,9 @@ namespace mxsim {
 
 struct AnalogLayerState {
   float weightScale = 1.0f;           // max |W|: weights are normalised by it before programming
+  std::vector<Eigen::RowVectorXf> blockScale;  // per row block, per output column: array scale / weightScale
+                                               // (weight_scaling: array; empty for layer scaling)
+  float inputScale = 0.0f;            // calibrated DAC full scale (dac.range: calibrated)
   std::vector<ColMatrix> gEff;        // per weight slice: K × Cout effective normalised weights
   std::vector<ColMatrix> readVar;     // per slice: read-noise variance per weight (empty: uniform or none)
   float uniformReadVar = 0.0f;        // the variance when it is the same for every weight (0: no read noise)

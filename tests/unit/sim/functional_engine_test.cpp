@@ -125,3 +125,67 @@ TEST(FunctionalEngine, CountCorrectMatchesArgmaxOfLogits) {
 
 }  // namespace
 }  // namespace mxsim
+
+namespace mxsim {
+namespace {
+
+TEST(FunctionalEngine, CalibratedDacRangeIsTheLayerMaxOverCalibrationImages) {
+  ChipParams chip;
+  chip.array.dac.range = DacRange::Calibrated;
+  Fixture f(chip);
+  FunctionalEngine eng(f.program, f.chip, f.mapping);
+  const RowMatrix x = randomImages(30, f.program.buffers[0], 21, -1.0f);
+  ChipInstance inst = eng.programChip(1);
+  eng.calibrate(inst, x);
+  EXPECT_FLOAT_EQ(inst.layers[0].inputScale, x.cwiseAbs().maxCoeff());
+  // Inputs twice as large as anything seen in calibration clip in the DAC: the output saturates instead of
+  // doubling, unlike the dynamic range, where the per-image scale follows the input.
+  const RowMatrix big = 2.0f * x;
+  const RowMatrix yCal = eng.forward(big, &inst);
+  ChipParams dynChip = chip;
+  dynChip.array.dac.range = DacRange::Dynamic;
+  Fixture g(dynChip);
+  FunctionalEngine dyn(g.program, g.chip, g.mapping);
+  ChipInstance dinst = dyn.programChip(1);
+  dyn.calibrate(dinst, x);
+  EXPECT_GT((yCal - dyn.forward(big, &dinst)).norm(), 1e-3 * dyn.forward(big, &dinst).norm());
+}
+
+TEST(FunctionalEngine, PerArrayWeightScalingIsExactWithoutNoiseAndHelpsSmallBlocks) {
+  // K = 18 rows over 16-row arrays: the second row block (2 rows) gets weights 20x smaller, so with one
+  // layer-wide scale it uses 5 % of the conductance range and its variation is relatively 20x larger.
+  auto build = [](WeightScaling scaling, double sigma) {
+    ChipParams chip;
+    chip.array.xbar.rows = 16;
+    chip.array.xbar.weightScaling = scaling;
+    chip.deviceNoise.sigma = sigma;
+    chip.deviceNoise.read = ReadNoiseModel::None;
+    chip.array.dac.bits = 16;
+    chip.array.adc.bits = 16;
+    wl::Program p = testing::smallCnn();
+    p.steps[0].weight.bottomRows(2) *= 0.05f;
+    return std::make_pair(chip, p);
+  };
+  auto deviation = [](const ChipParams& chip, const wl::Program& p, std::uint64_t seed) {
+    const Mapping m = mapProgram(p, chip);
+    FunctionalEngine eng(p, chip, m);
+    const RowMatrix x = randomImages(64, p.buffers[0], 22);
+    ChipInstance inst = eng.programChip(seed);
+    eng.calibrate(inst, x);
+    const RowMatrix ideal = eng.forward(x, nullptr);
+    return (eng.forward(x, &inst) - ideal).norm() / ideal.norm();
+  };
+  const auto [exactChip, exactProg] = build(WeightScaling::Array, 0.0);
+  EXPECT_LT(deviation(exactChip, exactProg, 1), 2e-3);
+  double layerDev = 0, arrayDev = 0;
+  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+    const auto [lc, lp] = build(WeightScaling::Layer, 0.05);
+    const auto [ac, ap] = build(WeightScaling::Array, 0.05);
+    layerDev += deviation(lc, lp, seed);
+    arrayDev += deviation(ac, ap, seed);
+  }
+  EXPECT_LT(arrayDev, layerDev);
+}
+
+}  // namespace
+}  // namespace mxsim
