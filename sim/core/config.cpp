@@ -30,6 +30,24 @@ std::string ParamRegistry::markdown() const {
   return os.str();
 }
 
+namespace {
+/// A finite number within [min, max] from YAML scalar text; `where` names the key in errors.
+double parseReal(const std::string& text, const std::string& where, double min, double max) {
+  double v = 0;
+  try {
+    size_t pos = 0;
+    v = std::stod(text, &pos);
+    if (pos != text.size()) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    throw ConfigError(fmt::format("{}: '{}' is not a number (allowed {:g} … {:g})", where, text, min, max));
+  }
+  if (!std::isfinite(v) || v < min || v > max) {
+    throw ConfigError(fmt::format("{}: value {:g} is out of range (allowed {:g} … {:g})", where, v, min, max));
+  }
+  return v;
+}
+}  // namespace
+
 ConfigReader::ConfigReader(YAML::Node node, std::string path, ParamRegistry* registry)
     : m_node(std::move(node)), m_path(std::move(path)), m_registry(registry) {
   if (m_node.IsDefined() && !m_node.IsNull() && !m_node.IsMap()) {
@@ -79,20 +97,7 @@ double ConfigReader::getReal(const std::string& key, double def, double min, dou
   document(key, "-", fmt::format("{:g}", def), fmt::format("{:g} … {:g}", min, max), meaning, src);
   YAML::Node n = lookup(key);
   if (!n.IsDefined()) return def;
-  const std::string text = n.IsScalar() ? n.Scalar() : std::string("<not a scalar>");
-  double v = 0;
-  try {
-    size_t pos = 0;
-    v = std::stod(text, &pos);
-    if (pos != text.size()) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    throw ConfigError(fmt::format("{}: '{}' is not a number (allowed {:g} … {:g})", keyPath(key), text, min, max));
-  }
-  if (!std::isfinite(v) || v < min || v > max) {
-    throw ConfigError(
-        fmt::format("{}: value {:g} is out of range (allowed {:g} … {:g})", keyPath(key), v, min, max));
-  }
-  return v;
+  return parseReal(n.IsScalar() ? n.Scalar() : std::string("<not a scalar>"), keyPath(key), min, max);
 }
 
 double ConfigReader::getQuantity(const std::string& key, Dimension dim, double def, double min, double max,
@@ -138,18 +143,7 @@ std::map<std::string, double> ConfigReader::getRealMap(const std::string& key, d
   for (const auto& kv : n) {
     const std::string name = kv.first.as<std::string>();
     const std::string where = keyPath(key) + "." + name;
-    const std::string text = kv.second.IsScalar() ? kv.second.Scalar() : "<not a scalar>";
-    double v = 0;
-    try {
-      size_t pos = 0;
-      v = std::stod(text, &pos);
-      if (pos != text.size()) throw std::invalid_argument("trailing");
-    } catch (const std::exception&) {
-      throw ConfigError(fmt::format("{}: '{}' is not a number", where, text));
-    }
-    if (!std::isfinite(v) || v < min || v > max) {
-      throw ConfigError(fmt::format("{}: value {:g} is out of range (allowed {:g} … {:g})", where, v, min, max));
-    }
+    const double v = parseReal(kv.second.IsScalar() ? kv.second.Scalar() : "<not a scalar>", where, min, max);
     out[name] = v;
   }
   return out;

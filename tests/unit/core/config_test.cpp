@@ -13,33 +13,14 @@
 #include <vector>
 
 #include "sim/core/error.h"
+#include "tests/support/error_matchers.h"
 
 namespace mxsim {
 namespace {
 
-template <class F>
-std::string configErrorOf(F&& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a ConfigError";
-  return {};
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-/// True if `num` occurs in `s` as a whole number token (not part of a longer number such as 160 or 1.6).
-bool containsNumber(const std::string& s, const std::string& num) {
-  auto isNumChar = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; };
-  for (auto pos = s.find(num); pos != std::string::npos; pos = s.find(num, pos + 1)) {
-    const bool leftOk = pos == 0 || !isNumChar(s[pos - 1]);
-    const bool rightOk = pos + num.size() == s.size() || !isNumChar(s[pos + num.size()]);
-    if (leftOk && rightOk) return true;
-  }
-  return false;
-}
+using testing::configErrorOf;
+using testing::contains;
+using testing::containsNumber;
 
 std::string tempPath(const std::string& name) {
   return ::testing::TempDir() + "mxsim_config_" + std::to_string(::getpid()) + "_" + name;

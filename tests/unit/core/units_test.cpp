@@ -10,22 +10,16 @@
 #include <vector>
 
 #include "sim/core/error.h"
+#include "tests/support/error_matchers.h"
 
 namespace mxsim {
 namespace {
 
-/// Runs f, expects a ConfigError and returns its message ("" plus a failure when nothing was thrown).
-template <class F>
-std::string configErrorOf(F&& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a ConfigError";
-  return {};
-}
+using testing::configErrorOf;
+using testing::contains;
+using testing::containsNumber;
 
+/// Runs f, expects a ConfigError and returns its message ("" plus a failure when nothing was thrown).
 /// |a - b| ≤ rel·|b|: parsed values go through a decimal → double conversion and a multiplication by a
 /// prefix factor, so they may differ from the literal in the last bit or two.
 void expectRelNear(double a, double b, double rel = 1e-14) {

@@ -15,33 +15,14 @@
 
 #include "sim/core/actions.h"
 #include "sim/core/error.h"
+#include "tests/support/error_matchers.h"
 
 namespace mxsim {
 namespace {
 
-template <class F>
-std::string configErrorOf(F&& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a ConfigError";
-  return {};
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-/// `num` as a whole number token (so "2" does not match inside "256" or "2.5").
-bool containsNumber(const std::string& s, const std::string& num) {
-  auto isNumChar = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; };
-  for (auto pos = s.find(num); pos != std::string::npos; pos = s.find(num, pos + 1)) {
-    const bool leftOk = pos == 0 || !isNumChar(s[pos - 1]);
-    const bool rightOk = pos + num.size() == s.size() || !isNumChar(s[pos + num.size()]);
-    if (leftOk && rightOk) return true;
-  }
-  return false;
-}
+using testing::configErrorOf;
+using testing::contains;
+using testing::containsNumber;
 
 /// A YAML file in the gtest temp dir, removed at scope exit.
 class TempYaml {
