@@ -1,6 +1,7 @@
 // Tests for one analog array's datapath (models/tile/array_core.h): mvm() against a naive double-precision
 // reference that applies the ADC definition (clip to ±fullScale, round to fullScale/(2^(bits−1)−1) steps)
 // per input phase, the pre-quantisation max |partial sum|, and the pipeline cycle / action rules.
+#include "tests/support/statistics.h"
 #include "models/tile/array_core.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +15,8 @@
 
 namespace mxsim {
 namespace {
+
+using testing::randomWeights;
 
 constexpr int kAdcBits = 6;  // L = 31 levels per sign
 
@@ -41,14 +44,6 @@ RowMatrix randomInputs(int n, int k, bool signedInput, std::uint64_t key) {
       x(i, j) = static_cast<float>(signedInput ? 2 * u - 1 : u);
     }
   return x;
-}
-
-ColMatrix randomWeights(int k, int c, std::uint64_t key) {
-  Rng rng(key);
-  ColMatrix g(k, c);
-  for (Eigen::Index j = 0; j < c; ++j)
-    for (Eigen::Index i = 0; i < k; ++i) g(i, j) = static_cast<float>(2 * rng.uniform() - 1);
-  return g;
 }
 
 /// Naive partial sums Σ_i f(x[n, i])·g[i, c] in double, with f selecting the input phase.

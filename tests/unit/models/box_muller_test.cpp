@@ -31,12 +31,16 @@
 #include <map>
 #include <vector>
 
+#include "tests/support/statistics.h"
 #include "models/noise/box_muller.h"
 #include "sim/core/error.h"
 #include "sim/core/rng.h"
 
 namespace mxsim {
 namespace {
+
+using testing::Moments;
+using testing::momentsOf;
 
 constexpr double kLn2 = 0.69314718055994530942;
 constexpr double kTwoPi = 6.28318530717958647692;
@@ -98,28 +102,6 @@ double chiSquareCritical(int df, double p) {
   const double z = phiInverse(1.0 - p);
   const double a = 2.0 / (9.0 * df);
   return df * std::pow(1.0 - a + z * std::sqrt(a), 3.0);
-}
-
-struct Moments {
-  double mean, var, skew, exKurt;
-};
-
-Moments measure(const std::vector<float>& z) {
-  const double n = static_cast<double>(z.size());
-  double s = 0;
-  for (float v : z) s += v;
-  const double mean = s / n;
-  double m2 = 0, m3 = 0, m4 = 0;
-  for (float v : z) {
-    const double d = v - mean, d2 = d * d;
-    m2 += d2;
-    m3 += d2 * d;
-    m4 += d2 * d2;
-  }
-  m2 /= n;
-  m3 /= n;
-  m4 /= n;
-  return {mean, m2, m3 / std::pow(m2, 1.5), m4 / (m2 * m2) - 3.0};
 }
 
 /// Exact variance and excess kurtosis of the ideal b-bit Box-Muller (infinite-precision functions, discrete
@@ -211,7 +193,7 @@ TEST_P(BoxMullerStats, MomentsWithinFiveStandardErrors) {
   const GrngParams p = paramsOf(GetParam());
   const std::vector<float>& z = samples(GetParam());
   const double n = static_cast<double>(z.size());
-  const Moments m = measure(z);
+  const Moments m = momentsOf(z);
   const Moments ideal = idealMoments(p.uniformBits, std::ldexp(1.0, -p.outputFracBits));
   std::printf("[ stats  ] %s: N=%zu mean=%.3e var=%.6f (expect %.6f) skew=%.3e exkurt=%.4f (expect %.4f)\n",
               nameOf(GetParam()), z.size(), m.mean, m.var, ideal.var, m.skew, m.exKurt, ideal.exKurt);

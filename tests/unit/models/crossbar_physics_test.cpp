@@ -8,12 +8,17 @@
 #include <cmath>
 #include <vector>
 
+#include "tests/support/statistics.h"
 #include "models/crossbar/crossbar.h"
 #include "models/tile/array_core.h"
 #include "sim/core/rng.h"
 
 namespace mxsim {
 namespace {
+
+using testing::randomWeights;
+using testing::Stats;
+using testing::statsOf;
 
 constexpr double kGmax = 25e-6;
 constexpr double kT0 = 20.0;
@@ -34,29 +39,6 @@ DeviceNoiseParams quiet() {
   DeviceNoiseParams n;
   n.sigma = 0.0;
   return n;
-}
-
-ColMatrix randomWeights(int rows, int cols, std::uint64_t key) {
-  Rng rng(key);
-  ColMatrix w(rows, cols);
-  for (Eigen::Index c = 0; c < cols; ++c)
-    for (Eigen::Index r = 0; r < rows; ++r) w(r, c) = static_cast<float>(2 * rng.uniform() - 1);
-  return w;
-}
-
-struct Stats {
-  double mean = 0, var = 0;
-  long n = 0;
-};
-
-Stats statsOf(const std::vector<double>& v) {
-  Stats s;
-  s.n = static_cast<long>(v.size());
-  for (double x : v) s.mean += x;
-  s.mean /= s.n;
-  for (double x : v) s.var += (x - s.mean) * (x - s.mean);
-  s.var /= (s.n - 1);
-  return s;
 }
 
 /// A sample of N(mean, sd²): the sample mean within 5 standard errors (5·sd/√N), and the sample variance

@@ -1,6 +1,7 @@
 // Tests for the crossbar functional core (models/crossbar): exact differential mapping without variation,
 // and the statistics of static programming variation (absolute and relative modes) against standard
 // deviations derived from the device model in the header, with bounds derived from the sample size.
+#include "tests/support/statistics.h"
 #include "models/crossbar/crossbar.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,10 @@
 
 namespace mxsim {
 namespace {
+
+using testing::randomWeights;
+using testing::Stats;
+using testing::statsOf;
 
 constexpr double kGmin = 5e-6;   // high enough that max(0, G + σ·ε) never clips (needs ε < −6.7 below)
 constexpr double kGmax = 25e-6;
@@ -27,30 +32,6 @@ CrossbarCore makeCore(double sigma, VariationModel mode, double gMin = kGmin, do
   n.sigma = sigma;
   n.variation = mode;
   return CrossbarCore(p, n);
-}
-
-/// Uniform weights in [−1, 1] from a fixed stream.
-ColMatrix randomWeights(int rows, int cols, std::uint64_t key) {
-  Rng rng(key);
-  ColMatrix w(rows, cols);
-  for (Eigen::Index c = 0; c < cols; ++c)
-    for (Eigen::Index r = 0; r < rows; ++r) w(r, c) = static_cast<float>(2 * rng.uniform() - 1);
-  return w;
-}
-
-struct Stats {
-  double mean = 0, var = 0;
-  long n = 0;
-};
-
-Stats statsOf(const std::vector<double>& v) {
-  Stats s;
-  s.n = static_cast<long>(v.size());
-  for (double x : v) s.mean += x;
-  s.mean /= s.n;
-  for (double x : v) s.var += (x - s.mean) * (x - s.mean);
-  s.var /= (s.n - 1);
-  return s;
 }
 
 /// Check a sample of deviations against N(0, sd²): the mean within 5 standard errors (5·sd/√N) and the
