@@ -122,7 +122,7 @@ class ConvertersBench : public sc_core::sc_module {
           const std::uint64_t n = 37;
           const std::uint64_t perItem = dacPasses(p, signedInput) * static_cast<std::uint64_t>(p.cycles);
           const sc_core::sc_time start = sc_core::sc_time_stamp();
-          const Stream out = dac.process(input(n, interval), rows, signedInput);
+          const Stream out = dac.process(input(n, interval), rows, dac.core().passCount(signedInput));
           EXPECT_EQ(out.count, n);
           EXPECT_EQ(m_clock.toCycles(out.first - start), perItem) << "dac" << i;
           EXPECT_EQ(finish(start, out), stageCycles(n, perItem, interval))
@@ -217,7 +217,7 @@ class ConvertersBench : public sc_core::sc_module {
     const std::uint64_t dacPer = passes * static_cast<std::uint64_t>(m_dacParams[1].cycles);
     const std::uint64_t adcPer = passes * adcCyclesPerPass(m_adcParams[1], cols);
     const sc_core::sc_time start = sc_core::sc_time_stamp();
-    const Stream s1 = m_pipeDac->process(input(n, 0), rows, true);
+    const Stream s1 = m_pipeDac->process(input(n, 0), rows, m_pipeDacCore->passCount(true));
     const Stream s2 = m_pipeAdc->process(s1, cols, *m_pipeDacCore, true);
     EXPECT_EQ(finish(start, s2), dacPer + adcPer + (n - 1) * std::max(dacPer, adcPer));
     EXPECT_EQ(m_pipeLedger.total(action::kDacConvert), n * rows * passes);

@@ -77,13 +77,8 @@ class DacCore {
   /// The digital side forms  Σ_k weight_k·ADC(x_k·G) − offsetScale·(1ᵀ·G).
   float offsetScale(bool signedInput) const;
 
-  /// Cycles to drive one input vector through the DAC, all phases included (old interface: `phases`
-  /// passes of `cycles`). Note: an int argument selects this overload, a bool the one below.
-  std::uint64_t cyclesPerVector(int phases) const { return static_cast<std::uint64_t>(m_p.cycles) * phases; }
-  /// Cycles to drive one input vector: passCount(signedInput) × cycles.
-  std::uint64_t cyclesPerVector(bool signedInput) const {
-    return static_cast<std::uint64_t>(m_p.cycles) * static_cast<std::uint64_t>(passCount(signedInput));
-  }
+  /// Cycles to drive one input vector applied in `passes` passes (passCount(signedInput) for a layer).
+  std::uint64_t cyclesPerVector(int passes) const { return static_cast<std::uint64_t>(m_p.cycles) * passes; }
   /// Energy per driven line per pass: E_1bit·(2^bits − 1) for a multibit current-steering DAC (unit
   /// sources switched in proportion to the code, worst case), E_1bit for bit_serial.
   double energyPerConversionJ() const;

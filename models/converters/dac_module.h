@@ -9,15 +9,9 @@ namespace mxsim {
 class DacModule : public Shell<DacCore> {
  public:
   using Shell::Shell;
-  /// Old interface: `phases` passes of `cycles` each (an int selects this overload).
-  Stream process(const Stream& in, int rows, int phases) {
-    return pass(in, action::kDacConvert, static_cast<std::uint64_t>(phases) * rows, m_core.cyclesPerVector(phases));
-  }
-  /// The core decides the passes: passCount(signedInput) per vector (mode, signed-input scheme, bits).
-  Stream process(const Stream& in, int rows, bool signedInput) {
-    return pass(in, action::kDacConvert,
-                static_cast<std::uint64_t>(m_core.passCount(signedInput)) * static_cast<std::uint64_t>(rows),
-                m_core.cyclesPerVector(signedInput));
+  /// `passes` per vector: DacCore::passCount(signedInput) (mode, signed-input scheme, bits).
+  Stream process(const Stream& in, int rows, int passes) {
+    return pass(in, action::kDacConvert, static_cast<std::uint64_t>(passes) * rows, m_core.cyclesPerVector(passes));
   }
 };
 

@@ -182,8 +182,8 @@ TEST(DacDepthTest, PassCountAndCycles) {
     const std::string n = name(c.mode, c.si, true) + " bits=" + std::to_string(c.bits);
     EXPECT_EQ(dac.passCount(true), c.signedPasses) << n;
     EXPECT_EQ(dac.passCount(false), c.unsignedPasses) << n;
-    EXPECT_EQ(dac.cyclesPerVector(true), 3u * c.signedPasses) << n;
-    EXPECT_EQ(dac.cyclesPerVector(false), 3u * c.unsignedPasses) << n;
+    EXPECT_EQ(dac.cyclesPerVector(dac.passCount(true)), 3u * c.signedPasses) << n;
+    EXPECT_EQ(dac.cyclesPerVector(dac.passCount(false)), 3u * c.unsignedPasses) << n;
     // The old per-phase interface is unchanged.
     EXPECT_EQ(dac.cyclesPerVector(2), 6u) << n;
     EXPECT_EQ(dac.cyclesPerVector(1), 3u) << n;
