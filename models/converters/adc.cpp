@@ -17,25 +17,22 @@ AdcParams AdcParams::fromConfig(ConfigReader& r) {
                                      {"ISAAC, Shafiee et al. ISCA 2016: 8-bit SAR ADC"}));
   p.perArray = static_cast<int>(
       r.getInt("per_array", 8, 1, 4096, "ADCs per array; columns are time-multiplexed onto them", "ADCs"));
-  const std::string type = r.getChoice(
-      "type", "sar", {"sar", "flash"},
+  p.type = r.getEnum<AdcType>(
+      "type", "sar", {{"sar", AdcType::Sar}, {"flash", AdcType::Flash}},
       "ADC architecture, sets the cycles per conversion: sar = bits + 1 (sample + one comparison per bit), "
       "flash = 1 (2^bits − 1 comparators in parallel)",
       {"ISAAC, Shafiee et al. ISCA 2016: SAR ADC"});
-  p.type = type == "sar" ? AdcType::Sar : AdcType::Flash;
   p.conversionCycles = static_cast<int>(
       r.getInt("conversion_cycles", 0, 0, 1024,
                "clock cycles per conversion; 0 = derive from type (sar: bits + 1, flash: 1), any other value "
                "overrides it",
-               "cycles",
-               {"ISAAC: 1.28 GS/s ADC, i.e. about one conversion per cycle at 1.2 GHz (an override of 1)"}));
-  const std::string range = r.getChoice("range", "calibrated", {"calibrated", "full_scale", "fixed"},
-                                        "how the ADC input range ±F is set: per-layer over calibration "
-                                        "images (see calibration_percentile), the array's largest possible "
-                                        "sum (rows used), or full_scale_value");
-  p.range = range == "calibrated" ? AdcRange::Calibrated
-            : range == "full_scale" ? AdcRange::FullScale
-                                    : AdcRange::Fixed;
+               "cycles", {"ISAAC: 1.28 GS/s ADC, i.e. about one conversion per cycle at 1.2 GHz (an override of 1)"}));
+  p.range = r.getEnum<AdcRange>(
+      "range", "calibrated",
+      {{"calibrated", AdcRange::Calibrated}, {"full_scale", AdcRange::FullScale}, {"fixed", AdcRange::Fixed}},
+      "how the ADC input range ±F is set: per-layer over calibration "
+      "images (see calibration_percentile), the array's largest possible "
+      "sum (rows used), or full_scale_value");
   p.fullScaleValue = static_cast<float>(
       r.getReal("full_scale_value", 0.0, 0.0, 1e6,
                 "range: fixed — full scale F in normalised partial-sum units (Σ x·w with x, w in [−1, 1], so "
@@ -59,15 +56,15 @@ AdcParams AdcParams::fromConfig(ConfigReader& r) {
                        "peak integral non-linearity bound, in LSB: each ADC gets a bow A·(1 − (code/L)²) with A "
                        "uniform in ±inl_lsb, drawn once per chip instance (0 = ideal; 8-bit SAR ADCs typically "
                        "specify INL within ±0.5–1 LSB)");
-  const std::string em = r.getChoice("energy_model", "walden", {"walden", "table"},
-                                     "energy per conversion: walden = walden_fom × 2^bits; table = the energy "
-                                     "table's adc.convert entry");
-  p.energyModel = em == "walden" ? AdcEnergyModel::Walden : AdcEnergyModel::Table;
-  p.waldenFomJ = r.getQuantity(
-      "walden_fom", Dimension::Energy, kDefaultWaldenFomJ, 0.0, 1e-9,
-      "Walden figure of merit: energy per conversion step (E = FOM × 2^bits per conversion)",
-      {"ISAAC 8-bit ADC: 2 mW at 1.28 GS/s = 1.56 pJ = FOM × 2^8 → 6.09 fJ, within the 1–10 fJ range of "
-       "Murmann's ADC performance survey; Walden, IEEE JSAC 1999"});
+  p.energyModel = r.getEnum<AdcEnergyModel>("energy_model", "walden",
+                                            {{"walden", AdcEnergyModel::Walden}, {"table", AdcEnergyModel::Table}},
+                                            "energy per conversion: walden = walden_fom × 2^bits; table = the energy "
+                                            "table's adc.convert entry");
+  p.waldenFomJ =
+      r.getQuantity("walden_fom", Dimension::Energy, kDefaultWaldenFomJ, 0.0, 1e-9,
+                    "Walden figure of merit: energy per conversion step (E = FOM × 2^bits per conversion)",
+                    {"ISAAC 8-bit ADC: 2 mW at 1.28 GS/s = 1.56 pJ = FOM × 2^8 → 6.09 fJ, within the 1–10 fJ range of "
+                     "Murmann's ADC performance survey; Walden, IEEE JSAC 1999"});
   r.finish();
   return p;
 }

@@ -11,25 +11,22 @@ DacParams DacParams::fromConfig(ConfigReader& r) {
                                        "cycles to apply one input vector (per pass: per phase, and per bit "
                                        "in bit_serial mode)",
                                        "cycles"));
-  const std::string mode =
-      r.getChoice("mode", "multibit", {"multibit", "bit_serial"},
-                  "multibit: one multi-level pass per phase; bit_serial: a 1-bit DAC applies the input's "
-                  "magnitude bits one per pass, recombined digitally by shift-and-add",
-                  {"bit_serial: ISAAC, Shafiee et al. ISCA 2016 (1-bit DACs, 16 × 1-bit input steps)"});
-  p.mode = mode == "multibit" ? DacMode::Multibit : DacMode::BitSerial;
-  const std::string si =
-      r.getChoice("signed_inputs", "two_phase", {"two_phase", "offset"},
-                  "how signed inputs are applied: two_phase = x⁺ then x⁻ (subtracted digitally); offset = "
-                  "u = (x+1)/2 in one phase, x·w = 2·(u·w) − Σw with Σw added back digitally");
-  p.signedInputs = si == "two_phase" ? SignedInputs::TwoPhase : SignedInputs::Offset;
+  p.mode = r.getEnum<DacMode>("mode", "multibit", {{"multibit", DacMode::Multibit}, {"bit_serial", DacMode::BitSerial}},
+                              "multibit: one multi-level pass per phase; bit_serial: a 1-bit DAC applies the input's "
+                              "magnitude bits one per pass, recombined digitally by shift-and-add",
+                              {"bit_serial: ISAAC, Shafiee et al. ISCA 2016 (1-bit DACs, 16 × 1-bit input steps)"});
+  p.signedInputs = r.getEnum<SignedInputs>(
+      "signed_inputs", "two_phase", {{"two_phase", SignedInputs::TwoPhase}, {"offset", SignedInputs::Offset}},
+      "how signed inputs are applied: two_phase = x⁺ then x⁻ (subtracted digitally); offset = "
+      "u = (x+1)/2 in one phase, x·w = 2·(u·w) − Σw with Σw added back digitally");
   p.energyPerLevelJ = r.getQuantity(
       "energy_per_level", Dimension::Energy, kDefaultEnergyPerLevelJ, 0.0, 1e-9,
       "energy of one unit (1-bit) DAC conversion per driven line; a multibit DAC costs this × (2^bits − 1)",
       {"ISAAC, Shafiee et al. ISCA 2016: 4 mW for 1024 1-bit DACs at 100 ns per step = 0.39 fJ"});
-  const std::string range = r.getChoice("range", "dynamic", {"dynamic", "calibrated"},
-                                        "DAC full scale: each image's max |x| of the layer input (dynamic), or the "
-                                        "layer's max |x| over the calibration images, clipping larger inputs");
-  p.range = range == "dynamic" ? DacRange::Dynamic : DacRange::Calibrated;
+  p.range =
+      r.getEnum<DacRange>("range", "dynamic", {{"dynamic", DacRange::Dynamic}, {"calibrated", DacRange::Calibrated}},
+                          "DAC full scale: each image's max |x| of the layer input (dynamic), or the "
+                          "layer's max |x| over the calibration images, clipping larger inputs");
   r.finish();
   return p;
 }

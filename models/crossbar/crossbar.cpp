@@ -1,8 +1,9 @@
 #include "models/crossbar/crossbar.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "sim/core/error.h"
 
@@ -12,33 +13,33 @@ CrossbarParams CrossbarParams::fromConfig(ConfigReader& r) {
   CrossbarParams p;
   p.rows = static_cast<int>(r.getInt("rows", kDefaultRows, 1, 4096, "word lines (inputs) per array", "rows",
                                      {"ISAAC, Shafiee et al. ISCA 2016: 128x128 arrays"}));
-  p.cols = static_cast<int>(r.getInt("cols", kDefaultRows, 1, 4096, "bit-line pairs (outputs) per array",
-                                     "cols", {"ISAAC: 128x128 arrays"}));
-  p.readCycles = static_cast<int>(r.getInt("read_cycles", 10, 1, 100000,
-                                           "cycles to integrate and sample one MVM (per input pass)", "cycles",
-                                           {"ISAAC: 100 ns per array read step"}));
+  p.cols = static_cast<int>(
+      r.getInt("cols", kDefaultRows, 1, 4096, "bit-line pairs (outputs) per array", "cols", {"ISAAC: 128x128 arrays"}));
+  p.readCycles =
+      static_cast<int>(r.getInt("read_cycles", 10, 1, 100000, "cycles to integrate and sample one MVM (per input pass)",
+                                "cycles", {"ISAAC: 100 ns per array read step"}));
   ConfigReader dev = r.child("device");
   p.gMinS = dev.getQuantity("g_min", Dimension::Conductance, 0.1e-6, 0.0, 1.0, "low conductance state Gmin");
   p.gMaxS = dev.getQuantity("g_max", Dimension::Conductance, 25e-6, 1e-12, 1.0, "high conductance state Gmax",
                             {"aihwkit PCM statistical model: Gmax = 25 uS"});
-  const std::string mapping = dev.getChoice("mapping", "differential", {"differential", "offset"},
-                                            "signed weights as a differential pair G+ - G- or as one device "
-                                            "against a mid-range reference");
-  p.mapping = mapping == "differential" ? WeightMapping::Differential : WeightMapping::Offset;
-  p.weightBits = static_cast<int>(dev.getInt("weight_bits", 0, 0, 16,
-                                             "weight resolution; 0 = analog (continuous) conductances", "bits"));
-  p.cellBits = static_cast<int>(dev.getInt("cell_bits", 2, 1, 4,
-                                           "bits stored per cell when weight_bits > 0 (bit slicing)", "bits",
-                                           {"ISAAC: 2-bit cells"}));
-  const std::string scaling = dev.getChoice("weight_scaling", "layer", {"layer", "array"},
-                                           "weights normalised to the conductance range per layer or per array "
-                                           "block (digital rescale per array)");
-  p.weightScaling = scaling == "layer" ? WeightScaling::Layer : WeightScaling::Array;
+  p.mapping = dev.getEnum<WeightMapping>(
+      "mapping", "differential", {{"differential", WeightMapping::Differential}, {"offset", WeightMapping::Offset}},
+      "signed weights as a differential pair G+ - G- or as one device "
+      "against a mid-range reference");
+  p.weightBits = static_cast<int>(
+      dev.getInt("weight_bits", 0, 0, 16, "weight resolution; 0 = analog (continuous) conductances", "bits"));
+  p.cellBits = static_cast<int>(dev.getInt(
+      "cell_bits", 2, 1, 4, "bits stored per cell when weight_bits > 0 (bit slicing)", "bits", {"ISAAC: 2-bit cells"}));
+  p.weightScaling = dev.getEnum<WeightScaling>("weight_scaling", "layer",
+                                               {{"layer", WeightScaling::Layer}, {"array", WeightScaling::Array}},
+                                               "weights normalised to the conductance range per layer or per array "
+                                               "block (digital rescale per array)");
   dev.finish();
   ConfigReader ir = r.child("ir_drop");
   p.irDrop = ir.getBool("enabled", false, "first-order IR drop along word and bit lines");
-  p.wireOhms = ir.getQuantity("wire_resistance", Dimension::Resistance, 2.5, 0.0, 1e6,
-                              "wire resistance per cell segment", {"~2.5 Ohm per segment at 32 nm (ITRS-era estimates)"});
+  p.wireOhms =
+      ir.getQuantity("wire_resistance", Dimension::Resistance, 2.5, 0.0, 1e6, "wire resistance per cell segment",
+                     {"~2.5 Ohm per segment at 32 nm (ITRS-era estimates)"});
   ir.finish();
   if (p.gMinS >= p.gMaxS) {
     throw ConfigError(fmt::format("{}: g_min ({}) must be below g_max ({})", dev.path(),
@@ -142,8 +143,8 @@ ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, 
           const Device neg = realise(m_p.gMinS + dG * std::max(-d, 0.0), r, c);
           out.gEff[s](r, c) = static_cast<float>((pos.g - neg.g) / dG);
           if (wantReadVar) {
-            out.readVar[s](r, c) = static_cast<float>((pos.readSigma * pos.readSigma + neg.readSigma * neg.readSigma) /
-                                                      (dG * dG));
+            out.readVar[s](r, c) =
+                static_cast<float>((pos.readSigma * pos.readSigma + neg.readSigma * neg.readSigma) / (dG * dG));
           }
         } else {
           const Device dev = realise(m_p.gMinS + dG * (d + 1.0) / 2.0, r, c);

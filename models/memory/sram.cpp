@@ -53,10 +53,9 @@ SramParams SramParams::fromConfig(ConfigReader& r) {
       "write_ports", p.ports, 1, 64, "write ports per bank, each one word per cycle (defaults to ports)", "ports"));
   p.accessCycles = static_cast<int>(r.getInt("access_cycles", 1, 1, 1024, "latency of one access", "cycles"));
   p.activationBits = static_cast<int>(r.getInt("activation_bits", 8, 1, 32, "stored bits per activation", "bits"));
-  const std::string policy =
-      r.getChoice("capacity_policy", "error", {"error", "spill"},
-                  "a layer whose inputs + output exceed capacity: error (MappingError) or spill the excess to DRAM");
-  p.capacityPolicy = policy == "spill" ? SramCapacityPolicy::Spill : SramCapacityPolicy::Error;
+  p.capacityPolicy = r.getEnum<SramCapacityPolicy>(
+      "capacity_policy", "error", {{"error", SramCapacityPolicy::Error}, {"spill", SramCapacityPolicy::Spill}},
+      "a layer whose inputs + output exceed capacity: error (MappingError) or spill the excess to DRAM");
   p.spillEnergyPerBit =
       r.getQuantity("spill_energy_per_bit", Dimension::Energy, 20e-12, 0.0, 1e-6,
                     "energy per bit moved between the buffer and off-chip DRAM (capacity_policy: spill)",

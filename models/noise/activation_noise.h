@@ -25,23 +25,27 @@ struct ActivationNoiseParams {
   /// Absolute σ of layer `layer` given its calibration statistics.
   double absoluteSigma(const std::string& layer, double maxAbs, double stdDev) const {
     switch (mode) {
-      case ActivationNoiseMode::None: return 0.0;
-      case ActivationNoiseMode::Absolute: return sigmaFor(layer);
-      case ActivationNoiseMode::RelativeMax: return sigmaFor(layer) * maxAbs;
-      case ActivationNoiseMode::RelativeStd: return sigmaFor(layer) * stdDev;
+      case ActivationNoiseMode::None:
+        return 0.0;
+      case ActivationNoiseMode::Absolute:
+        return sigmaFor(layer);
+      case ActivationNoiseMode::RelativeMax:
+        return sigmaFor(layer) * maxAbs;
+      case ActivationNoiseMode::RelativeStd:
+        return sigmaFor(layer) * stdDev;
     }
     return 0.0;
   }
   static ActivationNoiseParams fromConfig(ConfigReader& r) {
     ActivationNoiseParams p;
-    const std::string m = r.getChoice("mode", "none", {"none", "absolute", "relative_max", "relative_std"},
-                                      "additive Gaussian on analog layer outputs: σ absolute or relative to the "
-                                      "layer's output max |y| or std over calibration images",
-                                      {"Wang et al. arXiv:2501.14531 (absolute); Azizi et al. arXiv:2409.18553"});
-    p.mode = m == "none" ? ActivationNoiseMode::None
-             : m == "absolute" ? ActivationNoiseMode::Absolute
-             : m == "relative_max" ? ActivationNoiseMode::RelativeMax
-                                   : ActivationNoiseMode::RelativeStd;
+    p.mode = r.getEnum<ActivationNoiseMode>("mode", "none",
+                                            {{"none", ActivationNoiseMode::None},
+                                             {"absolute", ActivationNoiseMode::Absolute},
+                                             {"relative_max", ActivationNoiseMode::RelativeMax},
+                                             {"relative_std", ActivationNoiseMode::RelativeStd}},
+                                            "additive Gaussian on analog layer outputs: σ absolute or relative to the "
+                                            "layer's output max |y| or std over calibration images",
+                                            {"Wang et al. arXiv:2501.14531 (absolute); Azizi et al. arXiv:2409.18553"});
     p.sigma = r.getReal("sigma", 0.0, 0.0, 1e3, "activation-noise σ for every analog layer (see mode)");
     p.perLayer = r.getRealMap("layers", 0.0, 1e3, "per-layer σ overrides, keyed by layer (ONNX node) name");
     r.finish();

@@ -17,25 +17,35 @@ __extension__ typedef __int128 Wide;  // products of a table difference and a se
 constexpr double kLn2 = 0.69314718055994530942;
 constexpr double kHalfPi = 1.57079632679489661923;
 
-bool isPowerOfTwo(int v) { return v > 0 && (v & (v - 1)) == 0; }
+bool isPowerOfTwo(int v) {
+  return v > 0 && (v & (v - 1)) == 0;
+}
 int log2Exact(int v) {
   int s = 0;
   while ((1 << s) < v) ++s;
   return s;
 }
-int msbIndex(std::uint64_t v) { return 63 - __builtin_clzll(v); }  // v != 0
+int msbIndex(std::uint64_t v) {
+  return 63 - __builtin_clzll(v);
+}  // v != 0
 
 /// Round x / 2^shift to nearest (ties up); shift ≥ 1.
 std::int64_t roundShift(Wide x, int shift) {
   return static_cast<std::int64_t>((x + (static_cast<Wide>(1) << (shift - 1))) >> shift);
 }
 
-GrngFuncMethod methodOf(const std::string& s) { return s == "lut" ? GrngFuncMethod::Lut : GrngFuncMethod::Poly; }
-
-double lnFn(double x) { return std::log(x); }
-double sqrtFn(double x) { return std::sqrt(x); }
-double sqrt2Fn(double x) { return std::sqrt(2.0 * x); }
-double quarterSinFn(double x) { return std::sin(kHalfPi * x); }
+double lnFn(double x) {
+  return std::log(x);
+}
+double sqrtFn(double x) {
+  return std::sqrt(x);
+}
+double sqrt2Fn(double x) {
+  return std::sqrt(2.0 * x);
+}
+double quarterSinFn(double x) {
+  return std::sin(kHalfPi * x);
+}
 
 }  // namespace
 
@@ -44,33 +54,33 @@ double quarterSinFn(double x) { return std::sin(kHalfPi * x); }
 
 GrngParams GrngParams::fromConfig(ConfigReader& r) {
   GrngParams p;
-  p.urng = r.getChoice("urng", "tausworthe", {"tausworthe", "lfsr"},
-                       "uniform source: L'Ecuyer's combined Tausworthe taus88, or a 32-bit Galois LFSR "
-                       "(x^32+x^22+x^2+x+1) clocked 32 times per word",
-                       {"taus88: L'Ecuyer, Math. Comp. 65(213), 1996; Tausworthe sources also in Lee et al., "
-                        "IEEE Trans. Computers 55(6), 2006"}) == "lfsr"
-               ? GrngSource::Lfsr
-               : GrngSource::Tausworthe;
-  p.uniformBits = static_cast<int>(r.getInt(
-      "uniform_bits", 32, 4, 32,
-      "width of u1 and u2 (top bits of each 32-bit source word); sets the tail bound |z| <= sqrt(2*b*ln 2)",
-      "bits", {"modelling choice: 32 bits give |z| <= 6.66 sigma (a 48-bit u1 would reach 8.16 sigma)"}));
-  const std::vector<std::string> methods = {"lut", "poly"};
-  p.logMethod = methodOf(r.getChoice("log_method", "poly", methods,
-                                     "ln(m), m in [1,2): lut = value at segment midpoint, poly = linear "
-                                     "interpolation between segment end points"));
-  p.logSegments = static_cast<int>(
-      r.getInt("log_segments", 256, 1, 1 << 20, "segments of ln(m) on [1,2) (power of two)", "-"));
+  p.urng =
+      r.getEnum<GrngSource>("urng", "tausworthe", {{"tausworthe", GrngSource::Tausworthe}, {"lfsr", GrngSource::Lfsr}},
+                            "uniform source: L'Ecuyer's combined Tausworthe taus88, or a 32-bit Galois LFSR "
+                            "(x^32+x^22+x^2+x+1) clocked 32 times per word",
+                            {"taus88: L'Ecuyer, Math. Comp. 65(213), 1996; Tausworthe sources also in Lee et al., "
+                             "IEEE Trans. Computers 55(6), 2006"});
+  p.uniformBits = static_cast<int>(
+      r.getInt("uniform_bits", 32, 4, 32,
+               "width of u1 and u2 (top bits of each 32-bit source word); sets the tail bound |z| <= sqrt(2*b*ln 2)",
+               "bits", {"modelling choice: 32 bits give |z| <= 6.66 sigma (a 48-bit u1 would reach 8.16 sigma)"}));
+  const std::vector<std::pair<std::string, GrngFuncMethod>> methods = {{"lut", GrngFuncMethod::Lut},
+                                                                       {"poly", GrngFuncMethod::Poly}};
+  p.logMethod = r.getEnum("log_method", "poly", methods,
+                          "ln(m), m in [1,2): lut = value at segment midpoint, poly = linear "
+                          "interpolation between segment end points");
+  p.logSegments =
+      static_cast<int>(r.getInt("log_segments", 256, 1, 1 << 20, "segments of ln(m) on [1,2) (power of two)", "-"));
   p.logFracBits = static_cast<int>(
       r.getInt("log_frac_bits", 24, 8, 30, "fraction bits of e = -2 ln(u1) and of the ln table", "bits"));
-  p.sqrtMethod = methodOf(r.getChoice("sqrt_method", "poly", methods,
-                                      "sqrt(m) and sqrt(2m), m in [1,2): lut or piecewise-linear segments"));
+  p.sqrtMethod =
+      r.getEnum("sqrt_method", "poly", methods, "sqrt(m) and sqrt(2m), m in [1,2): lut or piecewise-linear segments");
   p.sqrtSegments = static_cast<int>(
       r.getInt("sqrt_segments", 128, 1, 1 << 20, "segments of each sqrt table on [1,2) (power of two)", "-"));
   p.sqrtFracBits = static_cast<int>(r.getInt("sqrt_frac_bits", 20, 8, 30, "fraction bits of r = sqrt(e)", "bits"));
-  p.trigMethod = methodOf(r.getChoice("trig_method", "poly", methods,
-                                      "sin(pi/2 x), x in [0,1] (quadrant-folded cos/sin of 2 pi u2): lut or "
-                                      "piecewise-linear segments"));
+  p.trigMethod = r.getEnum("trig_method", "poly", methods,
+                           "sin(pi/2 x), x in [0,1] (quadrant-folded cos/sin of 2 pi u2): lut or "
+                           "piecewise-linear segments");
   p.trigSegments = static_cast<int>(
       r.getInt("trig_segments", 256, 1, 1 << 20, "segments of sin(pi/2 x) on [0,1] (power of two)", "-"));
   p.trigFracBits = static_cast<int>(r.getInt("trig_frac_bits", 18, 4, 30, "fraction bits of cos and sin", "bits"));
@@ -82,9 +92,9 @@ GrngParams GrngParams::fromConfig(ConfigReader& r) {
   p.pipelineLatency = static_cast<int>(r.getInt(
       "pipeline_latency", 10, 1, 1000, "cycles from the uniform words to the first output sample", "cycles",
       {"estimate: URNG 1 + ln (range reduction, table, MAC) 3 + sqrt 3 + output multiply 2 + round/saturate 1"}));
-  p.samplesPerCycle = static_cast<int>(
-      r.getInt("samples_per_cycle", 2, 1, 2, "samples emitted per cycle (2: both outputs of each evaluation)",
-               "samples", {"Lee et al. 2006: two samples per clock cycle"}));
+  p.samplesPerCycle = static_cast<int>(r.getInt("samples_per_cycle", 2, 1, 2,
+                                                "samples emitted per cycle (2: both outputs of each evaluation)",
+                                                "samples", {"Lee et al. 2006: two samples per clock cycle"}));
   p.energyPerSampleJ = r.getQuantity(
       "energy_per_sample", Dimension::Energy, 41e-12, 0.0, 1e-6, "dynamic energy per emitted Gaussian sample",
       {"Chen, Chen, Huang, IEEE SSC-L vol. 8, 2025 (40 nm chaos URNG + Box-Muller): 62.73 mW at 1.53 GS/s = "
@@ -110,8 +120,7 @@ void GrngParams::validate() const {
   if (outputBits < 4 || outputBits > 24)
     throw ConfigError(fmt::format("output_bits: {} is out of range (allowed 4 … 24)", outputBits));
   if (outputFracBits < 0 || outputFracBits >= outputBits)
-    throw ConfigError(fmt::format("output_frac_bits: {} must be below output_bits ({})", outputFracBits,
-                                  outputBits));
+    throw ConfigError(fmt::format("output_frac_bits: {} must be below output_bits ({})", outputFracBits, outputBits));
   if (logFracBits < 8 || logFracBits > 30 || sqrtFracBits < 8 || sqrtFracBits > 30 || trigFracBits < 4 ||
       trigFracBits > 30)
     throw ConfigError("log/sqrt fraction bits must be in 8 … 30, trig fraction bits in 4 … 30");
@@ -143,9 +152,12 @@ Taus88::Taus88(std::uint32_t s1, std::uint32_t s2, std::uint32_t s3) : m_s{s1, s
 std::uint32_t Taus88::component(int i, std::uint32_t s) {
   // s ← ((s & mask) << S) ^ (((s << Q) ^ s) >> (32 − K)), (K, Q, S) = (31, 13, 12), (29, 2, 4), (28, 3, 17).
   switch (i) {
-    case 0: return ((s & 0xFFFFFFFEu) << 12) ^ (((s << 13) ^ s) >> 19);
-    case 1: return ((s & 0xFFFFFFF8u) << 4) ^ (((s << 2) ^ s) >> 25);
-    default: return ((s & 0xFFFFFFF0u) << 17) ^ (((s << 3) ^ s) >> 11);
+    case 0:
+      return ((s & 0xFFFFFFFEu) << 12) ^ (((s << 13) ^ s) >> 19);
+    case 1:
+      return ((s & 0xFFFFFFF8u) << 4) ^ (((s << 2) ^ s) >> 25);
+    default:
+      return ((s & 0xFFFFFFF0u) << 17) ^ (((s << 3) ^ s) >> 11);
   }
 }
 
@@ -175,8 +187,8 @@ std::uint32_t GaloisLfsr32::next() {
 // ---------------------------------------------------------------------------------------------------
 // Fixed-point units
 
-SegmentedFunction::SegmentedFunction(double (*f)(double), double x0, GrngFuncMethod method, int segments,
-                                     int fracBits, double maxAbsD1, double maxAbsD2)
+SegmentedFunction::SegmentedFunction(double (*f)(double), double x0, GrngFuncMethod method, int segments, int fracBits,
+                                     double maxAbsD1, double maxAbsD2)
     : m_method(method), m_log2Seg(log2Exact(segments)), m_frac(fracBits) {
   if (!isPowerOfTwo(segments)) throw std::invalid_argument("SegmentedFunction: segments must be a power of two");
   const double scale = std::ldexp(1.0, fracBits);
@@ -255,10 +267,14 @@ std::pair<std::int64_t, std::int64_t> SinCosUnit::eval(std::uint64_t code) const
   const std::int64_t s = m_t.eval(phi, b);        // sin(π/2·φ)
   const std::int64_t c = m_t.eval(one - phi, b);  // cos(π/2·φ) = sin(π/2·(1 − φ))
   switch (quadrant) {
-    case 0: return {c, s};
-    case 1: return {-s, c};
-    case 2: return {-c, -s};
-    default: return {s, -c};
+    case 0:
+      return {c, s};
+    case 1:
+      return {-s, c};
+    case 2:
+      return {-c, -s};
+    default:
+      return {s, -c};
   }
 }
 
@@ -281,7 +297,9 @@ BoxMullerCore::BoxMullerCore(const GrngParams& p, std::uint64_t seedKey)
       m_taus(seedKey),
       m_lfsr(seedKey) {}
 
-std::uint32_t BoxMullerCore::nextWord() { return m_p.urng == GrngSource::Tausworthe ? m_taus.next() : m_lfsr.next(); }
+std::uint32_t BoxMullerCore::nextWord() {
+  return m_p.urng == GrngSource::Tausworthe ? m_taus.next() : m_lfsr.next();
+}
 
 std::int32_t BoxMullerCore::outputCode(std::int64_t product) const {
   // product has sqrt_frac_bits + trig_frac_bits fraction bits; round half away from zero, saturate to

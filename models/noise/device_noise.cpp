@@ -13,15 +13,15 @@ DeviceNoiseParams DeviceNoiseParams::fromConfig(ConfigReader& r) {
                                 "time since programming at which the chip is evaluated (run --times sweeps it)");
 
   ConfigReader v = r.child("variation");
-  const std::string model = v.getChoice("model", "absolute", {"absolute", "relative", "pcm"},
-                                        "programming variation: σ·Gmax (absolute), σ·G (relative), or aihwkit's "
-                                        "PCM polynomial σ(g) = c0 + c1·g + c2·g²");
-  p.variation = model == "absolute" ? VariationModel::Absolute
-                : model == "relative" ? VariationModel::Relative
-                                      : VariationModel::Pcm;
-  const std::string dist = v.getChoice("distribution", "normal", {"normal", "lognormal"},
-                                       "normal: G + σ·ε; lognormal: G·exp(s·ε − s²/2) with s = σ/G (mean-preserving)");
-  p.distribution = dist == "normal" ? VariationDistribution::Normal : VariationDistribution::Lognormal;
+  p.variation = v.getEnum<VariationModel>(
+      "model", "absolute",
+      {{"absolute", VariationModel::Absolute}, {"relative", VariationModel::Relative}, {"pcm", VariationModel::Pcm}},
+      "programming variation: σ·Gmax (absolute), σ·G (relative), or aihwkit's "
+      "PCM polynomial σ(g) = c0 + c1·g + c2·g²");
+  p.distribution = v.getEnum<VariationDistribution>(
+      "distribution", "normal",
+      {{"normal", VariationDistribution::Normal}, {"lognormal", VariationDistribution::Lognormal}},
+      "normal: G + σ·ε; lognormal: G·exp(s·ε − s²/2) with s = σ/G (mean-preserving)");
   p.sigma = v.getReal("sigma", kDefaultSigma, 0.0, 1.0,
                       "programming variation σ as a fraction (of Gmax or of G, see model); unused by pcm",
                       {"aihwkit PCM programming noise: 1-4.2 % of Gmax (Nandakumar et al. 2019 fit)"});
@@ -36,10 +36,10 @@ DeviceNoiseParams DeviceNoiseParams::fromConfig(ConfigReader& r) {
   v.finish();
 
   ConfigReader d = r.child("drift");
-  const std::string dm = d.getChoice("model", "none", {"none", "constant", "pcm"},
-                                     "conductance drift G·((t+t0)/t0)^(−ν): ν ~ N(nu_mean, nu_std) (constant) or "
-                                     "aihwkit's PCM ν(g), σν(g)");
-  p.drift = dm == "none" ? DriftModel::None : dm == "constant" ? DriftModel::Constant : DriftModel::Pcm;
+  p.drift = d.getEnum<DriftModel>(
+      "model", "none", {{"none", DriftModel::None}, {"constant", DriftModel::Constant}, {"pcm", DriftModel::Pcm}},
+      "conductance drift G·((t+t0)/t0)^(−ν): ν ~ N(nu_mean, nu_std) (constant) or "
+      "aihwkit's PCM ν(g), σν(g)");
   p.nuMean = d.getReal("nu_mean", 0.05, 0.0, 1.0, "mean drift exponent (constant model)",
                        {"PCM: 0.05-0.06 (aihwkit; Le Gallo et al.)"});
   p.nuStd = d.getReal("nu_std", 0.01, 0.0, 1.0, "device-to-device σ of the drift exponent (constant model)",
@@ -51,9 +51,10 @@ DeviceNoiseParams DeviceNoiseParams::fromConfig(ConfigReader& r) {
   d.finish();
 
   ConfigReader rd = r.child("read");
-  const std::string rm = rd.getChoice("model", "none", {"none", "absolute", "pcm"},
-                                      "read noise per MVM: σ·Gmax per device (absolute) or aihwkit's PCM 1/f model");
-  p.read = rm == "none" ? ReadNoiseModel::None : rm == "absolute" ? ReadNoiseModel::Absolute : ReadNoiseModel::Pcm;
+  p.read = rd.getEnum<ReadNoiseModel>(
+      "model", "none",
+      {{"none", ReadNoiseModel::None}, {"absolute", ReadNoiseModel::Absolute}, {"pcm", ReadNoiseModel::Pcm}},
+      "read noise per MVM: σ·Gmax per device (absolute) or aihwkit's PCM 1/f model");
   p.readSigma = rd.getReal("sigma", 0.0, 0.0, 1.0, "absolute read noise σ per device, fraction of Gmax");
   p.tReadSeconds = rd.getQuantity("t_read", Dimension::Time, 250e-9, 1e-12, 1.0, "read pulse duration (1/f model)",
                                   {"aihwkit PCMLikeNoiseModel: 250 ns"});
@@ -67,8 +68,9 @@ DeviceNoiseParams DeviceNoiseParams::fromConfig(ConfigReader& r) {
     throw ConfigError(f.path() + ": stuck_at_gmin + stuck_at_gmax exceeds 1");
   }
   if (p.distribution == VariationDistribution::Lognormal && p.variation == VariationModel::Absolute) {
-    throw ConfigError(v.path() + ".distribution: lognormal needs model relative or pcm (a lognormal spread scales "
-                                 "with G)");
+    throw ConfigError(v.path() +
+                      ".distribution: lognormal needs model relative or pcm (a lognormal spread scales "
+                      "with G)");
   }
   return p;
 }
@@ -76,8 +78,12 @@ DeviceNoiseParams DeviceNoiseParams::fromConfig(ConfigReader& r) {
 double DeviceNoiseParams::programmingSigmaS(double gTargetS, double gMaxS, double tSeconds) const {
   double s = 0.0;
   switch (variation) {
-    case VariationModel::Absolute: s = sigma * gMaxS; break;
-    case VariationModel::Relative: s = sigma * gTargetS; break;
+    case VariationModel::Absolute:
+      s = sigma * gMaxS;
+      break;
+    case VariationModel::Relative:
+      s = sigma * gTargetS;
+      break;
     case VariationModel::Pcm: {
       const double g = gTargetS / gMaxS;
       s = std::max(0.0, pcmC0S + pcmC1S * g + pcmC2S * g * g) * (gMaxS / 25e-6);
@@ -107,8 +113,10 @@ double DeviceNoiseParams::driftFactor(double nu, double tSeconds) const {
 
 double DeviceNoiseParams::readSigmaS(double gS, double gTargetNorm, double gMaxS, double tSeconds) const {
   switch (read) {
-    case ReadNoiseModel::None: return 0.0;
-    case ReadNoiseModel::Absolute: return readSigma * gMaxS;
+    case ReadNoiseModel::None:
+      return 0.0;
+    case ReadNoiseModel::Absolute:
+      return readSigma * gMaxS;
     case ReadNoiseModel::Pcm: {
       const double qs = std::min(0.0088 / std::pow(std::max(gTargetNorm, 1e-7), 0.65), 0.2);
       const double t = tSeconds + t0Seconds;

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/core/units.h"
@@ -54,6 +55,18 @@ class ConfigReader {
                      const char* meaning, Source src = {});
   bool getBool(const std::string& key, bool def, const char* meaning);
   std::string getString(const std::string& key, const std::string& def, const char* meaning);
+  /// A choice mapped straight to an enum value: each allowed name listed once beside its value.
+  template <class E>
+  E getEnum(const std::string& key, const std::string& def, const std::vector<std::pair<std::string, E>>& choices,
+            const char* meaning, Source src = {}) {
+    std::vector<std::string> names;
+    for (const auto& c : choices) names.push_back(c.first);
+    const std::string chosen = getChoice(key, def, names, meaning, src);
+    for (const auto& c : choices) {
+      if (c.first == chosen) return c.second;
+    }
+    return choices.front().second;  // unreachable: getChoice accepted only listed names
+  }
   /// A mapping of free-form names to numbers (e.g. per-layer overrides); each value range-checked.
   std::map<std::string, double> getRealMap(const std::string& key, double min, double max, const char* meaning);
   std::string getChoice(const std::string& key, const std::string& def, const std::vector<std::string>& choices,
