@@ -1,5 +1,7 @@
 #include "models/digital/digital.h"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace mxsim {
@@ -99,6 +101,112 @@ void affine(const RowMatrix& x, const Eigen::VectorXf& scale, const Eigen::Vecto
   out.resize(x.rows(), x.cols());
   for (Eigen::Index c = 0; c < C; ++c) {
     out.middleCols(c * P, P) = (x.middleCols(c * P, P).array() * scale[c] + shift[c]).matrix();
+  }
+}
+
+void activation(RowMatrix& x, ActivationKind kind, float alpha, float beta) {
+  auto a = x.array();
+  switch (kind) {
+    case ActivationKind::Relu: a = a.cwiseMax(0.0f); break;
+    case ActivationKind::Clip: a = a.cwiseMax(alpha).cwiseMin(beta); break;
+    case ActivationKind::LeakyRelu: a = (a >= 0.0f).select(a, alpha * a); break;
+    case ActivationKind::Sigmoid: a = 1.0f / (1.0f + (-a).exp()); break;
+    case ActivationKind::HardSigmoid: a = (alpha * a + beta).cwiseMax(0.0f).cwiseMin(1.0f); break;
+    case ActivationKind::HardSwish: a = a * (a / 6.0f + 0.5f).cwiseMax(0.0f).cwiseMin(1.0f); break;
+  }
+}
+
+void softmax(RowMatrix& x, Eigen::Index outer, Eigen::Index axisLen, Eigen::Index inner) {
+  for (Eigen::Index n = 0; n < x.rows(); ++n) {
+    float* img = x.row(n).data();
+    for (Eigen::Index o = 0; o < outer; ++o) {
+      // View [axisLen × inner] row-major: normalise each column.
+      Eigen::Map<RowMatrix> m(img + o * axisLen * inner, axisLen, inner);
+      const Eigen::RowVectorXf mx = m.colwise().maxCoeff();
+      m.rowwise() -= mx;
+      m = m.array().exp().matrix();
+      const Eigen::RowVectorXf sum = m.colwise().sum();
+      m.array().rowwise() /= sum.array();
+    }
+  }
+}
+
+void avgPool(const RowMatrix& x, const Window& w, bool countIncludePad, RowMatrix& out) {
+  const int N = static_cast<int>(x.rows());
+  const int P = w.outH * w.outW;
+  out.resize(N, static_cast<Eigen::Index>(w.inC) * P);
+  for (int n = 0; n < N; ++n) {
+    for (int c = 0; c < w.inC; ++c) {
+      const float* plane = x.row(n).data() + static_cast<std::ptrdiff_t>(c) * w.inH * w.inW;
+      float* dst = out.row(n).data() + static_cast<std::ptrdiff_t>(c) * P;
+      for (int oh = 0; oh < w.outH; ++oh) {
+        const int hs = oh * w.strideH - w.padTop;
+        const int he = std::min(hs + w.kernelH, w.inH + w.padBottom);  // window within the padded input
+        const int h0 = std::max(hs, 0), h1 = std::min(he, w.inH);
+        for (int ow = 0; ow < w.outW; ++ow) {
+          const int ws = ow * w.strideW - w.padLeft;
+          const int we = std::min(ws + w.kernelW, w.inW + w.padRight);
+          const int w0 = std::max(ws, 0), w1 = std::min(we, w.inW);
+          float sum = 0.0f;
+          for (int h = h0; h < h1; ++h)
+            for (int ww = w0; ww < w1; ++ww) sum += plane[h * w.inW + ww];
+          const int count = countIncludePad ? (he - hs) * (we - ws) : std::max(0, h1 - h0) * std::max(0, w1 - w0);
+          dst[oh * w.outW + ow] = count > 0 ? sum / static_cast<float>(count) : 0.0f;
+        }
+      }
+    }
+  }
+}
+
+void gather(const RowMatrix& x, const std::vector<std::int32_t>& map, RowMatrix& out) {
+  const auto cols = static_cast<Eigen::Index>(map.size());
+  out.resize(x.rows(), cols);
+  for (Eigen::Index n = 0; n < x.rows(); ++n) {
+    const float* src = x.row(n).data();
+    float* dst = out.row(n).data();
+    for (Eigen::Index i = 0; i < cols; ++i) dst[i] = src[map[static_cast<std::size_t>(i)]];
+  }
+}
+
+void concat(const std::vector<const RowMatrix*>& xs, const std::vector<std::int64_t>& blocks, std::int64_t outer,
+            RowMatrix& out) {
+  std::int64_t per = 0;
+  for (auto b : blocks) per += b;
+  const Eigen::Index N = xs.at(0)->rows();
+  out.resize(N, static_cast<Eigen::Index>(per * outer));
+  for (Eigen::Index n = 0; n < N; ++n) {
+    float* dst = out.row(n).data();
+    for (std::int64_t o = 0; o < outer; ++o) {
+      for (std::size_t k = 0; k < xs.size(); ++k) {
+        const float* src = xs[k]->row(n).data() + o * blocks[k];
+        dst = std::copy(src, src + blocks[k], dst);
+      }
+    }
+  }
+}
+
+namespace {
+template <class A, class B>
+void apply(const A& a, const B& b, BinaryOp op, RowMatrix& out) {
+  switch (op) {
+    case BinaryOp::Add: out = (a + b).matrix(); break;
+    case BinaryOp::Sub: out = (a - b).matrix(); break;
+    case BinaryOp::Mul: out = (a * b).matrix(); break;
+    case BinaryOp::Div: out = (a / b).matrix(); break;
+  }
+}
+}  // namespace
+
+void binary(const RowMatrix& a, const RowMatrix& b, BinaryOp op, RowMatrix& out) {
+  apply(a.array(), b.array(), op, out);
+}
+
+void binaryConstant(const RowMatrix& a, const Eigen::VectorXf& c, bool constantFirst, BinaryOp op, RowMatrix& out) {
+  const auto cb = c.transpose().array().replicate(a.rows(), 1);
+  if (constantFirst) {
+    apply(cb, a.array(), op, out);
+  } else {
+    apply(a.array(), cb, op, out);
   }
 }
 

@@ -3,8 +3,10 @@
 // rule: `lanes` operations per cycle. Buffers are row-major [images × C·H·W].
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "sim/core/config.h"
+#include "sim/core/elementwise.h"
 #include "sim/core/types.h"
 #include "sim/core/window.h"
 
@@ -35,6 +37,22 @@ void maxPool(const RowMatrix& x, const Window& w, RowMatrix& out);
 void globalAvgPool(const RowMatrix& x, int channels, RowMatrix& out);
 /// y[:, c·P + p] = x * scale[c] + shift[c]
 void affine(const RowMatrix& x, const Eigen::VectorXf& scale, const Eigen::VectorXf& shift, RowMatrix& out);
+/// In place y = f(x) (ActivationKind documents alpha/beta).
+void activation(RowMatrix& x, ActivationKind kind, float alpha, float beta);
+/// In place softmax of each image viewed as [outer × axisLen × inner], along the middle axis (max-subtracted).
+void softmax(RowMatrix& x, Eigen::Index outer, Eigen::Index axisLen, Eigen::Index inner);
+/// Average pooling; the divisor counts the padding (clipped to the padded extent) when countIncludePad,
+/// else only the input pixels a window covers (ONNX AveragePool).
+void avgPool(const RowMatrix& x, const Window& w, bool countIncludePad, RowMatrix& out);
+/// out[:, i] = x[:, map[i]]
+void gather(const RowMatrix& x, const std::vector<std::int32_t>& map, RowMatrix& out);
+/// Concatenation: each image is `outer` blocks; input k contributes blocks[k] values to each.
+void concat(const std::vector<const RowMatrix*>& xs, const std::vector<std::int64_t>& blocks, std::int64_t outer,
+            RowMatrix& out);
+/// out = a op b elementwise (same shapes), or with b a row vector broadcast over the batch
+/// (constantFirst: out = b op a).
+void binary(const RowMatrix& a, const RowMatrix& b, BinaryOp op, RowMatrix& out);
+void binaryConstant(const RowMatrix& a, const Eigen::VectorXf& c, bool constantFirst, BinaryOp op, RowMatrix& out);
 }  // namespace kernels
 
 }  // namespace mxsim

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "sim/arch/arch.h"
@@ -39,7 +40,9 @@ Loaded load(const CommonOptions& o) {
   l.modelPath = o.model.empty() ? defaultModelPath() : o.model;
   l.archPath = o.arch.empty() ? defaultArchPath() : o.arch;
   l.chip = loadChipParams(l.archPath, o.sets);
-  l.program = wl::importOnnx(l.modelPath);
+  wl::ImportOptions io;
+  if (!o.inputShape.empty()) io.inputShape = o.inputShape;
+  l.program = wl::importOnnx(l.modelPath, io);
   l.mapping = mapProgram(l.program, l.chip);
   return l;
 }
@@ -71,11 +74,6 @@ double sampleStd(const std::vector<double>& v) {
   return std::sqrt(s / static_cast<double>(v.size() - 1));
 }
 
-std::string unitOf(const wl::Step& s) {
-  if (s.kind == wl::StepKind::AnalogGemm) return "analog";
-  return s.kind == wl::StepKind::Reshape ? "view" : "digital";
-}
-
 json layerTableJson(const Loaded& l) {
   json rows = json::array();
   for (size_t s = 0; s < l.program.steps.size(); ++s) {
@@ -83,7 +81,7 @@ json layerTableJson(const Loaded& l) {
     const int li = l.mapping.layerOfStep[s];
     rows.push_back({{"name", step.name},
                     {"op", step.op},
-                    {"unit", unitOf(step)},
+                    {"unit", wl::unitName(step.unit())},
                     {"in_shape", step.inShape},
                     {"out_shape", step.outShape},
                     {"macs", step.macsPerImage()},

@@ -14,6 +14,7 @@ struct CommonOptions {
   std::vector<std::string> sets;      // key.path=value overrides
   std::uint64_t seed = 1;
   int threads = 0;                    // 0: all hardware threads
+  std::vector<std::int64_t> inputShape;  // per-image input shape (--input-shape 3x224x224); empty: the model's
 };
 
 struct RunOptions : CommonOptions {

@@ -14,6 +14,7 @@
 
 #include "sim/app/commands.h"
 #include "sim/core/error.h"
+#include "workloads/onnx/onnx_importer.h"
 
 namespace {
 
@@ -38,7 +39,9 @@ Usage:
   mxsim infer   --input X.npy --output Y.npy [--model M.onnx] [--arch A.yaml] [--set k=v]... [--ideal]
                 [--seed S] [--threads T]
   mxsim inspect [--model M.onnx] [--arch A.yaml] [--set k=v]... [--json]
+  (all three also take --input-shape CxHxW for models whose input has symbolic dimensions besides the batch)
   mxsim params
+  mxsim ops
   mxsim --help | --version
 
 Commands:
@@ -48,6 +51,7 @@ Commands:
   infer    logits of NCHW float32 inputs (NPY) on one chip instance, or exact float math with --ideal.
   inspect  the lowered layer table: op, unit, shapes, MACs, params, arrays, utilisation.
   params   every architecture parameter: key, unit, default, allowed range, meaning, source (markdown).
+  ops      the ONNX operators the importer accepts, one per line (details: docs/workloads.md).
 
 Defaults: --model workloads/models/fmnist_cnn.onnx, --arch sim/presets/default.yaml, --data fashion-mnist
 (Debian package dataset-fashion-mnist; full 10,000-image test split), --chips 1, --seed 1, --threads all.
@@ -83,6 +87,28 @@ T parseNumber(const std::string& flag, const std::string& text, long long min, l
   }
 }
 
+/// "3x224x224" → {3, 224, 224}; every entry a positive integer.
+std::vector<std::int64_t> parseInputShape(const std::string& text) {
+  std::vector<std::int64_t> shape;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, 'x');) {
+    std::size_t pos = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(part, &pos);
+    } catch (const std::exception&) {
+      pos = 0;
+    }
+    if (part.empty() || pos != part.size() || v <= 0 || v > (1LL << 31))
+      throw UsageError(fmt::format("--input-shape '{}': expected positive integers joined by 'x' (per image, "
+                                   "without the batch), e.g. 3x224x224",
+                                   text));
+    shape.push_back(v);
+  }
+  if (shape.empty()) throw UsageError("--input-shape: empty shape");
+  return shape;
+}
+
 /// Handles flags shared by all commands; returns false if `flag` is not one of them.
 bool commonFlag(const std::string& flag, Args& a, mxsim::app::CommonOptions& o) {
   if (flag == "--model") o.model = a.value(flag);
@@ -90,6 +116,7 @@ bool commonFlag(const std::string& flag, Args& a, mxsim::app::CommonOptions& o) 
   else if (flag == "--set") o.sets.push_back(a.value(flag));
   else if (flag == "--seed") o.seed = parseNumber<std::uint64_t>(flag, a.value(flag), 0, (1LL << 62));
   else if (flag == "--threads") o.threads = parseNumber<int>(flag, a.value(flag), 1, 1024);
+  else if (flag == "--input-shape") o.inputShape = parseInputShape(a.value(flag));
   else return false;
   return true;
 }
@@ -162,7 +189,12 @@ int dispatch(int argc, char** argv) {
     if (!a.done()) throw UsageError("params takes no options");
     return mxsim::app::paramsCommand();
   }
-  throw UsageError(fmt::format("unknown command '{}' (commands: run, infer, inspect, params; see mxsim --help)", cmd));
+  if (cmd == "ops") {
+    if (!a.done()) throw UsageError("ops takes no options");
+    for (const auto& op : mxsim::wl::supportedOnnxOps()) std::cout << op << "\n";
+    return 0;
+  }
+  throw UsageError(fmt::format("unknown command '{}' (commands: run, infer, inspect, params, ops; see mxsim --help)", cmd));
 }
 
 }  // namespace

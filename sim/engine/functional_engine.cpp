@@ -61,54 +61,63 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
     st.rowsPerBlock = m_chip.array.xbar.rows;
     st.uniformReadVar = static_cast<float>(std::max(0.0, uniformVar));
     const Eigen::Index K = step.weight.rows(), C = step.weight.cols();
-    st.gEff.assign(lm.slices, ColMatrix(K, C));
-    if (readNoise) st.readVar.assign(lm.slices, ColMatrix(K, C));
+    // Weights outside every pack (between the groups of a grouped conv) are on no array: exactly zero.
+    st.gEff.assign(lm.slices, ColMatrix::Zero(K, C));
+    if (readNoise) st.readVar.assign(lm.slices, ColMatrix::Zero(K, C));
     st.adcFullScale.assign(lm.slices, 0.0f);
     for (int s = 0; s < lm.slices; ++s) st.sliceWeight.push_back(xbar.sliceWeight(s));
     const bool perArray = m_chip.array.xbar.weightScaling == WeightScaling::Array;
     if (perArray) st.blockScale.assign(lm.rowBlocks, Eigen::RowVectorXf::Ones(C));
-    for (int rb = 0; rb < lm.rowBlocks; ++rb) {
-      for (int cb = 0; cb < lm.colBlocks; ++cb) {
-        const ArrayBlock& b = lm.block(rb, 0, cb);
-        // Per-array scaling: the block's own max |W| maps to Gmax; its outputs are rescaled digitally.
-        float scale = st.weightScale;
-        if (perArray) {
-          const float m = step.weight.block(b.rowStart, b.colStart, b.rows, b.cols).cwiseAbs().maxCoeff();
-          scale = m > 0.0f ? m : st.weightScale;
-          st.blockScale[rb].segment(b.colStart, b.cols).setConstant(scale / st.weightScale);
-        }
-        // One key per logical block (all its slices): the chip is the same whatever order blocks are made in.
-        const std::uint64_t key = streamKey(seed, {kProgramTag, l, static_cast<std::uint64_t>(rb),
-                                                   static_cast<std::uint64_t>(cb)});
-        const ProgrammedBlock pb =
-            xbar.program(step.weight.block(b.rowStart, b.colStart, b.rows, b.cols) / scale, key, timeSeconds);
-        for (int s = 0; s < lm.slices; ++s) {
-          st.gEff[s].block(b.rowStart, b.colStart, b.rows, b.cols) = pb.gEff[s];
-          if (readNoise) st.readVar[s].block(b.rowStart, b.colStart, b.rows, b.cols) = pb.readVar[s];
+    for (const Pack& p : lm.packs) {
+      for (int rb = 0; rb < p.rowBlocks; ++rb) {
+        const int grb = p.firstRowBlock + rb;
+        for (int cb = 0; cb < p.colBlocks; ++cb) {
+          const ArrayBlock& b = lm.block(p, rb, 0, cb);
+          // Per-array scaling: the block's own max |W| maps to Gmax; its outputs are rescaled digitally.
+          float scale = st.weightScale;
+          if (perArray) {
+            const float m = step.weight.block(b.rowStart, b.colStart, b.rows, b.cols).cwiseAbs().maxCoeff();
+            scale = m > 0.0f ? m : st.weightScale;
+            st.blockScale[grb].segment(b.colStart, b.cols).setConstant(scale / st.weightScale);
+          }
+          // One key per logical block (all its slices): the chip is the same whatever order blocks are made in.
+          const std::uint64_t key = streamKey(seed, {kProgramTag, l, static_cast<std::uint64_t>(grb),
+                                                     static_cast<std::uint64_t>(cb)});
+          const ProgrammedBlock pb =
+              xbar.program(step.weight.block(b.rowStart, b.colStart, b.rows, b.cols) / scale, key, timeSeconds);
+          for (int s = 0; s < lm.slices; ++s) {
+            st.gEff[s].block(b.rowStart, b.colStart, b.rows, b.cols) = pb.gEff[s];
+            if (readNoise) st.readVar[s].block(b.rowStart, b.colStart, b.rows, b.cols) = pb.readVar[s];
+          }
         }
       }
     }
     // The all-ones reference read (drift compensation, offset-coded inputs): Σ_i w_eff(i, j) per column.
     st.columnSums = Eigen::RowVectorXf::Zero(C);
     for (int s = 0; s < lm.slices; ++s) {
-      for (int rb = 0; rb < lm.rowBlocks; ++rb) {
-        const Eigen::Index r0 = static_cast<Eigen::Index>(rb) * st.rowsPerBlock;
-        const Eigen::Index rows = std::min<Eigen::Index>(st.rowsPerBlock, K - r0);
-        Eigen::RowVectorXf sums = st.gEff[s].middleRows(r0, rows).colwise().sum();
-        if (perArray) sums = sums.cwiseProduct(st.blockScale[rb]);
-        st.columnSums += st.sliceWeight[s] * sums;
+      for (const Pack& p : lm.packs) {
+        for (int rb = 0; rb < p.rowBlocks; ++rb) {
+          const Eigen::Index r0 = p.rowStart + static_cast<Eigen::Index>(rb) * st.rowsPerBlock;
+          const Eigen::Index rows = std::min<Eigen::Index>(st.rowsPerBlock, p.rowStart + p.rows - r0);
+          Eigen::RowVectorXf sums = st.gEff[s].block(r0, p.colStart, rows, p.cols).colwise().sum();
+          if (perArray) sums = sums.cwiseProduct(st.blockScale[p.firstRowBlock + rb].segment(p.colStart, p.cols));
+          st.columnSums.segment(p.colStart, p.cols) += st.sliceWeight[s] * sums;
+        }
       }
     }
     st.referenceRead = st.columnSums.cast<double>().cwiseAbs().sum();
     const AdcParams& ap = m_chip.array.adc;
     if (ap.offsetSigmaLsb > 0 || ap.gainSigma > 0 || ap.inlLsb > 0) {
       st.adcs.resize(static_cast<size_t>(lm.rowBlocks) * lm.slices);
-      for (int rb = 0; rb < lm.rowBlocks; ++rb) {
-        for (int s = 0; s < lm.slices; ++s) {
-          for (int cb = 0; cb < lm.colBlocks; ++cb) {
-            Rng rng(streamKey(seed, {kAdcTag, l, static_cast<std::uint64_t>(rb), static_cast<std::uint64_t>(s),
-                                     static_cast<std::uint64_t>(cb)}));
-            st.adcs[rb * lm.slices + s].push_back(m_array.adc().drawInstance(rng));
+      for (const Pack& p : lm.packs) {
+        for (int rb = 0; rb < p.rowBlocks; ++rb) {
+          const int grb = p.firstRowBlock + rb;
+          for (int s = 0; s < lm.slices; ++s) {
+            for (int cb = 0; cb < p.colBlocks; ++cb) {
+              Rng rng(streamKey(seed, {kAdcTag, l, static_cast<std::uint64_t>(grb), static_cast<std::uint64_t>(s),
+                                       static_cast<std::uint64_t>(cb)}));
+              st.adcs[grb * lm.slices + s].push_back(m_array.adc().drawInstance(rng));
+            }
           }
         }
       }
@@ -146,18 +155,38 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
                                   RowMatrix& out) const {
   const int images = static_cast<int>(x.rows());
   const Eigen::Index P = step.vectorsPerImage();
+  const Eigen::Index K = step.weight.rows();
   const Eigen::Index C = step.weight.cols();
+  // Dense steps with several vectors per image (MatMul on [N, ..., K]): the batch viewed as (N·P) × K rows.
+  auto vectorRows = [&](const RowMatrix& m, RowMatrix& rows) {
+    rows = Eigen::Map<const RowMatrix>(m.data(), m.rows() * P, K);
+  };
   auto toOutput = [&](RowMatrix& y) {
     if (step.isConv) {
       kernels::rowsToNchw(y, images, out);
-    } else {
+    } else if (P == 1) {
       out = std::move(y);
+    } else {
+      out = Eigen::Map<const RowMatrix>(y.data(), images, P * C);
     }
   };
   RowMatrix cols;
   if (ctx.mode == Mode::Ideal) {
-    if (step.isConv) kernels::im2col(x, step.window, cols);
-    RowMatrix y = (step.isConv ? cols : x) * step.weight;
+    if (step.isConv) {
+      kernels::im2col(x, step.window, cols);
+    } else if (P != 1) {
+      vectorRows(x, cols);
+    }
+    const RowMatrix& in = step.isConv || P != 1 ? cols : x;
+    RowMatrix y;
+    if (step.groups == 1) {
+      y = in * step.weight;
+    } else {  // only the diagonal blocks: the rest of the weight matrix is structurally zero
+      y.resize(in.rows(), C);
+      const Eigen::Index kg = step.rowsPerGroup(), cg = step.colsPerGroup();
+      for (Eigen::Index g = 0; g < step.groups; ++g)
+        y.middleCols(g * cg, cg).noalias() = in.middleCols(g * kg, kg) * step.weight.block(g * kg, g * cg, kg, cg);
+    }
     y.rowwise() += step.bias.transpose();
     toOutput(y);
     return;
@@ -176,15 +205,19 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   RowMatrix xNorm = imageScale.cwiseInverse().asDiagonal() * x;
   if (cal) cal->signedInput = x.size() && x.minCoeff() < 0.0f;
   m_array.dac().convert(xNorm, L.signedInput);
-  if (step.isConv) kernels::im2col(xNorm, step.window, cols);
-  const RowMatrix& in = step.isConv ? cols : xNorm;
+  if (step.isConv) {
+    kernels::im2col(xNorm, step.window, cols);
+  } else if (P != 1) {
+    vectorRows(xNorm, cols);
+  }
+  const RowMatrix& in = step.isConv || P != 1 ? cols : xNorm;
+  const LayerMapping& lm = m_mapping.layers[static_cast<std::size_t>(l)];
 
   // The passes the DAC applies (phases, bit planes), each converted by the ADC and recombined digitally.
   std::vector<InputPass> passes;
   m_array.dac().decompose(in, L.signedInput, passes);
 
   const int R = L.rowsPerBlock;
-  const Eigen::Index K = step.weight.rows();
   const int S = static_cast<int>(L.gEff.size());
   const bool readNoise = !L.readVar.empty() || L.uniformReadVar > 0.0f;
   const AdcParams& adcParams = m_chip.array.adc;
@@ -196,27 +229,31 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     for (int s = 0; s < S; ++s) {
       const float fs = quantise ? L.adcFullScale[s] : 0.0f;
       float* mx = maxAbs ? &(*maxAbs)[s] : nullptr;
-      for (Eigen::Index r0 = 0, rb = 0; r0 < K; r0 += R, ++rb) {
-        const Eigen::Index rows = std::min<Eigen::Index>(R, K - r0);
-        const std::vector<AdcInstance>* adcs = L.adcs.empty() ? nullptr : &L.adcs[rb * S + s];
-        for (size_t k = 0; k < passes.size(); ++k) {
-          const auto xk = passes[k].x.middleCols(r0, rows);
-          const auto gk = L.gEff[s].middleRows(r0, rows);
-          if (readNoise) {
-            fillNormals(z, P, C, images, ctx.chip->seed, kReadNoiseTag, ctx.dataTag, ctx.firstImage,
-                        {static_cast<std::uint64_t>(l), static_cast<std::uint64_t>(s),
-                         static_cast<std::uint64_t>(rb), k});
-            if (L.readVar.empty()) {
-              m_array.pass(xk, gk, L.uniformReadVar, z, fs, part, mx, adcs);
+      for (const Pack& p : lm.packs) {
+        for (int rb = 0; rb < p.rowBlocks; ++rb) {
+          const int grb = p.firstRowBlock + rb;
+          const Eigen::Index r0 = p.rowStart + static_cast<Eigen::Index>(rb) * R;
+          const Eigen::Index rows = std::min<Eigen::Index>(R, p.rowStart + p.rows - r0);
+          const std::vector<AdcInstance>* adcs = L.adcs.empty() ? nullptr : &L.adcs[grb * S + s];
+          for (size_t k = 0; k < passes.size(); ++k) {
+            const auto xk = passes[k].x.middleCols(r0, rows);
+            const auto gk = L.gEff[s].block(r0, p.colStart, rows, p.cols);
+            if (readNoise) {
+              fillNormals(z, P, p.cols, images, ctx.chip->seed, kReadNoiseTag, ctx.dataTag, ctx.firstImage,
+                          {static_cast<std::uint64_t>(l), static_cast<std::uint64_t>(s),
+                           static_cast<std::uint64_t>(grb), k});
+              if (L.readVar.empty()) {
+                m_array.pass(xk, gk, L.uniformReadVar, z, fs, part, mx, adcs);
+              } else {
+                m_array.pass(xk, gk, L.readVar[s].block(r0, p.colStart, rows, p.cols), z, fs, part, mx, adcs);
+              }
             } else {
-              m_array.pass(xk, gk, L.readVar[s].middleRows(r0, rows), z, fs, part, mx, adcs);
+              m_array.pass(xk, gk, fs, part, mx, adcs);
             }
-          } else {
-            m_array.pass(xk, gk, fs, part, mx, adcs);
+            if (maxAbs && percentile) samples[s].insert(samples[s].end(), part.data(), part.data() + part.size());
+            if (!L.blockScale.empty()) part.array().rowwise() *= L.blockScale[grb].segment(p.colStart, p.cols).array();
+            acc.middleCols(p.colStart, p.cols) += (passes[k].weight * L.sliceWeight[s]) * part;
           }
-          if (maxAbs && percentile) samples[s].insert(samples[s].end(), part.data(), part.data() + part.size());
-          if (!L.blockScale.empty()) part.array().rowwise() *= L.blockScale[rb].array();
-          acc += (passes[k].weight * L.sliceWeight[s]) * part;
         }
       }
     }
@@ -281,21 +318,48 @@ RowMatrix FunctionalEngine::run(const RowMatrix& images, const ChipInstance* chi
     RowMatrix out;
     switch (step.kind) {
       case wl::StepKind::AnalogGemm: analogStep(step, m_mapping.layerOfStep[s], x, ctx, out); break;
-      case wl::StepKind::Relu:
+      case wl::StepKind::Activation:
         out = x;
-        kernels::relu(out);
+        kernels::activation(out, step.activation, step.alpha, step.beta);
+        break;
+      case wl::StepKind::Softmax:
+        out = x;
+        kernels::softmax(out, step.outer, step.axisLen, step.inner);
         break;
       case wl::StepKind::MaxPool: kernels::maxPool(x, step.window, out); break;
+      case wl::StepKind::AvgPool: kernels::avgPool(x, step.window, step.countIncludePad, out); break;
       case wl::StepKind::GlobalAvgPool:
         kernels::globalAvgPool(x, static_cast<int>(step.inShape.at(0)), out);
         break;
-      case wl::StepKind::Add: out = x + buf[step.inputs.at(1)]; break;
+      case wl::StepKind::Binary: binaryStep(step, buf, out); break;
+      case wl::StepKind::Gather: kernels::gather(x, step.indexMap, out); break;
+      case wl::StepKind::Concat: {
+        std::vector<const RowMatrix*> xs;
+        for (int b : step.inputs) xs.push_back(&buf[b]);
+        kernels::concat(xs, step.concatBlock, step.outer, out);
+        break;
+      }
       case wl::StepKind::Reshape: out = x; break;
       case wl::StepKind::Affine: kernels::affine(x, step.scale, step.shift, out); break;
     }
     buf[step.output] = std::move(out);
   }
   return std::move(buf[m_program.output]);
+}
+
+/// Broadcast operands (index maps) then the arithmetic; a constant operand is already expanded.
+void FunctionalEngine::binaryStep(const wl::Step& step, const std::vector<RowMatrix>& buf, RowMatrix& out) {
+  RowMatrix a, b;
+  const RowMatrix& x0 = buf[step.inputs.at(0)];
+  if (!step.indexMap.empty()) kernels::gather(x0, step.indexMap, a);
+  const RowMatrix& A = step.indexMap.empty() ? x0 : a;
+  if (step.constantIndex >= 0) {
+    kernels::binaryConstant(A, step.constant, step.constantIndex == 0, step.binary, out);
+    return;
+  }
+  const RowMatrix& x1 = buf[step.inputs.at(1)];
+  if (!step.indexMap2.empty()) kernels::gather(x1, step.indexMap2, b);
+  kernels::binary(A, step.indexMap2.empty() ? x1 : b, step.binary, out);
 }
 
 void FunctionalEngine::forChunks(std::size_t images, int threads,

@@ -19,12 +19,28 @@ struct ArrayBlock {
   int arrayIndex = 0;          // tile * arraysPerTile + slot
 };
 
+/// A dense sub-matrix of a layer's K × Cout weights, tiled onto arrays: the whole layer, or for a grouped
+/// convolution a run of consecutive groups whose block-diagonal weights fit one array's rows (the zeros
+/// between packs are never placed on an array).
+struct Pack {
+  int rowStart = 0, rows = 0;  // slice of K
+  int colStart = 0, cols = 0;  // slice of Cout
+  int rowBlocks = 0, colBlocks = 0;
+  int firstRowBlock = 0;       // layer-wide index of its first row block (keys noise streams, ADC instances)
+  int firstBlock = 0;          // index of its first block in LayerMapping::blocks
+};
+
 struct LayerMapping {
   int step = -1;          // index into Program::steps
-  int rowBlocks = 0, colBlocks = 0, slices = 1;
-  std::vector<ArrayBlock> blocks;  // blocks[(rb * slices + s) * colBlocks + cb]
-  const ArrayBlock& block(int rb, int s, int cb) const { return blocks[(rb * slices + s) * colBlocks + cb]; }
-  double utilisation = 0;          // used cells / cells of the arrays it occupies
+  int rowBlocks = 0;      // row blocks of all packs (layer-wide row-block indices run 0 .. rowBlocks-1)
+  int colBlocks = 0;      // column blocks of the widest pack
+  int slices = 1;
+  std::vector<Pack> packs;
+  std::vector<ArrayBlock> blocks;  // pack by pack; in a pack, [(rb * slices + s) * pack.colBlocks + cb]
+  const ArrayBlock& block(const Pack& p, int rb, int s, int cb) const {
+    return blocks[static_cast<std::size_t>(p.firstBlock + (rb * slices + s) * p.colBlocks + cb)];
+  }
+  double utilisation = 0;          // weight cells / cells of the arrays it occupies
 };
 
 struct Mapping {

@@ -43,26 +43,20 @@ void ChipTop::runAnalog(const wl::Step& step, const LayerMapping& lm, bool signe
   sc_core::wait(allDone);
   // Digital side: shift-and-add every pass of every row block and weight slice into one sum per output,
   // then rescale and add the bias (plus the offset term for offset-coded inputs).
-  const auto outs = vectors * static_cast<std::uint64_t>(step.weight.cols());
-  const auto partials = static_cast<std::uint64_t>(lm.rowBlocks) * lm.slices * passes;
+  // Each output column sums the partials of its pack's row blocks.
   const bool offset = m_arrayCore.dac().offsetScale(signedInput) != 0.0f;
-  m_digital.run(outs * (partials - 1 + (offset ? 1 : 0)), 2 * outs);
+  std::uint64_t adds = 0;
+  for (const Pack& p : lm.packs) {
+    const auto partials = static_cast<std::uint64_t>(p.rowBlocks) * lm.slices * passes;
+    adds += vectors * static_cast<std::uint64_t>(p.cols) * (partials - 1 + (offset ? 1 : 0));
+  }
+  const auto outs = vectors * static_cast<std::uint64_t>(step.weight.cols());
+  m_digital.run(adds, 2 * outs);
 }
 
 void ChipTop::runDigital(const wl::Step& step) {
-  const auto in = static_cast<std::uint64_t>(wl::numel(step.inShape));
-  const auto out = static_cast<std::uint64_t>(wl::numel(step.outShape));
-  switch (step.kind) {
-    case wl::StepKind::Relu: m_digital.run(0, out); break;
-    case wl::StepKind::MaxPool:
-      m_digital.run(0, out * static_cast<std::uint64_t>(step.window.kernelH * step.window.kernelW - 1));
-      break;
-    case wl::StepKind::GlobalAvgPool: m_digital.run(in - out, out); break;
-    case wl::StepKind::Add: m_digital.run(out, 0); break;
-    case wl::StepKind::Affine: m_digital.run(out, out); break;
-    case wl::StepKind::Reshape:
-    case wl::StepKind::AnalogGemm: break;
-  }
+  const wl::DigitalWork w = step.digitalWork();
+  if (w.adds || w.ops) m_digital.run(w.adds, w.ops);
 }
 
 void ChipTop::controller() {

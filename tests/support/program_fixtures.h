@@ -46,7 +46,7 @@ inline wl::Program smallCnn(int inC = 2, int H = 8, int outC = 3, int k = 3, int
   p.steps.push_back(conv);
 
   wl::Step relu;
-  relu.kind = wl::StepKind::Relu;
+  relu.kind = wl::StepKind::Activation;  // activation defaults to Relu
   relu.name = "relu";
   relu.op = "Relu";
   relu.inputs = {buf};
@@ -96,6 +96,64 @@ inline wl::Program smallCnn(int inC = 2, int H = 8, int outC = 3, int k = 3, int
   p.steps.push_back(fc);
   p.output = buf;
   return p;
+}
+
+/// A single grouped 3×3 convolution (pad 1) with `groups` groups: block-diagonal K × Cout weights, as the
+/// importer lowers it (group g: rows g·(C/groups)·9.., columns g·(outC/groups)..).
+inline wl::Program groupedConv(int C = 6, int H = 5, int outC = 6, int groups = 3, std::uint64_t seed = 9) {
+  wl::Program p;
+  p.modelPath = "<test>";
+  p.buffers.push_back({C, H, H});
+  wl::Step conv;
+  conv.kind = wl::StepKind::AnalogGemm;
+  conv.name = "gconv";
+  conv.op = "Conv";
+  conv.isConv = true;
+  conv.groups = groups;
+  Window& w = conv.window;
+  w.kernelH = w.kernelW = 3;
+  w.padTop = w.padLeft = w.padBottom = w.padRight = 1;
+  w.inC = C;
+  w.inH = w.inW = w.outH = w.outW = H;
+  const int kg = C / groups * 9, cg = outC / groups;
+  conv.weight = Eigen::MatrixXf::Zero(C * 9, outC);
+  for (int g = 0; g < groups; ++g)
+    conv.weight.block(g * kg, g * cg, kg, cg) = randomMatrix(kg, cg, seed + static_cast<std::uint64_t>(g));
+  conv.bias = randomMatrix(outC, 1, seed + 100, -0.1f, 0.1f).col(0);
+  conv.inputs = {0};
+  conv.inShape = {C, H, H};
+  conv.outShape = {outC, H, H};
+  p.buffers.push_back(conv.outShape);
+  conv.output = 1;
+  p.steps.push_back(conv);
+  p.output = 1;
+  return p;
+}
+
+/// Naive grouped convolution of groupedConv() for one image: each output channel reads only its group's
+/// input channels (double precision, direct loops over the dense per-group kernel).
+inline std::vector<double> referenceGroupedConv(const wl::Program& p, const float* image) {
+  const wl::Step& conv = p.steps[0];
+  const Window& w = conv.window;
+  const int outC = static_cast<int>(conv.weight.cols()), groups = conv.groups;
+  const int cinG = w.inC / groups, coutG = outC / groups;
+  std::vector<double> y(static_cast<size_t>(outC) * w.outH * w.outW);
+  for (int o = 0; o < outC; ++o) {
+    const int g = o / coutG;
+    for (int oh = 0; oh < w.outH; ++oh)
+      for (int ow = 0; ow < w.outW; ++ow) {
+        double acc = conv.bias[o];
+        for (int c = g * cinG; c < (g + 1) * cinG; ++c)
+          for (int i = 0; i < 3; ++i)
+            for (int j = 0; j < 3; ++j) {
+              const int h = oh - w.padTop + i, x = ow - w.padLeft + j;
+              if (h < 0 || h >= w.inH || x < 0 || x >= w.inW) continue;
+              acc += static_cast<double>(image[(c * w.inH + h) * w.inW + x]) * conv.weight((c * 3 + i) * 3 + j, o);
+            }
+        y[(o * w.outH + oh) * w.outW + ow] = acc;
+      }
+  }
+  return y;
 }
 
 /// Naive reference of smallCnn's graph for one image (double precision, direct loops).

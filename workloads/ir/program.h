@@ -1,7 +1,7 @@
 // Contract: a Program is the lowered, executable form of an ONNX model: a topologically ordered list of
 // steps over numbered activation buffers. Shapes are per image (the batch dimension is implicit and
-// dynamic); every buffer holds a batch as a row-major [images × numel] matrix in NCHW order per image.
-// Analog steps carry their weights as a K × Cout matrix (im2col row order c, kh, kw) ready for tiling.
+// dynamic); every buffer holds a batch as a row-major [images × numel] matrix in ONNX (C-order) layout per
+// image. Analog steps carry their weights as a K × Cout matrix (im2col row order c, kh, kw) ready for tiling.
 #pragma once
 #include <Eigen/Core>
 
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/elementwise.h"
 #include "sim/core/window.h"
 
 namespace mxsim::wl {
@@ -16,22 +17,40 @@ namespace mxsim::wl {
 using Shape = std::vector<std::int64_t>;  // per image, without the batch dimension (e.g. {C, H, W} or {F})
 
 std::int64_t numel(const Shape& s);
-std::string shapeText(const Shape& s);  // "1x28x28"
+std::string shapeText(const Shape& s);  // "1x28x28"; "scalar" for a rank-0 shape
 
 enum class StepKind {
-  AnalogGemm,   // Conv (groups = 1) or Gemm/MatMul with constant weights (+ folded BatchNormalization)
-  Relu,         // elementwise max(x, 0)
-  MaxPool,      // 2-D max pooling
-  GlobalAvgPool,
-  Add,          // elementwise sum of two buffers of the same shape
-  Reshape,      // Flatten / Reshape: data unchanged (row-major per image), shape changes
-  Affine,       // per-channel y = x * scale[c] + shift[c] (BatchNormalization that could not be folded)
+  AnalogGemm,     // Conv (any group count) or Gemm/MatMul with constant weights (+ folded BatchNormalization)
+  Activation,     // elementwise unary function (Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish)
+  Softmax,        // softmax along one per-image axis
+  MaxPool,        // 2-D max pooling
+  AvgPool,        // 2-D average pooling
+  GlobalAvgPool,  // mean over H×W per channel
+  Binary,         // Add/Sub/Mul/Div with numpy broadcasting; one operand may be a constant
+  Gather,         // out[i] = in[indexMap[i]]: Transpose, Gather with constant indices, Slice
+  Concat,         // concatenation along a per-image axis
+  Reshape,        // Flatten / Reshape / Squeeze / Unsqueeze / layout-only Transpose: a view, data unchanged
+  Affine,         // per-channel y = x * scale[c] + shift[c] (BatchNormalization that could not be folded)
 };
 
+using ActivationKind = mxsim::ActivationKind;
+using BinaryOp = mxsim::BinaryOp;
+
 const char* stepKindName(StepKind k);
+const char* activationName(ActivationKind a);
+const char* binaryOpName(BinaryOp op);
+
+/// Where a step runs on the chip (the lowering decision shown by `mxsim inspect`).
+enum class Unit { Analog, Digital, View };
+const char* unitName(Unit u);
 
 /// Geometry of a 2-D window op (convolution or pooling) on a C×H×W input.
 using Window = mxsim::Window;
+
+/// Digital-unit work of one image of a step, for timing and energy: adds and other ALU ops.
+struct DigitalWork {
+  std::uint64_t adds = 0, ops = 0;
+};
 
 struct Step {
   StepKind kind = StepKind::Reshape;
@@ -42,19 +61,45 @@ struct Step {
   Shape inShape, outShape;     // per-image shapes of inputs[0] and output
 
   // AnalogGemm
-  bool isConv = false;         // true: im2col over `window`; false: one vector per image (Gemm/MatMul)
-  Window window;               // also used by MaxPool
+  bool isConv = false;         // true: im2col over `window`; false: one K-vector per row of the input's last axis
+  Window window;               // also used by MaxPool and AvgPool
+  int groups = 1;              // conv groups; weight is then block-diagonal (group g: rows g·Kg.., cols g·Cg..)
   Eigen::MatrixXf weight;      // K × Cout; K = inC*kernelH*kernelW (conv) or in-features (gemm)
   Eigen::VectorXf bias;        // Cout (zeros if none)
+
+  // Activation: Clip uses [alpha, beta] as [min, max]; LeakyRelu alpha; HardSigmoid alpha·x + beta
+  ActivationKind activation = ActivationKind::Relu;
+  float alpha = 0.0f, beta = 0.0f;
+
+  // AvgPool
+  bool countIncludePad = false;
+
+  // Softmax: per image [outer × axisLen × inner]
+  std::int64_t outer = 1, axisLen = 1, inner = 1;
+
+  // Binary: operand maps (empty: the operand already has the output's shape). A constant operand is stored
+  // expanded to the output shape in `constant`, at position constantIndex (0 or 1; -1 when both are buffers).
+  BinaryOp binary = BinaryOp::Add;
+  int constantIndex = -1;
+  Eigen::VectorXf constant;
+  std::vector<std::int32_t> indexMap, indexMap2;  // Gather: indexMap; Binary: per buffer operand
+
+  // Concat: per image, `outer` blocks; each input contributes concatBlock[k] consecutive values per block.
+  std::vector<std::int64_t> concatBlock;
 
   // Affine
   Eigen::VectorXf scale, shift;  // per channel
 
-  /// Number of input vectors per image an analog step processes (output positions for conv, 1 for gemm).
+  Unit unit() const;
+  /// Number of input vectors per image an analog step processes (output positions for conv, rows for gemm).
   std::int64_t vectorsPerImage() const;
-  /// Multiply-accumulates per image (analog steps; 0 otherwise).
+  /// Input features per group of an analog step (K for dense and group-1 conv).
+  std::int64_t rowsPerGroup() const { return weight.rows() / groups; }
+  std::int64_t colsPerGroup() const { return weight.cols() / groups; }
+  /// Multiply-accumulates per image (analog steps; 0 otherwise). Grouped convs count real weights only.
   std::int64_t macsPerImage() const;
-  std::int64_t params() const;  // weights + biases (+ affine)
+  std::int64_t params() const;  // weights + biases (+ affine); the zeros of a grouped conv are not params
+  DigitalWork digitalWork() const;
 };
 
 struct Program {

@@ -31,6 +31,7 @@ onnx::ModelProto loadModel(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) who.fail("cannot open file (is a directory)");
   std::ifstream in(path, std::ios::binary);
   if (!in) who.fail(fmt::format("cannot open file ({})", std::strerror(errno)));
+  if (std::filesystem::file_size(path, ec) == 0 && !ec) who.fail("not a valid ONNX model (the file is empty)");
 
   google::protobuf::io::IstreamInputStream raw(&in);
   google::protobuf::io::CodedInputStream coded(&raw);
@@ -43,17 +44,25 @@ onnx::ModelProto loadModel(const std::string& path) {
   return model;
 }
 
-Shape tensorDims(const onnx::TensorProto& t, const Culprit& who) {
-  Shape dims(t.dims().begin(), t.dims().end());
-  for (auto d : dims)
-    if (d < 0) who.fail(fmt::format("tensor '{}' has a negative dimension ({})", t.name(), shapeText(dims)));
-  return dims;
+bool NumTensor::hasBatch() const { return std::any_of(batch.begin(), batch.end(), [](char b) { return b != 0; }); }
+
+std::int64_t checkedNumel(const Shape& dims, const Culprit& who, const std::string& what) {
+  std::int64_t n = 1;
+  for (auto d : dims) {
+    if (d < 0) who.fail(fmt::format("{} has a negative dimension ({})", what, shapeText(dims)));
+    if (d > 0 && n > kMaxElements / d)
+      who.fail(fmt::format("{} has shape {}: more than 2^31 elements, which is absurd for this simulator (corrupt "
+                           "model?)",
+                           what, shapeText(dims)));
+    n *= d;
+  }
+  return n;
 }
 
-void rejectExternalData(const onnx::TensorProto& t, const Culprit& who) {
-  if (t.data_location() == onnx::TensorProto::EXTERNAL)
-    who.fail(fmt::format("tensor '{}': external data not supported (save the model with all tensors embedded)",
-                         t.name()));
+Shape tensorDims(const onnx::TensorProto& t, const Culprit& who) {
+  Shape dims(t.dims().begin(), t.dims().end());
+  checkedNumel(dims, who, fmt::format("tensor '{}'", t.name()));
+  return dims;
 }
 
 std::string dataTypeName(std::int32_t type) {
@@ -63,40 +72,134 @@ std::string dataTypeName(std::int32_t type) {
 
 namespace {
 
-/// Shared by the float and int64 decoders: checks the type, then takes the typed field or raw_data.
-template <class T, class Field>
-std::vector<T> decodeTyped(const onnx::TensorProto& t, const Culprit& who, onnx::TensorProto::DataType type,
-                           const Field& typedField) {
-  rejectExternalData(t, who);
-  if (t.data_type() != type)
-    who.fail(fmt::format("tensor '{}' has data type {}, expected {}", t.name(), dataTypeName(t.data_type()),
-                         dataTypeName(type)));
-  const Shape dims = tensorDims(t, who);
+/// The bytes of an external-data tensor, read from its file (relative to the model's directory).
+std::string externalBytes(const onnx::TensorProto& t, const Culprit& who, const std::string& modelDir,
+                          std::size_t expected) {
+  std::string location;
+  std::int64_t offset = 0, length = -1;
+  for (const auto& e : t.external_data()) {
+    try {
+      if (e.key() == "location") location = e.value();
+      else if (e.key() == "offset") offset = std::stoll(e.value());
+      else if (e.key() == "length") length = std::stoll(e.value());
+    } catch (const std::exception&) {
+      who.fail(fmt::format("tensor '{}': external data {} '{}' is not a number", t.name(), e.key(), e.value()));
+    }
+  }
+  if (location.empty()) who.fail(fmt::format("tensor '{}': external data without a 'location'", t.name()));
+  const std::filesystem::path file = std::filesystem::path(modelDir) / location;
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    who.fail(fmt::format("tensor '{}': external data file '{}' not found (looked for {})", t.name(), location,
+                         file.string()));
+  if (length < 0) length = static_cast<std::int64_t>(expected);
+  if (offset < 0 || static_cast<std::size_t>(length) != expected)
+    who.fail(fmt::format("tensor '{}': external data length {} at offset {} does not hold the {} bytes its shape "
+                         "needs",
+                         t.name(), length, offset, expected));
+  std::string bytes(expected, '\0');
+  in.seekg(offset);
+  in.read(bytes.data(), static_cast<std::streamsize>(expected));
+  if (static_cast<std::size_t>(in.gcount()) != expected)
+    who.fail(fmt::format("tensor '{}': external data file '{}' is shorter than offset {} + length {}", t.name(),
+                         location, offset, expected));
+  return bytes;
+}
+
+std::size_t elementBytes(std::int32_t type) {
+  switch (type) {
+    case onnx::TensorProto::FLOAT: case onnx::TensorProto::INT32: case onnx::TensorProto::UINT32: return 4;
+    case onnx::TensorProto::DOUBLE: case onnx::TensorProto::INT64: case onnx::TensorProto::UINT64: return 8;
+    case onnx::TensorProto::INT16: case onnx::TensorProto::UINT16: return 2;
+    case onnx::TensorProto::INT8: case onnx::TensorProto::UINT8: case onnx::TensorProto::BOOL: return 1;
+    default: return 0;
+  }
+}
+
+/// Little-endian raw bytes (in the file or external) → values of type Raw, widened to Out.
+template <class Raw, class Out>
+void fromBytes(const std::string& bytes, std::vector<Out>& out) {
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    Raw r;
+    std::memcpy(&r, bytes.data() + i * sizeof(Raw), sizeof(Raw));
+    out[i] = static_cast<Out>(r);
+  }
+}
+
+template <class Out>
+void fromRaw(std::int32_t type, const std::string& bytes, std::vector<Out>& out) {
+  switch (type) {
+    case onnx::TensorProto::FLOAT: fromBytes<float>(bytes, out); break;
+    case onnx::TensorProto::DOUBLE: fromBytes<double>(bytes, out); break;
+    case onnx::TensorProto::INT64: fromBytes<std::int64_t>(bytes, out); break;
+    case onnx::TensorProto::UINT64: fromBytes<std::uint64_t>(bytes, out); break;
+    case onnx::TensorProto::INT32: fromBytes<std::int32_t>(bytes, out); break;
+    case onnx::TensorProto::UINT32: fromBytes<std::uint32_t>(bytes, out); break;
+    case onnx::TensorProto::INT16: fromBytes<std::int16_t>(bytes, out); break;
+    case onnx::TensorProto::UINT16: fromBytes<std::uint16_t>(bytes, out); break;
+    case onnx::TensorProto::INT8: fromBytes<std::int8_t>(bytes, out); break;
+    case onnx::TensorProto::UINT8: case onnx::TensorProto::BOOL: fromBytes<std::uint8_t>(bytes, out); break;
+    default: break;
+  }
+}
+
+/// The typed repeated field ONNX stores a type's values in when raw_data is not used.
+template <class Out>
+std::size_t fromTyped(const onnx::TensorProto& t, std::vector<Out>& out) {
+  auto copy = [&](const auto& field) {
+    if (static_cast<std::size_t>(field.size()) == out.size())
+      std::transform(field.begin(), field.end(), out.begin(), [](auto v) { return static_cast<Out>(v); });
+    return static_cast<std::size_t>(field.size());
+  };
+  switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT: return copy(t.float_data());
+    case onnx::TensorProto::DOUBLE: return copy(t.double_data());
+    case onnx::TensorProto::INT64: return copy(t.int64_data());
+    case onnx::TensorProto::UINT32: case onnx::TensorProto::UINT64: return copy(t.uint64_data());
+    default: return copy(t.int32_data());  // INT32, INT16, INT8, UINT16, UINT8, BOOL
+  }
+}
+
+/// Shared decoder: checks the type and the payload size, then takes raw_data, external data or the typed field.
+template <class Out>
+std::vector<Out> decodeValues(const onnx::TensorProto& t, const Culprit& who, const std::string& modelDir,
+                              const Shape& dims) {
+  const std::size_t width = elementBytes(t.data_type());
+  if (width == 0)
+    who.fail(fmt::format("tensor '{}' has data type {}, which is not supported (numeric types only)", t.name(),
+                         dataTypeName(t.data_type())));
   const auto n = static_cast<std::size_t>(numel(dims));
-  std::vector<T> out(n);
-  if (t.has_raw_data()) {
-    if (t.raw_data().size() != n * sizeof(T))
+  std::vector<Out> out(n);
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) {
+    fromRaw(t.data_type(), externalBytes(t, who, modelDir, n * width), out);
+  } else if (t.has_raw_data()) {
+    if (t.raw_data().size() != n * width)
       who.fail(fmt::format("tensor '{}' (shape {}) has {} bytes of raw_data, expected {}", t.name(),
-                           shapeText(dims), t.raw_data().size(), n * sizeof(T)));
-    if (n) std::memcpy(out.data(), t.raw_data().data(), n * sizeof(T));
+                           shapeText(dims), t.raw_data().size(), n * width));
+    fromRaw(t.data_type(), t.raw_data(), out);
   } else {
-    if (static_cast<std::size_t>(typedField.size()) != n)
-      who.fail(fmt::format("tensor '{}' (shape {}) has {} values, expected {}", t.name(), shapeText(dims),
-                           typedField.size(), n));
-    std::copy(typedField.begin(), typedField.end(), out.begin());
+    const std::size_t have = fromTyped(t, out);
+    if (have != n)
+      who.fail(fmt::format("tensor '{}' (shape {}) has {} values, expected {}", t.name(), shapeText(dims), have, n));
   }
   return out;
 }
 
 }  // namespace
 
-FloatTensor decodeFloat(const onnx::TensorProto& t, const Culprit& who) {
-  auto data = decodeTyped<float>(t, who, onnx::TensorProto::FLOAT, t.float_data());
-  return FloatTensor{tensorDims(t, who), std::move(data)};
+FloatTensor decodeFloat(const onnx::TensorProto& t, const Culprit& who, const std::string& modelDir) {
+  if (t.data_type() != onnx::TensorProto::FLOAT && t.data_type() != onnx::TensorProto::DOUBLE)
+    who.fail(fmt::format("tensor '{}' has data type {}, expected FLOAT", t.name(), dataTypeName(t.data_type())));
+  Shape dims = tensorDims(t, who);
+  return FloatTensor{dims, decodeValues<float>(t, who, modelDir, dims)};
 }
 
-std::vector<std::int64_t> decodeInt64(const onnx::TensorProto& t, const Culprit& who) {
-  return decodeTyped<std::int64_t>(t, who, onnx::TensorProto::INT64, t.int64_data());
+NumTensor decodeNumeric(const onnx::TensorProto& t, const Culprit& who, const std::string& modelDir) {
+  NumTensor out;
+  out.dims = tensorDims(t, who);
+  out.v = decodeValues<double>(t, who, modelDir, out.dims);
+  out.isFloat = t.data_type() == onnx::TensorProto::FLOAT || t.data_type() == onnx::TensorProto::DOUBLE;
+  return out;
 }
 
 Eigen::MatrixXf toMatrix(const FloatTensor& t, std::int64_t rows, std::int64_t cols) {

@@ -34,16 +34,35 @@ struct FloatTensor {
   std::vector<float> data;
 };
 
+/// A decoded constant of any numeric type, widened to double (exact for float and for integers below 2^53).
+/// `batch` marks entries that stand for the (dynamic) batch size: they come from Shape of a computed value
+/// and may only be moved around (Gather, Concat, Unsqueeze, ...), never used in arithmetic.
+struct NumTensor {
+  Shape dims;
+  std::vector<double> v;
+  bool isFloat = true;
+  std::vector<char> batch;  // empty, or one flag per value
+
+  bool hasBatch() const;
+  bool isBatch(std::size_t i) const { return !batch.empty() && batch[i]; }
+};
+
+/// Largest tensor (elements) the importer accepts; beyond it a model is treated as corrupt or absurd.
+inline constexpr std::int64_t kMaxElements = std::int64_t{1} << 31;
+/// Product of dims, or a failure naming `what` when it is negative or above kMaxElements.
+std::int64_t checkedNumel(const Shape& dims, const Culprit& who, const std::string& what);
+
 /// "FLOAT", "INT64", ... for a TensorProto::DataType value.
 std::string dataTypeName(std::int32_t type);
 /// Dimensions of a tensor, validated to be non-negative.
 Shape tensorDims(const onnx::TensorProto& t, const Culprit& who);
-/// Throws (naming the tensor) if its payload lives outside the model file.
-void rejectExternalData(const onnx::TensorProto& t, const Culprit& who);
-/// FLOAT tensors from float_data or little-endian raw_data.
-FloatTensor decodeFloat(const onnx::TensorProto& t, const Culprit& who);
-/// INT64 tensors from int64_data or little-endian raw_data (Reshape shapes).
-std::vector<std::int64_t> decodeInt64(const onnx::TensorProto& t, const Culprit& who);
+/// Tensor payloads may live in the model file (typed fields or raw_data) or, with data_location=EXTERNAL,
+/// in a file next to it (ONNX external data: location, offset, length, relative to the model's directory).
+/// `modelDir` is that directory.
+/// FLOAT tensors.
+FloatTensor decodeFloat(const onnx::TensorProto& t, const Culprit& who, const std::string& modelDir);
+/// Any numeric tensor (FLOAT, DOUBLE, INT8..INT64, UINT8..UINT64, BOOL).
+NumTensor decodeNumeric(const onnx::TensorProto& t, const Culprit& who, const std::string& modelDir);
 
 /// Copies a tensor whose data is a row-major rows × cols matrix (caller has checked the element count).
 Eigen::MatrixXf toMatrix(const FloatTensor& t, std::int64_t rows, std::int64_t cols);

@@ -35,6 +35,35 @@ TEST(Mapping, CutsWeightsIntoArrayBlocks) {
   EXPECT_EQ(m.layerOfStep[4], 1);
 }
 
+TEST(Mapping, GroupedConvPacksGroupsAlongTheDiagonal) {
+  // 12 groups of 2 input channels (K per group = 18 rows) and 1 output channel each.
+  const wl::Program p = testing::groupedConv(24, 5, 12, 12);
+  ChipParams chip;
+  chip.array.xbar.rows = 64;  // 3 groups fit the rows (54 of 64) ...
+  chip.array.xbar.cols = 2;   // ... but only 2 fit the columns: 2 groups per pack, 6 packs, 1 array each
+  const Mapping m = mapProgram(p, chip);
+  const LayerMapping& lm = m.layers[0];
+  ASSERT_EQ(lm.packs.size(), 6u);
+  EXPECT_EQ(m.arraysUsed, 6);
+  EXPECT_EQ(lm.rowBlocks, 6);
+  for (int k = 0; k < 6; ++k) {
+    const Pack& pk = lm.packs[static_cast<std::size_t>(k)];
+    EXPECT_EQ(pk.rowStart, k * 36);
+    EXPECT_EQ(pk.rows, 36);
+    EXPECT_EQ(pk.colStart, k * 2);
+    EXPECT_EQ(pk.cols, 2);
+    EXPECT_EQ(pk.firstRowBlock, k);
+    EXPECT_EQ(lm.block(pk, 0, 0, 0).arrayIndex, k);
+  }
+  EXPECT_DOUBLE_EQ(lm.utilisation, 18.0 * 12 / (6 * 64 * 2));  // real weights / cells of 6 arrays
+
+  chip.array.xbar.rows = 16;  // a group (18 rows) spans two row blocks: 1 group per pack, 12 x 2 arrays
+  const Mapping tall = mapProgram(p, chip);
+  EXPECT_EQ(tall.layers[0].packs.size(), 12u);
+  EXPECT_EQ(tall.arraysUsed, 24);
+  EXPECT_EQ(tall.layers[0].rowBlocks, 24);
+}
+
 TEST(Mapping, TooFewArraysIsAClearError) {
   ChipParams chip;
   chip.array.xbar.rows = 16;
