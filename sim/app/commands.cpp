@@ -35,13 +35,20 @@ struct Loaded {
   Mapping mapping;
 };
 
-Loaded load(const CommonOptions& o) {
+/// `implicitShape`: the per-image shape of the data at hand (infer's input array), used for models whose
+/// input has symbolic dimensions when --input-shape is not given.
+Loaded load(const CommonOptions& o, const wl::Shape* implicitShape = nullptr, const std::string& implicitSource = "") {
   Loaded l;
   l.modelPath = o.model.empty() ? defaultModelPath() : o.model;
   l.archPath = o.arch.empty() ? defaultArchPath() : o.arch;
   l.chip = loadChipParams(l.archPath, o.sets);
   wl::ImportOptions io;
-  if (!o.inputShape.empty()) io.inputShape = o.inputShape;
+  if (!o.inputShape.empty()) {
+    io.inputShape = o.inputShape;
+  } else if (implicitShape) {
+    io.inputShape = *implicitShape;
+    io.inputShapeSource = implicitSource;
+  }
   l.program = wl::importOnnx(l.modelPath, io);
   l.mapping = mapProgram(l.program, l.chip);
   return l;
@@ -258,8 +265,9 @@ int paramsCommand() {
 }
 
 int inferCommand(const InferOptions& o) {
-  const Loaded l = load(o);
   const wl::NpyArray in = wl::readNpy(o.input);
+  const wl::Shape npyPerImage(in.shape.begin() + (in.shape.empty() ? 0 : 1), in.shape.end());
+  const Loaded l = load(o, in.shape.empty() ? nullptr : &npyPerImage, fmt::format("the input array {} (per image)", o.input));
   const wl::Shape& inShape = l.program.buffers[l.program.input];
   const wl::Shape perImage(in.shape.begin() + (in.shape.empty() ? 0 : 1), in.shape.end());
   if (in.shape.empty() || perImage != inShape) {

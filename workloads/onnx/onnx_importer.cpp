@@ -370,8 +370,8 @@ Shape Lowering::graphInputShape(const onnx::ValueInfoProto& vi) {
     bool ok = given.size() == declared.size();
     for (std::size_t k = 0; ok && k < given.size(); ++k) ok = declared[k] < 0 || declared[k] == given[k];
     if (!ok)
-      fail(fmt::format("is declared as [batch, {}]; --input-shape {} does not fit it", fmt::join(texts, ", "),
-                       shapeText(given)));
+      fail(fmt::format("is declared as [batch, {}]; {} {} does not fit it", fmt::join(texts, ", "),
+                       m_options.inputShapeSource, shapeText(given)));
     declared = given;
   } else if (symbolic) {
     fail(fmt::format("has dynamic dimensions [batch, {}]; only the batch may be dynamic: pass --input-shape with the "

@@ -13,6 +13,8 @@ struct ImportOptions {
   /// Per-image input shape (without the batch) for models whose input has symbolic dimensions other than
   /// the batch (CLI --input-shape). Must agree with every fixed dimension the model declares.
   std::optional<Shape> inputShape;
+  /// Where inputShape came from, for messages ("--input-shape", or e.g. "the shape of input array x.npy").
+  std::string inputShapeSource = "--input-shape";
 };
 
 Program importOnnx(const std::string& path, const ImportOptions& options = {});
