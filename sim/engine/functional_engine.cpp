@@ -171,7 +171,8 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     }
   };
   RowMatrix cols;
-  if (ctx.mode == Mode::Ideal) {
+  // Ideal mode, and steps that are not on the arrays (denoiser blocks: the digital engine's exact math).
+  if (ctx.mode == Mode::Ideal || l < 0) {
     if (step.isConv) {
       kernels::im2col(x, step.window, cols);
     } else if (P != 1) {

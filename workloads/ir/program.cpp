@@ -56,11 +56,13 @@ const char* unitName(Unit u) {
     case Unit::Analog: return "analog";
     case Unit::Digital: return "digital";
     case Unit::View: return "view";
+    case Unit::Denoiser: return "denoiser";
   }
   return "?";
 }
 
 Unit Step::unit() const {
+  if (denoiserBlock >= 0 && kind != StepKind::Reshape) return Unit::Denoiser;
   if (kind == StepKind::AnalogGemm) return Unit::Analog;
   return kind == StepKind::Reshape ? Unit::View : Unit::Digital;
 }

@@ -41,7 +41,7 @@ const char* activationName(ActivationKind a);
 const char* binaryOpName(BinaryOp op);
 
 /// Where a step runs on the chip (the lowering decision shown by `mxsim inspect`).
-enum class Unit { Analog, Digital, View };
+enum class Unit { Analog, Digital, View, Denoiser };
 const char* unitName(Unit u);
 
 /// Geometry of a 2-D window op (convolution or pooling) on a C×H×W input.
@@ -56,6 +56,7 @@ struct Step {
   StepKind kind = StepKind::Reshape;
   std::string name;            // ONNX node name (first node of a fused group), unique in the program
   std::string op;              // ONNX op type(s), e.g. "Conv+BatchNormalization"
+  int denoiserBlock = -1;      // >= 0: part of denoiser block #id (runs on the denoiser engine, exact math)
   std::vector<int> inputs;     // buffer ids
   int output = -1;             // buffer id
   Shape inShape, outShape;     // per-image shapes of inputs[0] and output

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <climits>
 #include <cmath>
 #include <deque>
@@ -573,9 +574,26 @@ int Lowering::newBuffer(const Node& n, Shape shape) {
   return static_cast<int>(m_prog.buffers.size()) - 1;
 }
 
+/// The denoiser block a node belongs to: its name has a path segment `mxsim_denoiser_<id>` (what
+/// torch.onnx.export makes of a submodule attribute with that name; docs/workloads.md), else -1.
+int denoiserBlockOf(const std::string& nodeName) {
+  static const std::string kTag = "mxsim_denoiser_";
+  for (std::size_t at = nodeName.find(kTag); at != std::string::npos; at = nodeName.find(kTag, at + 1)) {
+    if (at > 0 && nodeName[at - 1] != '/' && nodeName[at - 1] != '.') continue;
+    std::size_t end = at + kTag.size();
+    int id = 0;
+    bool digits = false;
+    while (end < nodeName.size() && std::isdigit(static_cast<unsigned char>(nodeName[end])) && id < 1000000)
+      id = id * 10 + (nodeName[end++] - '0'), digits = true;
+    if (digits && (end == nodeName.size() || nodeName[end] == '/' || nodeName[end] == '.')) return id;
+  }
+  return -1;
+}
+
 Step& Lowering::emit(const Node& n, StepKind kind, std::vector<int> inputs, Shape outShape) {
   Step s;
   s.kind = kind;
+  s.denoiserBlock = denoiserBlockOf(n.proto.name());
   s.name = uniqueStepName(n.who.node);
   s.op = n.proto.op_type();
   s.inShape = shapeOf(inputs.at(0));

@@ -812,6 +812,27 @@ TEST(OnnxImporter, ExternalDataIsReadRelativeToTheModel) {
   expectModelError(b.save("conv_external_len.onnx"), {"tensor 'w'", "does not hold the"});
 }
 
+TEST(OnnxImporter, DenoiserBlocksAreMarkedByModulePath) {
+  ModelBuilder b;
+  b.input("x", {-1, 4, 6, 6}).output("y");
+  b.initRamp("w", {4, 4, 3, 3}).initRamp("r", {2, 4, 1, 1}).initRamp("m", {4, 2, 1, 1});
+  setInts(b.node("Conv", {"x", "w"}, {"c"}, "/backbone/conv1/Conv"), "pads", {1, 1, 1, 1});
+  b.node("Conv", {"c", "r"}, {"h"}, "/mxsim_denoiser_3/reduce/Conv");
+  b.node("Relu", {"h"}, {"hr"}, "/mxsim_denoiser_3/Relu");
+  b.node("Conv", {"hr", "m"}, {"mu"}, "/mxsim_denoiser_3/mu/Conv");
+  b.node("Sub", {"c", "mu"}, {"d"}, "/mxsim_denoiser_3/Sub");
+  b.node("Relu", {"d"}, {"y"}, "/not_mxsim_denoiser_4/Relu");  // the tag must start a path segment
+  const Program p = importOnnx(b.save("denoiser.onnx"));
+  ASSERT_EQ(p.steps.size(), 6u);
+  const std::vector<int> blocks = {-1, 3, 3, 3, 3, -1};
+  const std::vector<Unit> units = {Unit::Analog, Unit::Denoiser, Unit::Denoiser, Unit::Denoiser, Unit::Denoiser,
+                                   Unit::Digital};
+  for (std::size_t i = 0; i < p.steps.size(); ++i) {
+    EXPECT_EQ(p.steps[i].denoiserBlock, blocks[i]) << p.steps[i].name;
+    EXPECT_EQ(p.steps[i].unit(), units[i]) << p.steps[i].name;
+  }
+}
+
 TEST(OnnxImporterErrors, BatchDimensionIsNeverMixed) {
   ModelBuilder t;
   t.input("x", {-1, 2, 3}).output("y");
