@@ -18,6 +18,10 @@ CrossbarParams CrossbarParams::fromConfig(ConfigReader& r) {
   p.readCycles =
       static_cast<int>(r.getInt("read_cycles", 10, 1, 100000, "cycles to integrate and sample one MVM (per input pass)",
                                 "cycles", {"ISAAC: 100 ns per array read step"}));
+  p.writeCyclesPerRow = static_cast<int>(r.getInt(
+      "write_cycles_per_row", 150, 1, 1000000000,
+      "cycles to program one row of an array, its cells in parallel (time-multiplexed reprogramming)", "cycles",
+      {"Lee et al. ISCA 2009: PCM write (SET) latency 150 ns = 150 cycles at 1 GHz"}));
   ConfigReader dev = r.child("device");
   p.gMinS = dev.getQuantity("g_min", Dimension::Conductance, 0.1e-6, 0.0, 1.0, "low conductance state Gmin");
   p.gMaxS = dev.getQuantity("g_max", Dimension::Conductance, 25e-6, 1e-12, 1.0, "high conductance state Gmax",

@@ -26,6 +26,7 @@ struct CrossbarParams {
   int rows = kDefaultRows;
   int cols = kDefaultRows;
   int readCycles = 10;    // integrate-and-sample time of one MVM; ISAAC: ~100 ns per array read step
+  int writeCyclesPerRow = 150;  // program one row (its cells in parallel); PCM write 150 ns (Lee et al. ISCA 2009)
   double gMinS = 0.1e-6;  // low-conductance state
   double gMaxS = 25e-6;   // aihwkit PCM model: Gmax = 25 µS
   WeightMapping mapping = WeightMapping::Differential;
@@ -60,6 +61,8 @@ class CrossbarCore {
   /// Digital recombination weight of slice s: ŵ = Σ_s sliceWeight(s)·d_s.
   float sliceWeight(int s) const;
   std::uint64_t cyclesPerVector(int phases) const { return static_cast<std::uint64_t>(m_p.readCycles) * phases; }
+  /// Cycles to program `rows` rows of an array: rows one after another, each row's cells in parallel.
+  std::uint64_t writeCycles(int rows) const { return static_cast<std::uint64_t>(m_p.writeCyclesPerRow) * rows; }
   const CrossbarParams& params() const { return m_p; }
   const DeviceNoiseParams& noise() const { return m_noise; }
 

@@ -34,6 +34,10 @@ class ArrayModule : public sc_core::sc_module {
     if (vectors) sc_core::wait(s3.last() - sc_core::sc_time_stamp());
   }
 
+  /// Timing of reprogramming a rows × cols block once for `batch` images (CrossbarModule::write). Must run
+  /// inside a SystemC thread.
+  void write(int rows, int cols, std::uint64_t batch) { m_xbar.write(rows, cols, batch); }
+
   /// Program weights (normalised, rows ≤ array rows, cols ≤ array cols) with the instance's variation.
   /// (First slice only: a bench drives one column group.)
   void program(const Eigen::Ref<const ColMatrix>& wNorm, std::uint64_t blockKey, double tSeconds = 0.0) {

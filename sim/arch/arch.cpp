@@ -20,6 +20,9 @@ struct EnergyDefault {
 const EnergyDefault kEnergyDefaults[] = {
     {"crossbar", "cell_read", 1.8e-15, "one device taking part in one MVM phase",
      "ISAAC array 0.3 mW at 100 ns per 128x128 read = 1.8 fJ/cell"},
+    {"crossbar", "cell_write", 16.82e-12,
+     "one device programmed to its weight (counted when chip.mapping.overflow: time_multiplex reprograms arrays)",
+     "Lee et al. ISCA 2009, PCM array write energy 16.82 pJ/bit"},
     {"adc", "convert", 1.56e-12,
      "one column conversion; used only with chip.tile.array.adc.energy_model: table (walden derives it)",
      "ISAAC 8-bit SAR ADC: 2 mW at 1.28 GS/s"},
@@ -67,6 +70,28 @@ LeakageParams LeakageParams::fromConfig(ConfigReader& r) {
   return p;
 }
 
+MappingParams MappingParams::fromConfig(ConfigReader& r) {
+  MappingParams p;
+  p.overflow = r.getEnum<MappingOverflow>(
+      "overflow", policyName(MappingOverflow::Error),
+      {{policyName(MappingOverflow::Error), MappingOverflow::Error},
+       {policyName(MappingOverflow::TimeMultiplex), MappingOverflow::TimeMultiplex}},
+      "a model needing more arrays than the chip has: error (stating both numbers), or time_multiplex (analog "
+      "layers in rounds that each fit the chip, arrays reprogrammed before every round)");
+  p.multiplexBatch = static_cast<int>(r.getInt(
+      "multiplex_batch", 1, 1, 1 << 30,
+      "time_multiplex: images streamed through each round per reprogramming; the per-image reprogramming "
+      "time and energy are divided by it",
+      "images"));
+  p.replication = r.getEnum<Replication>(
+      "replication", policyName(Replication::None),
+      {{policyName(Replication::None), Replication::None}, {policyName(Replication::Auto), Replication::Auto}},
+      "auto: when the model fits in one round, spare arrays hold whole extra copies of the layers that stream "
+      "the most vectors per copy; copies split the layer's input vectors");
+  r.finish();
+  return p;
+}
+
 double ChipParams::totalLeakageW(int arraysUsed) const {
   double t = 0;
   for (const auto& [k, w] : leakageByComponentW(arraysUsed)) t += w;
@@ -98,6 +123,8 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   p.digital = DigitalParams::fromConfig(digital);
   ConfigReader grng = chip.child("grng");
   p.grng = GrngParams::fromConfig(grng);
+  ConfigReader mapping = chip.child("mapping");
+  p.mapping = MappingParams::fromConfig(mapping);
   chip.finish();
 
   ConfigReader noise = top.child("noise");

@@ -36,6 +36,33 @@ struct LeakageParams {
   static LeakageParams fromConfig(ConfigReader& r);
 };
 
+/// What the mapper does when the model needs more arrays than the chip has (docs/mapping.md).
+enum class MappingOverflow {
+  Error,          // a MappingError stating needed vs available arrays
+  TimeMultiplex,  // analog layers grouped into rounds that each fit the chip; arrays reprogrammed between rounds
+};
+/// Whether spare arrays hold extra copies of layers (docs/mapping.md).
+enum class Replication {
+  None,  // one copy of every layer
+  Auto,  // spare arrays replicate the layers that stream the most vectors per copy
+};
+
+inline const char* policyName(MappingOverflow o) {
+  return o == MappingOverflow::Error ? "error" : "time_multiplex";
+}
+inline const char* policyName(Replication r) {
+  return r == Replication::None ? "none" : "auto";
+}
+
+/// chip.mapping: the placement policies.
+struct MappingParams {
+  MappingOverflow overflow = MappingOverflow::Error;
+  /// Images streamed through each round per reprogramming: the per-image reprogramming cost is divided by it.
+  int multiplexBatch = 1;
+  Replication replication = Replication::None;
+  static MappingParams fromConfig(ConfigReader& r);
+};
+
 struct ChipParams {
   std::string name = "mxsim-default";
   double clockHz = 1e9;
@@ -45,6 +72,7 @@ struct ChipParams {
   SramParams sram;
   DigitalParams digital;
   GrngParams grng;  // Box-Muller Gaussian generators of the denoiser engine
+  MappingParams mapping;
   DeviceNoiseParams deviceNoise;
   ActivationNoiseParams activationNoise;
   int calibrationImages = 256;

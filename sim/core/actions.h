@@ -12,6 +12,7 @@ namespace mxsim {
 namespace action {
 inline constexpr const char* kDacConvert = "dac.convert";          // one input-line conversion
 inline constexpr const char* kXbarCellRead = "crossbar.cell_read";  // one cell taking part in one MVM
+inline constexpr const char* kXbarCellWrite = "crossbar.cell_write";  // one device programmed (reprogramming)
 inline constexpr const char* kAdcConvert = "adc.convert";          // one column conversion
 inline constexpr const char* kSramReadBit = "sram.read_bit";
 inline constexpr const char* kSramWriteBit = "sram.write_bit";
@@ -27,6 +28,14 @@ class ActionLedger {
   void add(const std::string& actionName, std::uint64_t n) {
     if (n) m_counts[m_scope][actionName] += n;
   }
+  /// Share of the current scope's counts that one image pays (1 unless set): work done once for a batch of
+  /// images, e.g. reprogramming the arrays once per chip.mapping.multiplex_batch images, is counted whole
+  /// and priced at 1/batch per image.
+  void setScopeShare(double share) { m_share[m_scope] = share; }
+  double share(const std::string& scope) const {
+    auto it = m_share.find(scope);
+    return it == m_share.end() ? 1.0 : it->second;
+  }
   /// scope -> action -> count
   const std::map<std::string, std::map<std::string, std::uint64_t>>& counts() const { return m_counts; }
   std::uint64_t total(const std::string& actionName) const {
@@ -37,11 +46,15 @@ class ActionLedger {
     }
     return t;
   }
-  void clear() { m_counts.clear(); }
+  void clear() {
+    m_counts.clear();
+    m_share.clear();
+  }
 
  private:
   std::string m_scope = "chip";
   std::map<std::string, std::map<std::string, std::uint64_t>> m_counts;
+  std::map<std::string, double> m_share;
 };
 
 inline std::string componentOf(const std::string& actionName) {

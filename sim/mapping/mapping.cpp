@@ -8,15 +8,99 @@
 
 namespace mxsim {
 
+namespace {
+
+std::int64_t ceilDiv(std::int64_t a, std::int64_t b) {
+  return (a + b - 1) / b;
+}
+
+void place(ArrayBlock& b, int arrayIndex, int arraysPerTile) {
+  b.arrayIndex = arrayIndex;
+  b.tile = arrayIndex / arraysPerTile;
+  b.slot = arrayIndex % arraysPerTile;
+}
+
+/// Layers in program order into rounds of at most `available` arrays each; arrays restart at 0 per round.
+void assignRounds(Mapping& m, const wl::Program& program, const ChipParams& chip) {
+  const int R = chip.array.xbar.rows, C = chip.array.xbar.cols;
+  int round = 0, next = 0;
+  m.roundArrays.assign(1, 0);
+  for (LayerMapping& lm : m.layers) {
+    const int n = static_cast<int>(lm.blocks.size());
+    if (n > m.arraysAvailable) {
+      throw MappingError(
+          fmt::format("{}: layer '{}' alone needs {} arrays of {}x{} but the chip has {} ({} tiles x {} arrays); time "
+                      "multiplexing cannot split a layer: raise chip.tiles to at least {} or use larger arrays",
+                      program.modelPath, program.steps[static_cast<std::size_t>(lm.step)].name, n, R, C,
+                      m.arraysAvailable, chip.tiles, chip.arraysPerTile, ceilDiv(n, chip.arraysPerTile)));
+    }
+    if (next + n > m.arraysAvailable) {
+      ++round;
+      next = 0;
+      m.roundArrays.push_back(0);
+    }
+    lm.round = round;
+    for (ArrayBlock& b : lm.blocks) place(b, next++, chip.arraysPerTile);
+    m.roundArrays.back() = next;
+  }
+  m.rounds = round + 1;
+}
+
+/// Greedy replication over the spare arrays: repeatedly give the layer that streams the most vectors per copy,
+/// ⌈vectors / replicas⌉, the fewest extra copies that lower that number, if they fit; ties go to the layer
+/// needing fewer arrays, then to the earlier one.
+void replicate(Mapping& m, const wl::Program& program, const ChipParams& chip) {
+  int spare = m.arraysAvailable - m.arraysNeeded;
+  for (;;) {
+    int best = -1;
+    std::int64_t bestPerCopy = 0, bestNeed = 0, bestReplicas = 0;
+    for (std::size_t l = 0; l < m.layers.size(); ++l) {
+      const LayerMapping& lm = m.layers[l];
+      const std::int64_t v = program.steps[static_cast<std::size_t>(lm.step)].vectorsPerImage();
+      const std::int64_t perCopy = ceilDiv(v, lm.replicas);
+      if (perCopy <= 1) continue;                             // replicas = vectors: nothing left to split
+      const std::int64_t replicas = ceilDiv(v, perCopy - 1);  // fewest copies streaming fewer vectors each
+      const std::int64_t need = (replicas - lm.replicas) * static_cast<std::int64_t>(lm.blocks.size());
+      if (need > spare) continue;
+      if (best < 0 || perCopy > bestPerCopy || (perCopy == bestPerCopy && need < bestNeed)) {
+        best = static_cast<int>(l);
+        bestPerCopy = perCopy;
+        bestNeed = need;
+        bestReplicas = replicas;
+      }
+    }
+    if (best < 0) break;
+    m.layers[static_cast<std::size_t>(best)].replicas = static_cast<int>(bestReplicas);
+    spare -= static_cast<int>(bestNeed);
+  }
+  // Copies take the arrays after the base placement, layer by layer.
+  int next = m.arraysNeeded;
+  for (LayerMapping& lm : m.layers) {
+    for (int r = 1; r < lm.replicas; ++r) {
+      for (const ArrayBlock& b : lm.blocks) {
+        ArrayBlock copy = b;
+        place(copy, next++, chip.arraysPerTile);
+        lm.replicaBlocks.push_back(copy);
+      }
+    }
+  }
+  m.arraysNeeded = next;
+  m.arraysUsed = next;
+  m.roundArrays.assign(1, next);
+}
+
+}  // namespace
+
 Mapping mapProgram(const wl::Program& program, const ChipParams& chip) {
   Mapping m;
+  m.policy = chip.mapping;
   m.arraysAvailable = chip.totalArrays();
   m.layerOfStep.assign(program.steps.size(), -1);
   const int R = chip.array.xbar.rows, C = chip.array.xbar.cols;
   int next = 0;
   for (size_t s = 0; s < program.steps.size(); ++s) {
     const auto& step = program.steps[s];
-    if (step.kind != wl::StepKind::AnalogGemm) continue;
+    if (step.unit() != wl::Unit::Analog) continue;  // digital steps, views and denoiser blocks hold no arrays
     LayerMapping lm;
     lm.step = static_cast<int>(s);
     lm.slices = chip.array.xbar.slices();
@@ -47,9 +131,7 @@ Mapping mapProgram(const wl::Program& program, const ChipParams& chip) {
             b.rows = std::min(R, p.rowStart + p.rows - b.rowStart);
             b.colStart = p.colStart + cb * C;
             b.cols = std::min(C, p.colStart + p.cols - b.colStart);
-            b.arrayIndex = next++;
-            b.tile = b.arrayIndex / chip.arraysPerTile;
-            b.slot = b.arrayIndex % chip.arraysPerTile;
+            place(b, next++, chip.arraysPerTile);
             lm.blocks.push_back(b);
           }
         }
@@ -59,16 +141,28 @@ Mapping mapProgram(const wl::Program& program, const ChipParams& chip) {
       lm.packs.push_back(p);
     }
     lm.utilisation = static_cast<double>(kg) * N * lm.slices / (static_cast<double>(lm.blocks.size()) * R * C);
+    double rowsUsed = 0, colsUsed = 0;
+    for (const ArrayBlock& b : lm.blocks) rowsUsed += b.rows, colsUsed += b.cols;
+    lm.rowUtilisation = rowsUsed / (static_cast<double>(lm.blocks.size()) * R);
+    lm.colUtilisation = colsUsed / (static_cast<double>(lm.blocks.size()) * C);
     m.layerOfStep[s] = static_cast<int>(m.layers.size());
     m.layers.push_back(std::move(lm));
   }
+  m.arraysNeeded = next;
   m.arraysUsed = next;
-  if (m.arraysUsed > m.arraysAvailable) {
-    throw MappingError(fmt::format(
-        "{}: the model needs {} arrays of {}x{} but the chip has {} ({} tiles x {} arrays); raise chip.tiles "
-        "to at least {} or use larger arrays",
-        program.modelPath, m.arraysUsed, R, C, m.arraysAvailable, chip.tiles, chip.arraysPerTile,
-        (m.arraysUsed + chip.arraysPerTile - 1) / chip.arraysPerTile));
+  m.roundArrays.assign(1, next);
+  if (m.arraysNeeded > m.arraysAvailable) {
+    if (chip.mapping.overflow == MappingOverflow::Error) {
+      throw MappingError(fmt::format(
+          "{}: the model needs {} arrays of {}x{} but the chip has {} ({} tiles x {} arrays); raise chip.tiles "
+          "to at least {} or use larger arrays, or set chip.mapping.overflow: time_multiplex",
+          program.modelPath, m.arraysNeeded, R, C, m.arraysAvailable, chip.tiles, chip.arraysPerTile,
+          ceilDiv(m.arraysNeeded, chip.arraysPerTile)));
+    }
+    assignRounds(m, program, chip);
+    m.arraysUsed = *std::max_element(m.roundArrays.begin(), m.roundArrays.end());
+  } else if (chip.mapping.replication == Replication::Auto) {
+    replicate(m, program, chip);
   }
   // The global buffer holds a layer's inputs and its output at the same time.
   const SramCore sram(chip.sram);

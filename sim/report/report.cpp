@@ -17,8 +17,9 @@ EnergyReport priceEnergy(const TimingResult& timing, const ChipParams& chip, int
   // sram.spill_bit lands in "sram": off-chip traffic caused by the buffer being too small.
   std::map<std::string, double> byScope;
   for (const auto& [scope, actions] : timing.ledger.counts()) {
+    const double share = timing.ledger.share(scope);  // < 1 for work amortised over a batch of images
     for (const auto& [name, count] : actions) {
-      const double j = static_cast<double>(count) * chip.energy.joulesPer(name);
+      const double j = static_cast<double>(count) * chip.energy.joulesPer(name) * share;
       e.byAction[name] += j;
       e.byComponent[componentOf(name)] += j;
       byScope[scope] += j;

@@ -1,7 +1,10 @@
 // Contract: the SystemC top of the chip. A controller thread executes the program layer by layer: read the
 // layer input from SRAM, stream its vectors through every array holding a block of the layer (in parallel,
 // one spawned process per array), accumulate/activate in the digital unit, write the output to SRAM.
-// The schedule is sequential per layer (no inter-layer pipelining yet).
+// The schedule is sequential per layer (no inter-layer pipelining yet). A replicated layer splits its
+// vectors over its copies, streamed in parallel. A time-multiplexed mapping reprograms the arrays of each
+// round before its first layer (all arrays in parallel, rows one after another), charged 1/multiplex_batch
+// per image.
 #pragma once
 #include <memory>
 #include <vector>
@@ -29,6 +32,7 @@ class ChipTop : public sc_core::sc_module {
   void controller();
   void runAnalog(const wl::Step& step, const LayerMapping& lm, bool signedInput);
   void runDigital(const wl::Step& step);
+  void reprogram(int round);
 
   const wl::Program& m_program;
   const ChipParams& m_chip;

@@ -18,13 +18,17 @@ struct LayerTiming {
   std::string name, op;
   std::uint64_t startCycle = 0, cycles = 0;
   int arrays = 0;
+  int step = -1;   // index into Program::steps; -1 for a "reprogram round k" pseudo-layer
+  int round = -1;  // time-multiplexing round of an analog layer or of a reprogramming; -1 for digital steps
 };
 
 struct TimingResult {
   std::uint64_t totalCycles = 0;
   double seconds = 0;
-  std::vector<LayerTiming> layers;  // one per program step, in order
-  ActionLedger ledger;              // scopes are step names
+  /// One per program step, in order; when the mapping is time-multiplexed, a "reprogram round k" pseudo-layer
+  /// (its own ledger scope, priced at 1/multiplex_batch) precedes the first step of every round k.
+  std::vector<LayerTiming> layers;
+  ActionLedger ledger;              // scopes are layer names
   int elaboratedArrays = 0;
 };
 

@@ -2,6 +2,7 @@
 // shares no code with the engine (direct convolution loops, no im2col, no Eigen products).
 #pragma once
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "sim/core/rng.h"
@@ -95,6 +96,31 @@ inline wl::Program smallCnn(int inC = 2, int H = 8, int outC = 3, int k = 3, int
   fc.output = ++buf;
   p.steps.push_back(fc);
   p.output = buf;
+  return p;
+}
+
+/// A chain of fully connected layers widths[0] → widths[1] → … (one vector per image each), no activations:
+/// layer i is a widths[i] × widths[i+1] analog GEMM named "fc<i>".
+inline wl::Program denseChain(const std::vector<int>& widths, std::uint64_t seed = 11) {
+  wl::Program p;
+  p.modelPath = "<test>";
+  p.buffers.push_back({widths.front()});
+  p.input = 0;
+  for (size_t i = 0; i + 1 < widths.size(); ++i) {
+    wl::Step fc;
+    fc.kind = wl::StepKind::AnalogGemm;
+    fc.name = "fc" + std::to_string(i);
+    fc.op = "Gemm";
+    fc.weight = randomMatrix(widths[i], widths[i + 1], seed + 2 * i);
+    fc.bias = randomMatrix(widths[i + 1], 1, seed + 2 * i + 1, -0.1f, 0.1f).col(0);
+    fc.inputs = {static_cast<int>(i)};
+    fc.inShape = {widths[i]};
+    fc.outShape = {widths[i + 1]};
+    p.buffers.push_back(fc.outShape);
+    fc.output = static_cast<int>(i + 1);
+    p.steps.push_back(fc);
+  }
+  p.output = static_cast<int>(widths.size() - 1);
   return p;
 }
 

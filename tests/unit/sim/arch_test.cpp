@@ -182,6 +182,35 @@ TEST(ArchParams, RegistryDocumentsNestedKeys) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// chip.mapping
+
+TEST(ArchParams, MappingPoliciesDefaultToErrorAndNoReplication) {
+  const ChipParams p = loadChipParams(defaultArchPath(), {});
+  EXPECT_EQ(p.mapping.overflow, MappingOverflow::Error);
+  EXPECT_EQ(p.mapping.replication, Replication::None);
+  EXPECT_EQ(p.mapping.multiplexBatch, 1);
+  EXPECT_EQ(p.array.xbar.writeCyclesPerRow, 150);
+  const ChipParams q = loadChipParams(
+      defaultArchPath(), {"chip.mapping.overflow=time_multiplex", "chip.mapping.multiplex_batch=16",
+                          "chip.mapping.replication=auto", "chip.tile.array.write_cycles_per_row=1000"});
+  EXPECT_EQ(q.mapping.overflow, MappingOverflow::TimeMultiplex);
+  EXPECT_EQ(q.mapping.replication, Replication::Auto);
+  EXPECT_EQ(q.mapping.multiplexBatch, 16);
+  EXPECT_EQ(q.array.xbar.writeCyclesPerRow, 1000);
+}
+
+TEST(ArchParams, BadMappingPolicyNamesKeyAndChoices) {
+  const std::string msg =
+      configErrorOf([] { loadChipParams(defaultArchPath(), {"chip.mapping.overflow=spill"}); });
+  EXPECT_TRUE(contains(msg, "chip.mapping.overflow")) << msg;
+  EXPECT_TRUE(contains(msg, "error, time_multiplex")) << msg;
+  const std::string batch =
+      configErrorOf([] { loadChipParams(defaultArchPath(), {"chip.mapping.multiplex_batch=0"}); });
+  EXPECT_TRUE(contains(batch, "chip.mapping.multiplex_batch")) << batch;
+  const std::string typo = configErrorOf([] { loadChipParams(defaultArchPath(), {"chip.mapping.replicas=2"}); });
+  EXPECT_TRUE(contains(typo, "chip.mapping.replicas")) << typo;
+}
+
 // EnergyTable
 
 TEST(EnergyTableTest, PricesEveryKnownActionAndNothingElse) {
@@ -192,13 +221,13 @@ TEST(EnergyTableTest, PricesEveryKnownActionAndNothingElse) {
       {action::kDacConvert, 0.39e-15 * 255}, {action::kXbarCellRead, 1.8e-15}, {action::kAdcConvert, 1.56e-12},
       {action::kSramReadBit, 0.156e-12},     {action::kSramWriteBit, 0.156e-12}, {action::kDigitalAdd, 0.1e-12},
       {action::kDigitalOp, 0.03e-12},        {action::kSramSpillBit, 20e-12},
-      {action::kGrngSample, 41e-12},
+      {action::kGrngSample, 41e-12},         {action::kXbarCellWrite, 16.82e-12},
   };
   for (const auto& [name, joules] : expected) {
     EXPECT_NEAR(p.energy.joulesPer(name), joules, joules * 1e-12) << name;
   }
   EXPECT_EQ(p.energy.entries().size(), expected.size());
-  for (const char* unknown : {"adc.bogus", "adc", "", "crossbar.cell_write", "ADC.convert"}) {
+  for (const char* unknown : {"adc.bogus", "adc", "", "crossbar.cell_erase", "ADC.convert"}) {
     EXPECT_THROW(p.energy.joulesPer(unknown), Error) << unknown;
   }
   try {
