@@ -93,10 +93,41 @@ json layerTableJson(const Loaded& l) {
                     {"out_shape", step.outShape},
                     {"macs", step.macsPerImage()},
                     {"params", step.params()},
-                    {"arrays", li >= 0 ? l.mapping.layers[li].blocks.size() : 0},
-                    {"utilisation", li >= 0 ? json(l.mapping.layers[li].utilisation) : json(nullptr)}});
+                    {"arrays", li >= 0 ? l.mapping.layers[li].arrays() : 0},
+                    {"utilisation", li >= 0 ? json(l.mapping.layers[li].utilisation) : json(nullptr)},
+                    {"row_utilisation", li >= 0 ? json(l.mapping.layers[li].rowUtilisation) : json(nullptr)},
+                    {"col_utilisation", li >= 0 ? json(l.mapping.layers[li].colUtilisation) : json(nullptr)},
+                    {"replicas", li >= 0 ? json(l.mapping.layers[li].replicas) : json(nullptr)},
+                    {"round", li >= 0 ? json(l.mapping.layers[li].round) : json(nullptr)}});
   }
   return rows;
+}
+
+/// The chip.mapping policies and what they gave (docs/mapping.md); the run adds the reprogramming cost.
+json mappingJson(const Loaded& l) {
+  const Mapping& m = l.mapping;
+  json layers = json::array();
+  for (const LayerMapping& lm : m.layers) {
+    layers.push_back({{"name", l.program.steps[static_cast<std::size_t>(lm.step)].name}, {"arrays", lm.arrays()},
+                      {"replicas", lm.replicas}, {"round", lm.round}});
+  }
+  return {{"arrays_used", m.arraysUsed},        {"arrays_available", m.arraysAvailable},
+          {"arrays_needed", m.arraysNeeded},    {"policy", policyName(m.policy.overflow)},
+          {"replication", policyName(m.policy.replication)}, {"multiplex_batch", m.policy.multiplexBatch},
+          {"rounds", m.rounds},                 {"round_arrays", m.roundArrays},
+          {"layers", layers}};
+}
+
+/// One line: arrays used, rounds, replicas.
+std::string mappingSummary(const Mapping& m) {
+  std::string text = fmt::format("{} of {} arrays", m.arraysUsed, m.arraysAvailable);
+  if (m.timeMultiplexed()) {
+    text += fmt::format(", {} rounds (time-multiplexed: {} arrays needed, reprogrammed {})", m.rounds, m.arraysNeeded,
+                        m.policy.multiplexBatch == 1 ? std::string("for every image")
+                                                     : fmt::format("once per {} images", m.policy.multiplexBatch));
+  }
+  if (m.replicaArrays() > 0) text += fmt::format(", {} of them hold replicas", m.replicaArrays());
+  return text;
 }
 
 }  // namespace
@@ -195,12 +226,29 @@ int runCommand(const RunOptions& o) {
   const double wallSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
 
-  json layers = layerTableJson(l);
+  // One row per program step plus, when time-multiplexed, a "reprogram round k" row before each round.
+  const json stepRows = layerTableJson(l);
+  json layers = json::array();
+  json mapping = mappingJson(l);
+  std::uint64_t reprogramCycles = 0;
+  double reprogramJ = 0;
   for (size_t i = 0; i < timing.layers.size(); ++i) {
-    layers[i]["cycles"] = timing.layers[i].cycles;
-    layers[i]["start_cycle"] = timing.layers[i].startCycle;
-    layers[i]["energy_j"] = energy.byLayer[i];
+    const LayerTiming& lt = timing.layers[i];
+    json row = lt.step >= 0 ? stepRows[static_cast<std::size_t>(lt.step)]
+                            : json{{"name", lt.name}, {"op", lt.op}, {"unit", "reprogram"},
+                                   {"in_shape", json::array()}, {"out_shape", json::array()}, {"macs", 0},
+                                   {"params", 0}, {"arrays", lt.arrays}, {"utilisation", nullptr},
+                                   {"row_utilisation", nullptr}, {"col_utilisation", nullptr},
+                                   {"replicas", nullptr}, {"round", lt.round}};
+    row["cycles"] = lt.cycles;
+    row["start_cycle"] = lt.startCycle;
+    row["energy_j"] = energy.byLayer[i];
+    if (lt.step < 0) reprogramCycles += lt.cycles, reprogramJ += energy.byLayer[i];
+    layers.push_back(row);
   }
+  mapping["reprogram_cycles_per_image"] = reprogramCycles;
+  mapping["reprogram_energy_j_per_image"] = reprogramJ;
+  mapping["cell_writes_per_reload"] = timing.ledger.total(action::kXbarCellWrite);
   json report = {
       {"mxsim_version", MXSIM_VERSION},
       {"model", {{"path", l.modelPath}, {"params", l.program.totalParams()},
@@ -216,7 +264,7 @@ int runCommand(const RunOptions& o) {
                   {"by_component", energy.byComponent}, {"by_action", energy.byAction}}},
       {"power", {{"average_w", timing.seconds > 0 ? energy.totalJ / timing.seconds : 0.0},
                  {"leakage_w", l.chip.totalLeakageW(l.mapping.arraysUsed)}}},
-      {"mapping", {{"arrays_used", l.mapping.arraysUsed}, {"arrays_available", l.mapping.arraysAvailable}}},
+      {"mapping", mapping},
       {"layers", layers},
   };
   if (!o.out.empty()) writeFileAtomic(o.out, report.dump(2) + "\n");
@@ -227,6 +275,12 @@ int runCommand(const RunOptions& o) {
   fmt::print("           chip  {} ({}, {} tiles x {} arrays of {}x{}, {} used)\n", l.chip.name, l.archPath,
              l.chip.tiles, l.chip.arraysPerTile, l.chip.array.xbar.rows, l.chip.array.xbar.cols,
              l.mapping.arraysUsed);
+  if (l.mapping.timeMultiplexed()) {
+    fmt::print("           mapping {}; reprogramming {} cycles, {} per image\n", mappingSummary(l.mapping),
+               reprogramCycles, formatQuantity(reprogramJ, Dimension::Energy));
+  } else if (l.mapping.replicaArrays() > 0) {
+    fmt::print("           mapping {}\n", mappingSummary(l.mapping));
+  }
   fmt::print("{:<26}{:>14}{:>12}{:>14}{:>8}\n", "layer", "op", "cycles", "energy [nJ]", "arrays");
   for (size_t i = 0; i < timing.layers.size(); ++i) {
     const auto& lt = timing.layers[i];
@@ -265,12 +319,20 @@ int paramsCommand() {
 }
 
 int inferCommand(const InferOptions& o) {
-  const wl::NpyArray in = wl::readNpy(o.input);
+  // The input array's shape fills symbolic model dimensions; but a model problem (e.g. an unsupported
+  // operator) is the more useful message when the array is unreadable too, so import first in that case.
+  wl::NpyArray in;
+  try {
+    in = wl::readNpy(o.input);
+  } catch (const DataError&) {
+    load(o);
+    throw;
+  }
   const wl::Shape npyPerImage(in.shape.begin() + (in.shape.empty() ? 0 : 1), in.shape.end());
-  const Loaded l = load(o, in.shape.empty() ? nullptr : &npyPerImage, fmt::format("the input array {} (per image)", o.input));
+  const Loaded l = load(o, in.shape.empty() ? nullptr : &npyPerImage,
+                        fmt::format("the input array {} (per image)", o.input));
   const wl::Shape& inShape = l.program.buffers[l.program.input];
-  const wl::Shape perImage(in.shape.begin() + (in.shape.empty() ? 0 : 1), in.shape.end());
-  if (in.shape.empty() || perImage != inShape) {
+  if (in.shape.empty() || npyPerImage != inShape) {
     throw DataError(fmt::format("{}: array shape {} does not match the model input [N, {}]", o.input,
                                 wl::shapeText(in.shape), fmt::join(inShape, ", ")));
   }
@@ -300,24 +362,28 @@ int inspectCommand(const InspectOptions& o) {
   if (o.json) {
     json doc = {{"model", l.modelPath}, {"layers", rows}, {"total_macs", l.program.totalMacsPerImage()},
                 {"total_params", l.program.totalParams()}, {"arrays_used", l.mapping.arraysUsed},
-                {"arrays_available", l.mapping.arraysAvailable}};
+                {"arrays_available", l.mapping.arraysAvailable}, {"rounds", l.mapping.rounds},
+                {"mapping", mappingJson(l)}};
     std::cout << doc.dump(2) << "\n";
     return 0;
   }
   fmt::print("model {}  input {}  output {}\n", l.modelPath, wl::shapeText(l.program.buffers[l.program.input]),
              wl::shapeText(l.program.buffers[l.program.output]));
-  fmt::print("{:<28}{:<26}{:<8}{:>12}{:>12}{:>12}{:>10}{:>8}{:>7}\n", "name", "op", "unit", "in", "out", "MACs",
-             "params", "arrays", "util");
+  fmt::print("{:<28}{:<26}{:<9}{:>12}{:>12}{:>12}{:>10}{:>8}{:>7}{:>7}{:>7}{:>6}{:>6}\n", "name", "op", "unit", "in",
+             "out", "MACs", "params", "arrays", "util", "rows", "cols", "repl", "round");
+  auto orDash = [](const json& v) { return v.is_null() ? std::string("-") : v.dump(); };
+  auto pct = [](const json& v) { return v.is_null() ? std::string("-") : fmt::format("{:.0f}%", 100 * v.get<double>()); };
   for (const auto& r : rows) {
-    fmt::print("{:<28}{:<26}{:<8}{:>12}{:>12}{:>12}{:>10}{:>8}{:>7}\n", r["name"].get<std::string>().substr(0, 27),
+    fmt::print("{:<28}{:<26}{:<9}{:>12}{:>12}{:>12}{:>10}{:>8}{:>7}{:>7}{:>7}{:>6}{:>6}\n",
+               r["name"].get<std::string>().substr(0, 27),
                r["op"].get<std::string>().substr(0, 25), r["unit"].get<std::string>(),
                wl::shapeText(r["in_shape"].get<wl::Shape>()), wl::shapeText(r["out_shape"].get<wl::Shape>()),
                r["macs"].get<std::int64_t>(), r["params"].get<std::int64_t>(), r["arrays"].get<std::size_t>(),
-               r["utilisation"].is_null() ? std::string("-")
-                                          : fmt::format("{:.0f}%", 100 * r["utilisation"].get<double>()));
+               pct(r["utilisation"]), pct(r["row_utilisation"]), pct(r["col_utilisation"]), orDash(r["replicas"]),
+               orDash(r["round"]));
   }
-  fmt::print("total: {} MACs/image, {} params, {} of {} arrays\n", l.program.totalMacsPerImage(),
-             l.program.totalParams(), l.mapping.arraysUsed, l.mapping.arraysAvailable);
+  fmt::print("total: {} MACs/image, {} params, {}\n", l.program.totalMacsPerImage(), l.program.totalParams(),
+             mappingSummary(l.mapping));
   return 0;
 }
 
