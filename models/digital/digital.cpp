@@ -58,14 +58,22 @@ void rowsToNchw(const RowMatrix& rows, int images, RowMatrix& out) {
 
 void relu(RowMatrix& x) { x = x.cwiseMax(0.0f); }
 
-void maxPool(const RowMatrix& x, const Window& w, RowMatrix& out) {
+namespace {
+/// Runs `pool(plane, dst)` for every (image, channel): the input H×W plane and the output outH×outW plane.
+template <class Fn>
+void forEachPlane(const RowMatrix& x, const Window& w, RowMatrix& out, Fn&& pool) {
   const int N = static_cast<int>(x.rows());
   const int P = w.outH * w.outW;
   out.resize(N, static_cast<Eigen::Index>(w.inC) * P);
-  for (int n = 0; n < N; ++n) {
-    for (int c = 0; c < w.inC; ++c) {
-      const float* plane = x.row(n).data() + static_cast<std::ptrdiff_t>(c) * w.inH * w.inW;
-      float* dst = out.row(n).data() + static_cast<std::ptrdiff_t>(c) * P;
+  for (int n = 0; n < N; ++n)
+    for (int c = 0; c < w.inC; ++c)
+      pool(x.row(n).data() + static_cast<std::ptrdiff_t>(c) * w.inH * w.inW,
+           out.row(n).data() + static_cast<std::ptrdiff_t>(c) * P);
+}
+}  // namespace
+
+void maxPool(const RowMatrix& x, const Window& w, RowMatrix& out) {
+  forEachPlane(x, w, out, [&](const float* plane, float* dst) {
       for (int oh = 0; oh < w.outH; ++oh) {
         for (int ow = 0; ow < w.outW; ++ow) {
           // Padding never wins a max (ONNX MaxPool pads with −∞).
@@ -81,8 +89,7 @@ void maxPool(const RowMatrix& x, const Window& w, RowMatrix& out) {
           dst[oh * w.outW + ow] = m;
         }
       }
-    }
-  }
+  });
 }
 
 void globalAvgPool(const RowMatrix& x, int channels, RowMatrix& out) {
@@ -132,13 +139,7 @@ void softmax(RowMatrix& x, Eigen::Index outer, Eigen::Index axisLen, Eigen::Inde
 }
 
 void avgPool(const RowMatrix& x, const Window& w, bool countIncludePad, RowMatrix& out) {
-  const int N = static_cast<int>(x.rows());
-  const int P = w.outH * w.outW;
-  out.resize(N, static_cast<Eigen::Index>(w.inC) * P);
-  for (int n = 0; n < N; ++n) {
-    for (int c = 0; c < w.inC; ++c) {
-      const float* plane = x.row(n).data() + static_cast<std::ptrdiff_t>(c) * w.inH * w.inW;
-      float* dst = out.row(n).data() + static_cast<std::ptrdiff_t>(c) * P;
+  forEachPlane(x, w, out, [&](const float* plane, float* dst) {
       for (int oh = 0; oh < w.outH; ++oh) {
         const int hs = oh * w.strideH - w.padTop;
         const int he = std::min(hs + w.kernelH, w.inH + w.padBottom);  // window within the padded input
@@ -154,8 +155,7 @@ void avgPool(const RowMatrix& x, const Window& w, bool countIncludePad, RowMatri
           dst[oh * w.outW + ow] = count > 0 ? sum / static_cast<float>(count) : 0.0f;
         }
       }
-    }
-  }
+  });
 }
 
 void gather(const RowMatrix& x, const std::vector<std::int32_t>& map, RowMatrix& out) {

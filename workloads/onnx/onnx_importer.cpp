@@ -201,6 +201,7 @@ class Lowering {
   Step& emit(const Node& n, StepKind kind, std::vector<int> inputs, Shape outShape);
   void view(const Node& n, int x, Shape outShape);
   void gatherStep(const Node& n, int x, Shape outShape, std::vector<std::int32_t> map);
+  void rearrange(const Node& n, bool folded, const Shape& out, const std::vector<std::int32_t>& map);
   void setConst(const Node& n, NumTensor t);
   std::string uniqueStepName(const std::string& base);
 
@@ -611,6 +612,22 @@ void Lowering::view(const Node& n, int x, Shape outShape) {
   if (numel(outShape) != numel(shapeOf(x)))
     n.fail(fmt::format("cannot view shape {} as {}", shapeText(shapeOf(x)), shapeText(outShape)));
   emit(n, StepKind::Reshape, {x}, std::move(outShape));
+}
+
+/// Output of Transpose/Gather/Slice as `out[i] = in[map[i]]`: folded when the input is a constant (batch
+/// markers travel with their values), else a gather step on the computed input.
+void Lowering::rearrange(const Node& n, bool folded, const Shape& out, const std::vector<std::int32_t>& map) {
+  if (!folded) {
+    gatherStep(n, activation(n, 0), out, map);
+    return;
+  }
+  const NumTensor& t = constValue(n, 0, "data");
+  NumTensor r{out, {}, t.isFloat, {}};
+  for (auto i : map) {
+    r.v.push_back(t.v[static_cast<std::size_t>(i)]);
+    if (t.hasBatch()) r.batch.push_back(t.isBatch(static_cast<std::size_t>(i)));
+  }
+  setConst(n, std::move(r));
 }
 
 /// A data rearrangement (Transpose, Gather, Slice): a view when the map is the identity.
@@ -1243,39 +1260,20 @@ void Lowering::transpose(const Node& n) {
   for (std::size_t k = 0; k < sorted.size(); ++k)
     if (sorted.size() != full || sorted[k] != static_cast<std::int64_t>(k))
       n.fail(fmt::format("perm [{}] is not a permutation of {} axes", fmt::join(perm, ", "), full));
-  if (folded) {
-    NumTensor t = constValue(n, 0, "data");
-    Shape out;
-    for (auto p : perm) out.push_back(in[static_cast<std::size_t>(p)]);
-    const auto st = stridesOf(in);
-    const auto map = buildIndexMap(out, [&](const std::vector<std::int64_t>& idx) {
-      std::int64_t lin = 0;
-      for (std::size_t k = 0; k < idx.size(); ++k) lin += idx[k] * st[static_cast<std::size_t>(perm[k])];
-      return lin;
-    });
-    NumTensor r{out, {}, t.isFloat, {}};
-    for (auto i : map) {
-      r.v.push_back(t.v[static_cast<std::size_t>(i)]);
-      if (t.hasBatch()) r.batch.push_back(t.isBatch(static_cast<std::size_t>(i)));
-    }
-    setConst(n, std::move(r));
-    return;
-  }
-  if (perm[0] != 0)
+  if (!folded && perm[0] != 0)
     n.fail(fmt::format("perm [{}] moves the batch dimension (axis 0); mxsim keeps images independent",
                        fmt::join(perm, ", ")));
+  // Permutation of the dimensions `in` has (a computed value's per-image dims exclude the batch).
+  std::vector<std::int64_t> p;
+  for (std::size_t k = folded ? 0 : 1; k < full; ++k) p.push_back(perm[k] - (folded ? 0 : 1));
   Shape out;
-  std::vector<std::int64_t> p;  // per-image permutation
-  for (std::size_t k = 1; k < full; ++k) {
-    p.push_back(perm[k] - 1);
-    out.push_back(in[static_cast<std::size_t>(perm[k] - 1)]);
-  }
+  for (auto d : p) out.push_back(in[static_cast<std::size_t>(d)]);
   const auto st = stridesOf(in);
-  gatherStep(n, activation(n, 0), out, buildIndexMap(out, [&](const std::vector<std::int64_t>& idx) {
-               std::int64_t lin = 0;
-               for (std::size_t k = 0; k < idx.size(); ++k) lin += idx[k] * st[static_cast<std::size_t>(p[k])];
-               return lin;
-             }));
+  rearrange(n, folded, out, buildIndexMap(out, [&](const std::vector<std::int64_t>& idx) {
+              std::int64_t lin = 0;
+              for (std::size_t k = 0; k < idx.size(); ++k) lin += idx[k] * st[static_cast<std::size_t>(p[k])];
+              return lin;
+            }));
 }
 
 void Lowering::gather(const Node& n) {
@@ -1314,17 +1312,7 @@ void Lowering::gather(const Node& n) {
     for (std::size_t k = static_cast<std::size_t>(axis) + 1; k < in.size(); ++k) lin += o[k - 1 + q] * st[k];
     return lin;
   });
-  if (folded) {
-    const NumTensor& t = constValue(n, 0, "data");
-    NumTensor r{out, {}, t.isFloat, {}};
-    for (auto i : map) {
-      r.v.push_back(t.v[static_cast<std::size_t>(i)]);
-      if (t.hasBatch()) r.batch.push_back(t.isBatch(static_cast<std::size_t>(i)));
-    }
-    setConst(n, std::move(r));
-    return;
-  }
-  gatherStep(n, activation(n, 0), out, map);
+  rearrange(n, folded, out, map);
 }
 
 void Lowering::slice(const Node& n) {
@@ -1384,17 +1372,7 @@ void Lowering::slice(const Node& n) {
     for (std::size_t k = 0; k < o.size(); ++k) lin += (first[k + off] + o[k] * step[k + off]) * st[k];
     return lin;
   });
-  if (folded) {
-    const NumTensor& t = constValue(n, 0, "data");
-    NumTensor r{out, {}, t.isFloat, {}};
-    for (auto i : map) {
-      r.v.push_back(t.v[static_cast<std::size_t>(i)]);
-      if (t.hasBatch()) r.batch.push_back(t.isBatch(static_cast<std::size_t>(i)));
-    }
-    setConst(n, std::move(r));
-    return;
-  }
-  gatherStep(n, activation(n, 0), out, map);
+  rearrange(n, folded, out, map);
 }
 
 /// Shape of a computed value is a constant whose first entry is the (dynamic) batch size.
