@@ -12,7 +12,7 @@ class DigitalModule : public Shell<DigitalCore> {
   void run(std::uint64_t adds, std::uint64_t ops) {
     count(action::kDigitalAdd, adds);
     count(action::kDigitalOp, ops);
-    occupy(m_core.cycles(adds + ops));
+    exclusive(m_core.cycles(adds + ops));  // one shared unit: concurrent layers queue (pipelined schedule)
   }
 };
 

@@ -42,17 +42,9 @@ class SramModule : public Shell<SramCore> {
   std::uint64_t conflicts() const { return m_conflicts; }
 
  private:
-  /// Serialise transfers: reserve [start, start + cycles) with start = max(now, end of the last one),
-  /// wait for the start, then occupy the block for the cycles.
-  void hold(std::uint64_t cycles) {
-    const sc_core::sc_time now = sc_core::sc_time_stamp();
-    const sc_core::sc_time start = m_freeAt > now ? m_freeAt : now;
-    m_freeAt = start + m_ctx.clock->cycles(cycles);
-    if (start > now) sc_core::wait(start - now);
-    occupy(cycles);
-  }
+  /// Serialise transfers (Shell::exclusive): a call made during another thread's transfer waits for it.
+  void hold(std::uint64_t cycles) { exclusive(cycles); }
 
-  sc_core::sc_time m_freeAt = sc_core::SC_ZERO_TIME;
   std::uint64_t m_conflicts = 0;
 };
 

@@ -3,6 +3,7 @@
 // compute() does the same for real data through ArrayCore::mvm, so the shell's numbers equal the core's.
 #pragma once
 #include <memory>
+#include <string>
 
 #include <systemc>
 
@@ -33,6 +34,15 @@ class ArrayModule : public sc_core::sc_module {
     ++m_jobs;
     if (vectors) sc_core::wait(s3.last() - sc_core::sc_time_stamp());
   }
+
+  /// Report the DAC, crossbar and ADC stages' busy intervals as signals <path>.dac, <path>.crossbar, <path>.adc.
+  void trace(ActivityLog* log, const std::string& path) {
+    m_dac.trace(log, path + ".dac", "dac");
+    m_xbar.trace(log, path + ".crossbar", "array");
+    m_adc.trace(log, path + ".adc", "adc");
+  }
+  sc_core::sc_time dacBusyTime() const { return m_dac.busyTime(); }
+  sc_core::sc_time adcBusyTime() const { return m_adc.busyTime(); }
 
   /// Timing of reprogramming a rows × cols block once for `batch` images (CrossbarModule::write). Must run
   /// inside a SystemC thread.

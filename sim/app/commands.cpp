@@ -132,6 +132,74 @@ std::string mappingSummary(const Mapping& m) {
 
 }  // namespace
 
+/// "report.json" -> "report.csv" (any other name gets ".csv" appended).
+std::string csvPathFor(const std::string& jsonPath) {
+  const std::string ext = ".json";
+  if (jsonPath.size() > ext.size() && jsonPath.compare(jsonPath.size() - ext.size(), ext.size(), ext) == 0)
+    return jsonPath.substr(0, jsonPath.size() - ext.size()) + ".csv";
+  return jsonPath + ".csv";
+}
+
+/// One row per layer of the report: the same numbers as the JSON "layers" array.
+std::string layerCsv(const json& layers) {
+  std::ostringstream out;
+  out << "name,op,unit,start_cycle,cycles,energy_j,macs,params,arrays,utilisation,replicas,round\n";
+  auto quoted = [](const std::string& s) {
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  auto val = [](const json& v) { return v.is_null() ? std::string() : v.dump(); };
+  for (const auto& r : layers) {
+    out << quoted(r["name"].get<std::string>()) << "," << quoted(r["op"].get<std::string>()) << ","
+        << r["unit"].get<std::string>() << "," << r["start_cycle"].dump() << "," << r["cycles"].dump() << ","
+        << fmt::format("{:.17g}", r["energy_j"].get<double>()) << "," << r["macs"].dump() << ","
+        << r["params"].dump() << "," << r["arrays"].dump() << "," << val(r["utilisation"]) << ","
+        << val(r["replicas"]) << "," << val(r["round"]) << "\n";
+  }
+  return out.str();
+}
+
+/// Cost and benefit bookkeeping of denoiser blocks versus the same chip without the engine and blocks
+/// (docs/chip.md): null when the model has none. Latency and energy without them are the totals minus the
+/// blocks' layers and the engine's leakage; area without them is the total minus the engine.
+json denoiserOverhead(const Loaded& l, const TimingResult& timing, const EnergyReport& energy,
+                      const std::map<std::string, double>& area) {
+  std::int64_t blockParams = 0, otherParams = 0;
+  for (const auto& s : l.program.steps) (s.unit() == wl::Unit::Denoiser ? blockParams : otherParams) += s.params();
+  if (blockParams == 0 && !timing.denoiserEngine) return nullptr;
+  // The blocks' layers: their cycles and their dynamic energy (each layer's energy less its leakage share).
+  std::uint64_t blockCycles = 0;
+  double layerCycles = 0, blockDynJ = 0;
+  for (const auto& lt : timing.layers) layerCycles += static_cast<double>(lt.cycles);
+  for (std::size_t i = 0; i < timing.layers.size(); ++i) {
+    const LayerTiming& lt = timing.layers[i];
+    if (lt.step < 0 || l.program.steps[static_cast<std::size_t>(lt.step)].unit() != wl::Unit::Denoiser) continue;
+    blockCycles += lt.cycles;
+    const double leakShare = layerCycles > 0 ? energy.leakageJ * static_cast<double>(lt.cycles) / layerCycles : 0.0;
+    blockDynJ += energy.byLayer[i] - leakShare;
+  }
+  // Without the engine and blocks: the other layers' dynamic energy, and the chip without the engine
+  // leaking for the shorter run.
+  const double baseSeconds = timing.seconds - static_cast<double>(blockCycles) / l.chip.clockHz;
+  const double baseJ = energy.dynamicJ - blockDynJ + l.chip.totalLeakageW(l.mapping.arraysUsed, false) * baseSeconds;
+  double areaTotal = 0;
+  for (const auto& [k, v] : area) areaTotal += v;
+  const double engineArea = area.count("denoiser") ? area.at("denoiser") : 0.0;
+  const double pWith = timing.seconds > 0 ? energy.totalJ / timing.seconds : 0.0;
+  const double pBase = baseSeconds > 0 ? baseJ / baseSeconds : 0.0;
+  auto pct = [](double with, double base) { return base > 0 ? 100.0 * (with - base) / base : 0.0; };
+  return {{"block_params", blockParams},
+          {"params_pct", otherParams > 0 ? 100.0 * static_cast<double>(blockParams) / static_cast<double>(otherParams) : 0.0},
+          {"block_cycles", blockCycles},
+          {"latency_pct", pct(timing.seconds, baseSeconds)},
+          {"energy_j_without", baseJ},
+          {"energy_pct", pct(energy.totalJ, baseJ)},
+          {"power_pct", pct(pWith, pBase)},
+          {"area_m2", engineArea},
+          {"area_pct", pct(areaTotal, areaTotal - engineArea)}};
+}
+
 int runCommand(const RunOptions& o) {
   const auto wallStart = std::chrono::steady_clock::now();
   const Loaded l = load(o);
@@ -221,8 +289,24 @@ int runCommand(const RunOptions& o) {
   }
   progress.finish();
 
-  const TimingResult timing = runTiming(l.program, l.chip, l.mapping, signedInputs);
+  ActivityLog activity;
+  activity.enable(!o.vcd.empty());
+  const TimingResult timing = runTiming(l.program, l.chip, l.mapping, signedInputs, &activity);
   const EnergyReport energy = priceEnergy(timing, l.chip, l.mapping.arraysUsed);
+  const PeakPower peak = peakPower(timing, energy, l.chip);
+  const auto area = areaBreakdownM2(l.chip, timing.denoiserEngine);
+  double areaTotal = 0;
+  for (const auto& [k, v] : area) areaTotal += v;
+  json components = json::array();
+  for (const ComponentActivity& c : timing.components) {
+    const double capacity = c.instances * timing.seconds;
+    components.push_back({{"kind", c.kind},
+                          {"instances", c.instances},
+                          {"busy_cycles", std::llround(c.busySeconds * l.chip.clockHz)},
+                          {"stall_cycles", std::llround(c.stallSeconds * l.chip.clockHz)},
+                          {"idle_cycles", std::llround(std::max(0.0, capacity - c.busySeconds) * l.chip.clockHz)},
+                          {"utilisation", capacity > 0 ? c.busySeconds / capacity : 0.0}});
+  }
   const double wallSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
 
@@ -263,11 +347,27 @@ int runCommand(const RunOptions& o) {
       {"energy", {{"total_j", energy.totalJ}, {"dynamic_j", energy.dynamicJ}, {"leakage_j", energy.leakageJ},
                   {"by_component", energy.byComponent}, {"by_action", energy.byAction}}},
       {"power", {{"average_w", timing.seconds > 0 ? energy.totalJ / timing.seconds : 0.0},
-                 {"leakage_w", l.chip.totalLeakageW(l.mapping.arraysUsed)}}},
+                 {"leakage_w", l.chip.totalLeakageW(l.mapping.arraysUsed, timing.denoiserEngine)},
+                 {"peak_w", peak.watts},
+                 {"peak_window_s", peak.windowSeconds},
+                 {"peak_window_start_s", peak.windowStartSeconds}}},
+      {"area", {{"total_m2", areaTotal}, {"by_component_m2", area}}},
+      {"schedule", l.chip.schedule == Schedule::Pipelined ? "pipelined" : "sequential"},
+      {"components", components},
       {"mapping", mapping},
       {"layers", layers},
   };
-  if (!o.out.empty()) writeFileAtomic(o.out, report.dump(2) + "\n");
+  const json overhead = denoiserOverhead(l, timing, energy, area);
+  if (!overhead.is_null()) report["denoiser_overhead"] = overhead;
+  if (!o.out.empty()) {
+    writeFileAtomic(o.out, report.dump(2) + "\n");
+    writeFileAtomic(csvPathFor(o.out), layerCsv(layers));
+  }
+  if (!o.vcd.empty()) {
+    std::ostringstream vcd;
+    activity.writeVcd(vcd, timing.seconds);
+    writeFileAtomic(o.vcd, vcd.str());
+  }
 
   // Human summary.
   fmt::print("mxsim run  model {} ({} params, {:.2f} MMAC/image)\n", l.modelPath, l.program.totalParams(),
@@ -304,9 +404,24 @@ int runCommand(const RunOptions& o) {
   fmt::print("latency    {} cycles = {} per image\n", timing.totalCycles, formatQuantity(timing.seconds, Dimension::Time));
   fmt::print("energy     {} per image:", formatQuantity(energy.totalJ, Dimension::Energy));
   for (const auto& [c, j] : energy.byComponent) fmt::print(" {} {:.1f}%", c, energy.totalJ > 0 ? 100 * j / energy.totalJ : 0.0);
-  fmt::print("\npower      {} average\n",
-             formatQuantity(timing.seconds > 0 ? energy.totalJ / timing.seconds : 0.0, Dimension::Power));
-  if (!o.out.empty()) fmt::print("report     {}\n", o.out);
+  fmt::print("\npower      {} average, {} peak ({} window)\n",
+             formatQuantity(timing.seconds > 0 ? energy.totalJ / timing.seconds : 0.0, Dimension::Power),
+             formatQuantity(peak.watts, Dimension::Power), formatQuantity(peak.windowSeconds, Dimension::Time));
+  fmt::print("area       {}:", formatQuantity(areaTotal, Dimension::Area));
+  for (const auto& [c, a] : area) fmt::print(" {} {:.1f}%", c, areaTotal > 0 ? 100 * a / areaTotal : 0.0);
+  fmt::print("\nbusy       ");
+  for (const auto& c : components)
+    fmt::print("{} {:.0f}%  ", c["kind"].get<std::string>(), 100 * c["utilisation"].get<double>());
+  fmt::print("(utilisation over the latency; schedule {})\n", report["schedule"].get<std::string>());
+  if (!overhead.is_null()) {
+    fmt::print("denoiser   +{:.2f}% params, +{:.2f}% latency, +{:.2f}% energy, {:+.2f}% power, +{:.2f}% area "
+               "(vs the same chip without the engine and blocks)\n",
+               overhead["params_pct"].get<double>(), overhead["latency_pct"].get<double>(),
+               overhead["energy_pct"].get<double>(), overhead["power_pct"].get<double>(),
+               overhead["area_pct"].get<double>());
+  }
+  if (!o.out.empty()) fmt::print("report     {} (per-layer CSV {})\n", o.out, csvPathFor(o.out));
+  if (!o.vcd.empty()) fmt::print("waveform   {}\n", o.vcd);
   fmt::print("wall time  {:.2f} s ({} threads)\n", wallSeconds, threads);
   return 0;
 }

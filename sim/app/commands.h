@@ -23,7 +23,8 @@ struct RunOptions : CommonOptions {
   std::size_t images = 0;              // 0: the whole test split (fashion-mnist) / 100 (random)
   int chips = 1;                       // Monte-Carlo chip instances (seeds seed, seed+1, ...)
   std::vector<std::string> times;      // --times: ages to evaluate ("1s", "1h", "1d", "1y")
-  std::string out;                     // JSON report path ("" = none)
+  std::string out;                     // JSON report path ("" = none); the per-layer CSV goes next to it
+  std::string vcd;                     // VCD waveform of block activity ("" = none)
   bool progress = true;
 };
 

@@ -29,6 +29,11 @@ const EnergyDefault kEnergyDefaults[] = {
     {"sram", "read_bit", 0.156e-12, "one bit read from the global buffer",
      "Horowitz ISSCC 2014: 10 pJ per 64-bit access of an 8 KB SRAM at 45 nm"},
     {"sram", "write_bit", 0.156e-12, "one bit written to the global buffer", "Horowitz ISSCC 2014 (as read)"},
+    {"tile_buffer", "read_bit", 0.078e-12, "one bit read from a tile's input or output buffer",
+     "ISAAC input register 2 KB: 1.24 mW at 1.2 GHz x 128 bits ~ 8 fJ/bit; Horowitz 2014 small SRAM 10 pJ per "
+     "64 bit at 8 KB, halved for a 2 KB buffer (upper estimate)"},
+    {"tile_buffer", "write_bit", 0.078e-12, "one bit written to a tile's input or output buffer",
+     "as tile_buffer.read_bit"},
     {"digital", "add", 0.1e-12, "one 32-bit integer add (accumulation, residual add)",
      "Horowitz ISSCC 2014: 32-bit int add 0.1 pJ at 45 nm"},
     {"digital", "op", 0.03e-12, "one 8-bit op (activation, compare, scale)",
@@ -64,8 +69,60 @@ LeakageParams LeakageParams::fromConfig(ConfigReader& r) {
                               "static power of one array with its DACs/ADCs while the chip is on");
   p.sramW = r.getQuantity("sram", Dimension::Power, 10e-3, 0.0, 100.0, "static power of the global SRAM");
   p.digitalW = r.getQuantity("digital", Dimension::Power, 1e-3, 0.0, 100.0, "static power of the digital unit");
+  p.denoiserW = r.getQuantity("denoiser", Dimension::Power, 1e-3, 0.0, 100.0,
+                              "static power of the denoiser engine, when the chip has one",
+                              {"assumption: of the order of the digital unit's"});
   p.gateUnusedArrays =
       r.getBool("gate_unused_arrays", true, "arrays that hold no weights are power-gated and do not leak");
+  r.finish();
+  return p;
+}
+
+TileParams TileParams::fromConfig(ConfigReader& tile) {
+  TileParams p;
+  p.inputBufferBytes = tile.getQuantity("input_buffer", Dimension::Bytes, 2048, 16, 1 << 30,
+                                        "tile input buffer: the slice of a layer input its arrays read",
+                                        {"ISAAC: 2 KB input register per IMA"});
+  p.outputBufferBytes = tile.getQuantity("output_buffer", Dimension::Bytes, 256, 16, 1 << 30,
+                                         "tile output buffer: partial sums waiting to leave the tile",
+                                         {"ISAAC: 256 B output register per IMA"});
+  p.bufferWordBits = static_cast<int>(tile.getInt("buffer_word_bits", 128, 8, 8192,
+                                                  "bits per tile-buffer access (one access per cycle)", "bits",
+                                                  {"assumption: the 128-bit width of ISAAC's IMA input path"}));
+  p.partialSumBits = static_cast<int>(tile.getInt(
+      "partial_sum_bits", 16, 1, 64, "width of one partial sum sent from a tile to the digital unit", "bits",
+      {"ISAAC: 16-bit outputs after shift-and-add"}));
+  return p;
+}
+
+AreaParams AreaParams::fromConfig(ConfigReader& r) {
+  AreaParams p;
+  const std::vector<std::string> isaac = {"ISAAC (Shafiee et al., ISCA 2016) Table 2, 32 nm"};
+  p.arrayM2 = r.getQuantity("array", Dimension::Area, 25e-12, 0.0, 1.0, "one crossbar array (cells only)",
+                            {"ISAAC: 8 arrays of 128x128 take 0.0002 mm2 -> 25 um2 each"});
+  p.dacM2 = r.getQuantity("dac", Dimension::Area, 0.166e-12, 0.0, 1.0, "one DAC (one array row driver)",
+                          {"ISAAC: 8 x 128 1-bit DACs take 0.00017 mm2 -> 0.166 um2 each"});
+  p.adcM2 = r.getQuantity("adc", Dimension::Area, 1.2e-9, 0.0, 1.0, "one ADC",
+                          {"ISAAC: 8 ADCs (8-bit, 1.28 GS/s) take 0.0096 mm2 -> 0.0012 mm2 each"});
+  p.sramPerKibM2 = r.getQuantity("sram_per_kib", Dimension::Area, 1.3e-9, 0.0, 1.0,
+                                 "global buffer area per KiB",
+                                 {"ISAAC: 64 KB eDRAM 0.083 mm2 -> 0.0013 mm2/KiB"});
+  p.tileBufferPerKibM2 = r.getQuantity("tile_buffer_per_kib", Dimension::Area, 1.05e-9, 0.0, 1.0,
+                                       "tile input/output buffer area per KiB",
+                                       {"ISAAC: 2 KB input register 0.0021 mm2 -> 0.00105 mm2/KiB"});
+  p.digitalPerLaneM2 = r.getQuantity("digital_per_lane", Dimension::Area, 1.5e-9, 0.0, 1.0,
+                                     "digital unit area per ALU lane (accumulate, activation, pooling)",
+                                     {"ISAAC: shift-and-add, sigmoid and max-pool units of a tile ~0.0012 mm2 / "
+                                      "~8 lanes (estimate)"});
+  r.finish();
+  return p;
+}
+
+PowerParams PowerParams::fromConfig(ConfigReader& r) {
+  PowerParams p;
+  p.windowSeconds = r.getQuantity("window", Dimension::Time, 1e-6, 1e-12, 1.0,
+                                  "peak power: the largest energy within any window of this length, divided by it "
+                                  "(resolution: layer intervals; docs/chip.md)");
   r.finish();
   return p;
 }
@@ -92,15 +149,18 @@ MappingParams MappingParams::fromConfig(ConfigReader& r) {
   return p;
 }
 
-double ChipParams::totalLeakageW(int arraysUsed) const {
+double ChipParams::totalLeakageW(int arraysUsed, bool denoiserEngine) const {
   double t = 0;
-  for (const auto& [k, w] : leakageByComponentW(arraysUsed)) t += w;
+  for (const auto& [k, w] : leakageByComponentW(arraysUsed, denoiserEngine)) t += w;
   return t;
 }
 
-std::map<std::string, double> ChipParams::leakageByComponentW(int arraysUsed) const {
+std::map<std::string, double> ChipParams::leakageByComponentW(int arraysUsed, bool denoiserEngine) const {
   const int leaking = leakage.gateUnusedArrays ? arraysUsed : totalArrays();
-  return {{"crossbar", leakage.perArrayW * leaking}, {"sram", leakage.sramW}, {"digital", leakage.digitalW}};
+  std::map<std::string, double> w = {
+      {"crossbar", leakage.perArrayW * leaking}, {"sram", leakage.sramW}, {"digital", leakage.digitalW}};
+  if (denoiserEngine) w["denoiser"] = leakage.denoiserW;
+  return w;
 }
 
 ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry) {
@@ -111,9 +171,14 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   p.clockHz = chip.getQuantity("clock", Dimension::Frequency, 1e9, 1e6, 10e9, "chip clock frequency",
                                {"ISAAC runs at 1.2 GHz"});
   p.tiles = static_cast<int>(chip.getInt("tiles", 128, 1, 1 << 20, "tiles on the chip", "tiles"));
+  p.schedule = chip.getEnum<Schedule>(
+      "schedule", "sequential", {{"sequential", Schedule::Sequential}, {"pipelined", Schedule::Pipelined}},
+      "controller order: sequential (a step starts when the previous one is done) or pipelined (ISAAC-style: "
+      "each step starts as soon as enough of its input is ready)");
   ConfigReader tile = chip.child("tile");
   p.arraysPerTile = static_cast<int>(tile.getInt("arrays", 8, 1, 4096, "analog arrays per tile", "arrays",
                                                  {"ISAAC: 8 arrays per in-situ MAC unit"}));
+  p.tile = TileParams::fromConfig(tile);
   ConfigReader array = tile.child("array");
   p.array = ArrayParams::fromConfig(array);
   tile.finish();
@@ -121,8 +186,13 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   p.sram = SramParams::fromConfig(sram);
   ConfigReader digital = chip.child("digital");
   p.digital = DigitalParams::fromConfig(digital);
-  ConfigReader grng = chip.child("grng");
-  p.grng = GrngParams::fromConfig(grng);
+  ConfigReader noc = chip.child("noc");
+  p.noc = NocParams::fromConfig(noc);
+  ConfigReader denoiser = chip.child("denoiser");
+  p.denoiserPresence = denoiser.getEnum<DenoiserPresence>(
+      "present", "auto", {{"auto", DenoiserPresence::Auto}, {"yes", DenoiserPresence::On}, {"no", DenoiserPresence::Off}},
+      "whether the chip has a denoiser engine: auto (exactly when the model has denoiser blocks), yes, no");
+  p.denoiser = DenoiserParams::fromConfig(denoiser);
   ConfigReader mapping = chip.child("mapping");
   p.mapping = MappingParams::fromConfig(mapping);
   chip.finish();
@@ -139,10 +209,15 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   p.energy = EnergyTable::fromConfig(energy);
   // Blocks that derive their energy per action from their own parameters price it here.
   p.energy.set(action::kSramSpillBit, p.sram.spillEnergyPerBit);
-  p.energy.set(action::kGrngSample, p.grng.energyPerSampleJ);
+  for (const auto& [act, j] : p.denoiser.energyPerAction()) p.energy.set(act, j);  // incl. grng.sample
+  p.energy.set(action::kNocBitHop, p.noc.energyPerBitHopJ);
   p.energy.set(action::kDacConvert, DacCore(p.array.dac).energyPerConversionJ());
   const double adcJ = AdcCore(p.array.adc).energyPerConversionJ();
   if (adcJ >= 0.0) p.energy.set(action::kAdcConvert, adcJ);  // Walden model; table mode keeps energy.adc.convert
+  ConfigReader area = top.child("area");
+  p.area = AreaParams::fromConfig(area);
+  ConfigReader power = top.child("power");
+  p.power = PowerParams::fromConfig(power);
   ConfigReader leakage = top.child("leakage");
   p.leakage = LeakageParams::fromConfig(leakage);
   top.finish();

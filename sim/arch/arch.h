@@ -5,10 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "models/denoiser/denoiser.h"
 #include "models/digital/digital.h"
 #include "models/memory/sram.h"
 #include "models/noise/activation_noise.h"
 #include "models/noise/box_muller.h"
+#include "models/noc/noc.h"
 #include "models/noise/device_noise.h"
 #include "models/tile/array_core.h"
 #include "sim/core/config.h"
@@ -32,6 +34,7 @@ struct LeakageParams {
   double perArrayW = 20e-6;
   double sramW = 10e-3;
   double digitalW = 1e-3;
+  double denoiserW = 1e-3;  // the denoiser engine (when the chip has one)
   bool gateUnusedArrays = true;  // arrays holding no weights are power-gated (no leakage)
   static LeakageParams fromConfig(ConfigReader& r);
 };
@@ -63,6 +66,45 @@ struct MappingParams {
   static MappingParams fromConfig(ConfigReader& r);
 };
 
+/// How the controller orders the mapped program (docs/chip.md).
+enum class Schedule {
+  Sequential,  // one step after another; a layer starts when the previous one has written its output
+  Pipelined,   // ISAAC-style: every step runs on its own hardware and starts as soon as enough of its input is
+               // ready, so consecutive layers overlap
+};
+/// Whether the chip has a denoiser engine.
+enum class DenoiserPresence {
+  Auto,  // present exactly when the model has denoiser blocks
+  On,    // always (its area and leakage count even if unused)
+  Off,   // never: a model with denoiser blocks is an error
+};
+
+/// Tile-local buffers between the interconnect and the arrays (ISAAC: input/output registers per IMA).
+struct TileParams {
+  double inputBufferBytes = 2048;   // holds the layer input slice the tile's arrays read
+  double outputBufferBytes = 256;   // holds the tile's partial sums before they leave
+  int bufferWordBits = 128;         // bits per buffer access (one access per cycle per buffer)
+  int partialSumBits = 16;          // width of a partial sum sent from a tile to the digital unit
+  static TileParams fromConfig(ConfigReader& tile);
+};
+
+/// Area per component instance (m²), priced like energy: instance counts × this table (docs/chip.md).
+struct AreaParams {
+  double arrayM2 = 25e-12;              // one crossbar array (cells); sources in arch.cpp
+  double dacM2 = 0.0;
+  double adcM2 = 0.0;
+  double sramPerKibM2 = 0.0;
+  double tileBufferPerKibM2 = 0.0;
+  double digitalPerLaneM2 = 0.0;
+  static AreaParams fromConfig(ConfigReader& r);
+};
+
+/// Peak-power reporting.
+struct PowerParams {
+  double windowSeconds = 1e-6;  // peak power = the largest energy in any window of this length / the window
+  static PowerParams fromConfig(ConfigReader& r);
+};
+
 struct ChipParams {
   std::string name = "mxsim-default";
   double clockHz = 1e9;
@@ -71,8 +113,14 @@ struct ChipParams {
   ArrayParams array;
   SramParams sram;
   DigitalParams digital;
-  GrngParams grng;  // Box-Muller Gaussian generators of the denoiser engine
+  TileParams tile;
+  NocParams noc;
+  DenoiserParams denoiser;  // includes its Box-Muller GRNG units (chip.denoiser.grng)
+  DenoiserPresence denoiserPresence = DenoiserPresence::Auto;
+  Schedule schedule = Schedule::Sequential;
   MappingParams mapping;
+  AreaParams area;
+  PowerParams power;
   DeviceNoiseParams deviceNoise;
   ActivationNoiseParams activationNoise;
   int calibrationImages = 256;
@@ -81,9 +129,9 @@ struct ChipParams {
 
   int totalArrays() const { return tiles * arraysPerTile; }
   /// Static power with `arraysUsed` arrays holding weights (the rest gated if leakage.gate_unused_arrays).
-  double totalLeakageW(int arraysUsed) const;
-  /// Leakage by component name ("crossbar", "sram", "digital").
-  std::map<std::string, double> leakageByComponentW(int arraysUsed) const;
+  double totalLeakageW(int arraysUsed, bool denoiserEngine = false) const;
+  /// Leakage by component name ("crossbar", "sram", "digital", "denoiser").
+  std::map<std::string, double> leakageByComponentW(int arraysUsed, bool denoiserEngine = false) const;
 
   /// Validate a parsed document. With `registry`, every declared parameter is recorded for docs.
   static ChipParams fromYaml(const YAML::Node& root, ParamRegistry* registry = nullptr);

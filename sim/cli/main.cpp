@@ -35,7 +35,7 @@ const char* kUsage = R"(mxsim — simulator of mixed-signal (analog in-memory co
 Usage:
   mxsim run     [--model M.onnx] [--arch A.yaml] [--set key.path=value]... [--data fashion-mnist|random]
                 [--data-dir DIR] [--images N] [--chips K] [--seed S] [--threads T] [--out REPORT.json]
-                [--times 1s,1h,1d,1y] [--no-progress]
+                [--times 1s,1h,1d,1y] [--vcd WAVES.vcd] [--no-progress]
   mxsim infer   --input X.npy --output Y.npy [--model M.onnx] [--arch A.yaml] [--set k=v]... [--ideal]
                 [--seed S] [--threads T]
   mxsim inspect [--model M.onnx] [--arch A.yaml] [--set k=v]... [--json]
@@ -47,7 +47,9 @@ Usage:
 Commands:
   run      accuracy over a dataset (ideal and on K Monte-Carlo chip instances), cycles, energy and power
            per layer from the SystemC timing model; --out writes the JSON report. --times also evaluates
-           each chip aged to those times since programming, with and without drift compensation.
+           each chip aged to those times since programming, with and without drift compensation. With --out,
+           a per-layer CSV is written next to the JSON (same name, .csv); --vcd writes a waveform of every
+           block's busy/idle activity (arrays, ADCs, DACs, buffers, links, denoiser cores) for GTKWave.
   infer    logits of NCHW float32 inputs (NPY) on one chip instance, or exact float math with --ideal.
   inspect  the lowered layer table: op, unit, shapes, MACs, params, arrays, utilisation.
   params   every architecture parameter: key, unit, default, allowed range, meaning, source (markdown).
@@ -153,6 +155,7 @@ int dispatch(int argc, char** argv) {
       else if (f == "--images") o.images = parseNumber<std::size_t>(f, a.value(f), 1, 100000000);
       else if (f == "--chips") o.chips = parseNumber<int>(f, a.value(f), 1, 100000);
       else if (f == "--out") o.out = a.value(f);
+      else if (f == "--vcd") o.vcd = a.value(f);
       else if (f == "--times") {
         std::stringstream list(a.value(f));
         for (std::string t; std::getline(list, t, ',');) o.times.push_back(t);

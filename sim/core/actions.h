@@ -3,6 +3,7 @@
 // (a layer name) so reports can break energy down by layer and by component.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -26,8 +27,11 @@ class ActionLedger {
   void setScope(std::string scope) { m_scope = std::move(scope); }
   const std::string& scope() const { return m_scope; }
   void add(const std::string& actionName, std::uint64_t n) {
-    if (n) m_counts[m_scope][actionName] += n;
+    if (n) m_counts[m_resolver ? m_resolver() : m_scope][actionName] += n;
   }
+  /// When set, decides the scope of every add() (e.g. by the simulation process making it, so steps that run
+  /// concurrently are attributed correctly); setScope() then only names the fallback.
+  void setScopeResolver(std::function<std::string()> resolver) { m_resolver = std::move(resolver); }
   /// Share of the current scope's counts that one image pays (1 unless set): work done once for a batch of
   /// images, e.g. reprogramming the arrays once per chip.mapping.multiplex_batch images, is counted whole
   /// and priced at 1/batch per image.
@@ -53,6 +57,7 @@ class ActionLedger {
 
  private:
   std::string m_scope = "chip";
+  std::function<std::string()> m_resolver;
   std::map<std::string, std::map<std::string, std::uint64_t>> m_counts;
   std::map<std::string, double> m_share;
 };

@@ -17,7 +17,21 @@ struct EnergyReport {
   std::vector<double> byLayer;  // per TimingResult::layers entry: dynamic + leakage during the layer
 };
 
+/// Leakage follows the time each layer takes; when layers overlap (pipelined schedule) the total leakage
+/// (power × latency) is shared in proportion to their durations, so Σ layers = total either way.
 EnergyReport priceEnergy(const TimingResult& timing, const ChipParams& chip, int arraysUsed);
+
+/// Peak power: the largest energy falling in any window of chip.power.window, divided by the window. Each
+/// layer's energy is spread evenly over its [start, start + cycles) interval (resolution: layers).
+struct PeakPower {
+  double watts = 0;
+  double windowStartSeconds = 0;
+  double windowSeconds = 0;
+};
+PeakPower peakPower(const TimingResult& timing, const EnergyReport& energy, const ChipParams& chip);
+
+/// Area by component (m²): instance counts × the area table (chip.area, chip.noc, chip.denoiser).
+std::map<std::string, double> areaBreakdownM2(const ChipParams& chip, bool denoiserEngine);
 
 /// Write `content` to `path` via a temporary file and rename, so no half-written file is ever left.
 void writeFileAtomic(const std::string& path, const std::string& content);

@@ -3,12 +3,40 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
+
+#include "sim/core/error.h"
 
 namespace mxsim {
 
+namespace {
+bool hasDenoiserSteps(const wl::Program& p) {
+  return std::any_of(p.steps.begin(), p.steps.end(), [](const wl::Step& s) { return s.unit() == wl::Unit::Denoiser; });
+}
+
+/// The engine's view of denoiser block `id`: C×H×W from its first step's input, Cr from its first GEMM.
+DenoiserBlockShape blockShape(const wl::Program& p, int id, DenoiserMode mode) {
+  DenoiserBlockShape s;
+  s.mode = mode;
+  for (const auto& st : p.steps) {
+    if (st.denoiserBlock != id) continue;
+    if (s.channels == 0) {
+      const wl::Shape& in = st.inShape;
+      s.channels = static_cast<int>(in.empty() ? 1 : in[0]);
+      s.height = static_cast<int>(in.size() > 1 ? in[1] : 1);
+      s.width = static_cast<int>(in.size() > 2 ? in[2] : 1);
+    }
+    if (s.reducedChannels == 0 && st.kind == wl::StepKind::AnalogGemm) s.reducedChannels = static_cast<int>(st.weight.cols());
+  }
+  if (s.reducedChannels == 0) s.reducedChannels = std::max(1, s.channels);
+  return s;
+}
+}  // namespace
+
 ChipTop::ChipTop(const sc_core::sc_module_name& name, const wl::Program& program, const ChipParams& chip,
                  const Mapping& mapping, const std::vector<bool>& signedInputs, const Clock& clock,
-                 ActionLedger& ledger)
+                 ActionLedger& ledger, ActivityLog* activity)
     : sc_module(name),
       m_program(program),
       m_chip(chip),
@@ -16,44 +44,347 @@ ChipTop::ChipTop(const sc_core::sc_module_name& name, const wl::Program& program
       m_signed(signedInputs),
       m_clock(clock),
       m_ledger(ledger),
+      m_activity(activity && activity->enabled() ? activity : nullptr),
       m_arrayCore(chip.array, chip.deviceNoise),
       m_sramCore(chip.sram),
       m_digitalCore(chip.digital),
-      m_sram("sram", m_sramCore, {&clock, &ledger}),
-      m_digital("digital", m_digitalCore, {&clock, &ledger}) {
-  m_arrays.reserve(chip.totalArrays());
+      m_nocCore(chip.noc, chip.tiles),
+      m_inBufCore(chip.tile.inputBufferBytes, chip.tile.bufferWordBits),
+      m_outBufCore(chip.tile.outputBufferBytes, chip.tile.bufferWordBits),
+      m_sram("global_buffer", m_sramCore, {&clock, &ledger}),
+      m_digital("digital", m_digitalCore, {&clock, &ledger}),
+      m_noc("noc", m_nocCore, {&clock, &ledger}) {
+  const ShellContext ctx{&clock, &ledger};
+  m_arrays.reserve(static_cast<std::size_t>(chip.totalArrays()));
   for (int t = 0; t < chip.tiles; ++t) {
-    for (int a = 0; a < chip.arraysPerTile; ++a) {
-      m_arrays.push_back(std::make_unique<ArrayModule>(fmt::format("tile{}_array{}", t, a).c_str(), m_arrayCore,
-                                                       ShellContext{&clock, &ledger}));
+    m_inBuf.push_back(std::make_unique<TileBufferModule>(fmt::format("tile{}_in_buffer", t).c_str(), m_inBufCore, ctx));
+    m_outBuf.push_back(
+        std::make_unique<TileBufferModule>(fmt::format("tile{}_out_buffer", t).c_str(), m_outBufCore, ctx));
+    for (int a = 0; a < chip.arraysPerTile; ++a)
+      m_arrays.push_back(
+          std::make_unique<ArrayModule>(fmt::format("tile{}_array{}", t, a).c_str(), m_arrayCore, ctx));
+  }
+  const bool blocks = hasDenoiserSteps(program);
+  if (blocks && chip.denoiserPresence == DenoiserPresence::Off)
+    throw ConfigError(fmt::format("{}: the model has denoiser blocks but chip.denoiser.present is 'no'",
+                                  program.modelPath));
+  if (blocks || chip.denoiserPresence == DenoiserPresence::On) {
+    m_denoiserCore = std::make_unique<DenoiserCore>(chip.denoiser);
+    std::set<int> ids;
+    for (const auto& st : program.steps)
+      if (st.denoiserBlock >= 0) ids.insert(st.denoiserBlock);
+    std::vector<DenoiserBlockShape> shapes;
+    std::vector<std::string> names;
+    for (int id : ids) {
+      shapes.push_back(blockShape(program, id, chip.denoiser.mode));
+      names.push_back(fmt::format("{}: denoiser block {}", program.modelPath, id));
+    }
+    m_denoiserCore->requireFits(shapes, names);
+    m_denoiser = std::make_unique<DenoiserModule>("denoiser", *m_denoiserCore, ShellContext{nullptr, &ledger});
+  }
+
+  if (m_activity) {
+    m_sram.trace(m_activity, "chip.global_buffer", "global_buffer");
+    m_digital.trace(m_activity, "chip.digital", "digital");
+    for (int t = 0; t < chip.tiles; ++t) {
+      m_inBuf[static_cast<std::size_t>(t)]->trace(m_activity, fmt::format("chip.tile{}.in_buffer", t), "tile_buffer");
+      m_outBuf[static_cast<std::size_t>(t)]->trace(m_activity, fmt::format("chip.tile{}.out_buffer", t),
+                                                   "tile_buffer");
+      for (int a = 0; a < chip.arraysPerTile; ++a)
+        m_arrays[static_cast<std::size_t>(t * chip.arraysPerTile + a)]->trace(
+            m_activity, fmt::format("chip.tile{}.array{}", t, a));
+    }
+    for (int l = 0; l < m_nocCore.linkCount(); ++l)
+      m_nocSignals.push_back(m_activity->signal("chip.noc." + m_nocCore.linkName(l), "link"));
+    m_noc.setIntervalObserver([this](const NocInterval& iv) {
+      m_activity->busy(m_nocSignals[static_cast<std::size_t>(iv.link)],
+                       m_clock.cycles(iv.startCycle).to_seconds(), m_clock.cycles(iv.endCycle).to_seconds());
+    });
+    if (m_denoiser) {
+      for (int c = 0; c < chip.denoiser.cores; ++c) m_activity->signal(fmt::format("chip.denoiser.core{}", c), "denoiser_core");
+      for (int g = 0; g < chip.denoiser.grngUnits; ++g) m_activity->signal(fmt::format("chip.denoiser.grng{}", g), "grng");
+      m_denoiser->onBusy([this](const DenoiserModule::BusyInterval& b) {
+        const bool core = b.unit == DenoiserModule::Unit::Core;
+        const int id = m_activity->signal(fmt::format("chip.denoiser.{}{}", core ? "core" : "grng", b.index),
+                                          core ? "denoiser_core" : "grng");
+        m_activity->busy(id, b.start.to_seconds(), b.end.to_seconds());
+      });
     }
   }
+
+  // Concurrent steps (pipelined schedule) must charge their own layer: the scope follows the process.
+  m_producer.assign(program.buffers.size(), -1);
+  for (std::size_t s = 0; s < program.steps.size(); ++s) m_producer[static_cast<std::size_t>(program.steps[s].output)] = static_cast<int>(s);
+  const std::size_t n = program.steps.size();
+  m_start.assign(n, sc_core::SC_ZERO_TIME);
+  m_end.assign(n, sc_core::SC_ZERO_TIME);
+  m_started.assign(n, false);
+  m_finished.assign(n, false);
+  for (std::size_t s = 0; s < n; ++s) {
+    m_startEvent.push_back(std::make_unique<sc_core::sc_event>());
+    m_endEvent.push_back(std::make_unique<sc_core::sc_event>());
+  }
   SC_THREAD(controller);
+}
+
+std::vector<ComponentActivity> ChipTop::componentActivity() const {
+  std::map<std::string, ComponentActivity> by;
+  auto add = [&](const std::string& kind, double busy, double stall, int instances = 1) {
+    ComponentActivity& c = by[kind];
+    c.kind = kind;
+    c.instances += instances;
+    c.busySeconds += busy;
+    c.stallSeconds += stall;
+  };
+  std::set<int> used;
+  for (const LayerMapping& lm : m_mapping.layers)
+    for (int r = 0; r < lm.replicas; ++r)
+      for (std::size_t i = 0; i < lm.blocks.size(); ++i) used.insert(lm.replicaBlock(r, i).arrayIndex);
+  for (int a : used) {
+    const ArrayModule& m = *m_arrays[static_cast<std::size_t>(a)];
+    add("array", m.busyTime().to_seconds(), 0);
+    add("dac", m.dacBusyTime().to_seconds(), 0);
+    add("adc", m.adcBusyTime().to_seconds(), 0);
+  }
+  add("global_buffer", m_sram.busyTime().to_seconds(), m_sram.stallTime().to_seconds());
+  for (std::size_t t = 0; t < m_inBuf.size(); ++t) {
+    add("tile_buffer", m_inBuf[t]->busyTime().to_seconds(), m_inBuf[t]->stallTime().to_seconds());
+    add("tile_buffer", m_outBuf[t]->busyTime().to_seconds(), m_outBuf[t]->stallTime().to_seconds());
+  }
+  add("digital", m_digital.busyTime().to_seconds(), m_digital.stallTime().to_seconds());
+  for (int l = 0; l < m_nocCore.linkCount(); ++l) add("link", m_noc.linkBusyTime(l).to_seconds(), 0);
+  by["link"].stallSeconds = m_clock.cycles(m_nocStallCycles).to_seconds();
+  if (m_denoiser) add("denoiser", m_denoiser->busyTime().to_seconds(), m_denoiser->stallTime().to_seconds());
+  std::vector<ComponentActivity> out;
+  for (auto& [k, c] : by) out.push_back(c);
+  return out;
+}
+
+// ---- the schedule ----
+
+void ChipTop::controller() {
+  m_ledger.setScopeResolver([this]() -> std::string {
+    const auto* proc = sc_core::sc_get_current_process_handle().get_process_object();
+    const auto it = m_scopeOf.find(proc);
+    return it == m_scopeOf.end() ? m_ledger.scope() : it->second;
+  });
+  if (m_chip.schedule == Schedule::Pipelined && !m_mapping.timeMultiplexed()) {
+    sc_core::sc_event_and_list all;
+    std::vector<sc_core::sc_process_handle> procs;
+    for (std::size_t s = 0; s < m_program.steps.size(); ++s) {
+      procs.push_back(spawnIn(m_program.steps[s].name, [this, s] { pipelinedStep(s); }));
+      all &= procs.back().terminated_event();
+    }
+    if (!procs.empty()) sc_core::wait(all);
+  } else {
+    int round = -1;
+    for (std::size_t s = 0; s < m_program.steps.size(); ++s) {
+      const int layer = m_mapping.layerOfStep[s];
+      if (layer >= 0 && m_mapping.timeMultiplexed() && m_mapping.layers[static_cast<std::size_t>(layer)].round != round) {
+        round = m_mapping.layers[static_cast<std::size_t>(layer)].round;
+        reprogram(round);
+      }
+      LayerTiming lt{m_program.steps[s].name, m_program.steps[s].op, m_clock.toCycles(sc_core::sc_time_stamp()), 0, 0,
+                     static_cast<int>(s)};
+      executeStep(s, lt);
+      lt.cycles = m_clock.toCycles(sc_core::sc_time_stamp()) - lt.startCycle;
+      m_layers.push_back(lt);
+    }
+  }
+  m_totalCycles = m_clock.toCycles(sc_core::sc_time_stamp());
+  // No sc_stop(): with no clock ticking, sc_start() returns once the last event has fired.
+}
+
+double ChipTop::leadFraction(const wl::Step& s) const {
+  switch (s.kind) {
+    case wl::StepKind::AnalogGemm:
+    case wl::StepKind::MaxPool:
+    case wl::StepKind::AvgPool: {
+      if (s.kind == wl::StepKind::AnalogGemm && !s.isConv) return 1.0;  // a dense layer needs its whole input
+      const Window& w = s.window;
+      // The first output row reads input rows up to (kernelH − 1)·dilation − padTop.
+      const double rows = std::max(1, (w.kernelH - 1) * w.dilationH + 1 - w.padTop);
+      return std::min(1.0, rows / std::max(1, w.inH));
+    }
+    case wl::StepKind::Activation:
+    case wl::StepKind::Binary:
+    case wl::StepKind::Affine:
+    case wl::StepKind::Reshape: {
+      const std::uint64_t rows = outputRows(s);
+      return 1.0 / static_cast<double>(rows);
+    }
+    default: return 1.0;  // global pooling, softmax, gathers, concat: the whole input
+  }
+}
+
+std::uint64_t ChipTop::outputRows(const wl::Step& s) const {
+  if (s.kind == wl::StepKind::Reshape && s.outShape.size() < 3) return 1;  // flatten: the consumer sees a vector
+  return s.outShape.size() == 3 ? static_cast<std::uint64_t>(std::max<std::int64_t>(1, s.outShape[1])) : 1;
+}
+
+std::uint64_t ChipTop::uncontendedCycles(std::size_t si) const {
+  const wl::Step& s = m_program.steps[si];
+  if (s.kind == wl::StepKind::Reshape) return 0;
+  const auto act = static_cast<std::uint64_t>(m_chip.sram.activationBits);
+  std::uint64_t inBits = 0;
+  for (int b : s.inputs) inBits += static_cast<std::uint64_t>(wl::numel(m_program.buffers[static_cast<std::size_t>(b)])) * act;
+  const std::uint64_t outBits = static_cast<std::uint64_t>(wl::numel(s.outShape)) * act;
+  std::uint64_t c = m_sramCore.transferCycles(inBits, SramAccess::Read) + m_sramCore.transferCycles(outBits, SramAccess::Write);
+  const int l = m_mapping.layerOfStep[si];
+  if (l >= 0) {
+    const LayerMapping& lm = m_mapping.layers[static_cast<std::size_t>(l)];
+    const int passes = m_arrayCore.dac().passCount(m_signed.at(static_cast<std::size_t>(l)));
+    const std::uint64_t vectors = (static_cast<std::uint64_t>(s.vectorsPerImage()) + lm.replicas - 1) / lm.replicas;
+    const std::uint64_t a = m_arrayCore.dac().cyclesPerVector(passes);
+    const std::uint64_t b = m_arrayCore.crossbar().cyclesPerVector(passes);
+    const std::uint64_t d = m_arrayCore.adc().cyclesPerVector(m_chip.array.xbar.cols) * static_cast<std::uint64_t>(passes);
+    c += a + b + d + (vectors ? vectors - 1 : 0) * std::max({a, b, d});
+    c += m_nocCore.transferCycles(inBits, 2);
+  } else {
+    const wl::DigitalWork w = s.digitalWork();
+    c += m_digitalCore.cycles(w.adds + w.ops);
+  }
+  return c;
+}
+
+void ChipTop::pipelinedStep(std::size_t s) {
+  const wl::Step& step = m_program.steps[s];
+  // Start once every producer has made the part of its output this step's first result needs.
+  const double f = leadFraction(step);
+  std::vector<int> producers;
+  for (int b : step.inputs)
+    if (m_producer[static_cast<std::size_t>(b)] >= 0) producers.push_back(m_producer[static_cast<std::size_t>(b)]);
+  for (int p : producers) {
+    const auto pi = static_cast<std::size_t>(p);
+    if (f >= 1.0) {
+      if (!m_finished[pi]) sc_core::wait(*m_endEvent[pi]);
+      continue;
+    }
+    if (!m_started[pi]) sc_core::wait(*m_startEvent[pi]);
+    const sc_core::sc_time ready = m_start[pi] + m_clock.cycles(static_cast<std::uint64_t>(f * static_cast<double>(uncontendedCycles(pi))));
+    if (ready > sc_core::sc_time_stamp()) sc_core::wait(ready - sc_core::sc_time_stamp());
+  }
+  m_start[s] = sc_core::sc_time_stamp();
+  m_started[s] = true;
+  m_startEvent[s]->notify(sc_core::SC_ZERO_TIME);
+  LayerTiming lt{step.name, step.op, m_clock.toCycles(m_start[s]), 0, 0, static_cast<int>(s)};
+  const sc_core::sc_time workStart = sc_core::sc_time_stamp();
+  executeStep(s, lt);
+  // Its last output row needs its producers' last rows: it ends no earlier than they do plus one row's work.
+  const sc_core::sc_time rowTime = (sc_core::sc_time_stamp() - workStart) / static_cast<double>(outputRows(step));
+  for (int p : producers) {
+    const auto pi = static_cast<std::size_t>(p);
+    if (!m_finished[pi]) sc_core::wait(*m_endEvent[pi]);
+    if (m_end[pi] + rowTime > sc_core::sc_time_stamp()) sc_core::wait(m_end[pi] + rowTime - sc_core::sc_time_stamp());
+  }
+  m_end[s] = sc_core::sc_time_stamp();
+  m_finished[s] = true;
+  m_endEvent[s]->notify(sc_core::SC_ZERO_TIME);
+  lt.cycles = m_clock.toCycles(m_end[s]) - lt.startCycle;
+  m_layers.push_back(lt);
+  std::sort(m_layers.begin(), m_layers.end(), [](const LayerTiming& a, const LayerTiming& b) { return a.step < b.step; });
+}
+
+void ChipTop::executeStep(std::size_t s, LayerTiming& lt) {
+  const wl::Step& step = m_program.steps[s];
+  m_ledger.setScope(step.name);
+  if (step.kind == wl::StepKind::Reshape) return;  // a view: no data moves
+  if (step.unit() == wl::Unit::Denoiser) {
+    runDenoiser(s);
+    return;
+  }
+  const auto actBits = static_cast<std::uint64_t>(m_chip.sram.activationBits);
+  std::uint64_t inBits = 0;
+  for (int b : step.inputs) inBits += static_cast<std::uint64_t>(wl::numel(m_program.buffers[static_cast<std::size_t>(b)])) * actBits;
+  m_sram.read(inBits);
+  // What does not fit is written out to DRAM and read back (SramCore::spillTrafficBits).
+  if (m_mapping.spillBitsOfStep[s]) m_sram.spill(2 * m_mapping.spillBitsOfStep[s]);
+  const int l = m_mapping.layerOfStep[s];
+  if (l >= 0) {
+    const LayerMapping& lm = m_mapping.layers[static_cast<std::size_t>(l)];
+    runAnalog(step, lm, m_signed.at(static_cast<std::size_t>(l)));
+    lt.arrays = lm.arrays();
+    lt.round = lm.round;
+  } else {
+    const wl::DigitalWork w = step.digitalWork();
+    if (w.adds || w.ops) m_digital.run(w.adds, w.ops);
+  }
+  m_sram.write(static_cast<std::uint64_t>(wl::numel(step.outShape)) * actBits);
 }
 
 void ChipTop::runAnalog(const wl::Step& step, const LayerMapping& lm, bool signedInput) {
   const auto passes = static_cast<std::uint64_t>(m_arrayCore.dac().passCount(signedInput));
   const auto vectors = static_cast<std::uint64_t>(step.vectorsPerImage());
+  const auto actBits = static_cast<std::uint64_t>(m_chip.sram.activationBits);
+  const auto inBits = static_cast<std::uint64_t>(wl::numel(step.inShape)) * actBits;
   // Copies of a replicated layer take ⌈vectors / replicas⌉ vectors each (the last one the remainder).
   const auto copies = static_cast<std::uint64_t>(lm.replicas);
   const std::uint64_t perCopy = (vectors + copies - 1) / copies;
-  sc_core::sc_event_and_list allDone;
-  std::vector<sc_core::sc_process_handle> procs;
-  procs.reserve(static_cast<std::size_t>(lm.arrays()));
+  struct Job {
+    ArrayModule* array;
+    std::uint64_t vectors;
+    ArrayBlock block;
+  };
+  std::map<int, std::vector<Job>> byTile;
   for (int r = 0; r < lm.replicas; ++r) {
     const std::uint64_t first = std::min(vectors, perCopy * static_cast<std::uint64_t>(r));
     const std::uint64_t share = std::min(perCopy, vectors - first);
     for (std::size_t i = 0; i < lm.blocks.size(); ++i) {
-      const ArrayBlock& b = lm.replicaBlock(r, i);
-      ArrayModule* arr = m_arrays[b.arrayIndex].get();
-      procs.push_back(sc_core::sc_spawn([=] { arr->stream(share, b.rows, b.cols, signedInput); }));
-      allDone &= procs.back().terminated_event();
+      const ArrayBlock& b = lm.replicaBlock(r, static_cast<std::size_t>(i));
+      byTile[b.tile].push_back(Job{m_arrays[static_cast<std::size_t>(b.arrayIndex)].get(), share, b});
     }
   }
-  sc_core::wait(allDone);
-  // Digital side: shift-and-add every pass of every row block and weight slice into one sum per output,
-  // then rescale and add the bias (plus the offset term for offset-coded inputs).
-  // Each output column sums the partials of its pack's row blocks.
+  // The layer input goes from the global buffer to every tile that holds a block of the layer.
+  std::vector<int> nodes;
+  for (const auto& [t, jobs] : byTile) nodes.push_back(NocCore::tileNode(t));
+  const NocDelivery in = m_noc.multicast(NocCore::kGlobalBufferNode, nodes, inBits);
+  int maxHops = 0;
+  for (int node : nodes) maxHops = std::max(maxHops, m_nocCore.hops(NocCore::kGlobalBufferNode, node));
+  m_nocStallCycles += in.cycles() - std::min(in.cycles(), m_nocCore.transferCycles(inBits, maxHops));
+  const std::string scope = step.name;
+  const auto psumBits = static_cast<std::uint64_t>(m_chip.tile.partialSumBits);
+  sc_core::sc_event_and_list tilesDone;
+  std::vector<sc_core::sc_process_handle> tiles;
+  for (const auto& [tile, jobsRef] : byTile) {
+    const int t = tile;
+    const std::vector<Job> jobs = jobsRef;
+    tiles.push_back(spawnIn(scope, [this, t, jobs, inBits, psumBits, signedInput, scope] {
+      TileBufferModule& ib = *m_inBuf[static_cast<std::size_t>(t)];
+      TileBufferModule& ob = *m_outBuf[static_cast<std::size_t>(t)];
+      ib.write(inBits);
+      // The arrays stream in parallel while the input buffer feeds them: each distinct row range is read
+      // once per vector (arrays on the same rows share the read) at the activation width.
+      std::set<std::pair<int, int>> rowRanges;
+      std::uint64_t feedBits = 0, outBits = 0;
+      for (const Job& j : jobs) {
+        if (rowRanges.insert({j.block.rowStart, j.block.rows}).second)
+          feedBits += j.vectors * static_cast<std::uint64_t>(j.block.rows) * static_cast<std::uint64_t>(m_chip.sram.activationBits);
+        // Shift-and-add in the tile merges slices and passes: one partial sum per column per vector.
+        if (j.block.slice == 0) outBits += j.vectors * static_cast<std::uint64_t>(j.block.cols) * psumBits;
+      }
+      sc_core::sc_event_and_list done;
+      std::vector<sc_core::sc_process_handle> procs;
+      for (const Job& j : jobs) {
+        procs.push_back(
+            spawnIn(scope, [j, signedInput] { j.array->stream(j.vectors, j.block.rows, j.block.cols, signedInput); }));
+        done &= procs.back().terminated_event();
+      }
+      procs.push_back(spawnIn(scope, [&ib, feedBits] { ib.read(feedBits); }));
+      done &= procs.back().terminated_event();
+      sc_core::wait(done);
+      ob.write(outBits);
+      ob.read(outBits);
+      const NocDelivery back = m_noc.transfer(NocCore::tileNode(t), NocCore::kGlobalBufferNode, outBits);
+      const std::uint64_t alone =
+          m_nocCore.transferCycles(outBits, m_nocCore.hops(NocCore::tileNode(t), NocCore::kGlobalBufferNode));
+      m_nocStallCycles += back.cycles() - std::min(back.cycles(), alone);
+    }));
+    tilesDone &= tiles.back().terminated_event();
+  }
+  if (!tiles.empty()) sc_core::wait(tilesDone);
+  // Digital side: accumulate every row block's partial sums into one sum per output (each output column
+  // sums the row blocks of its pack), then rescale and add the bias (plus the offset term for offset-coded
+  // inputs). Slices and passes were merged by each tile's shift-and-add.
   const bool offset = m_arrayCore.dac().offsetScale(signedInput) != 0.0f;
   std::uint64_t adds = 0;
   for (const Pack& p : lm.packs) {
@@ -64,9 +395,16 @@ void ChipTop::runAnalog(const wl::Step& step, const LayerMapping& lm, bool signe
   m_digital.run(adds, 2 * outs);
 }
 
-void ChipTop::runDigital(const wl::Step& step) {
-  const wl::DigitalWork w = step.digitalWork();
-  if (w.adds || w.ops) m_digital.run(w.adds, w.ops);
+void ChipTop::runDenoiser(std::size_t s) {
+  const wl::Step& step = m_program.steps[s];
+  // The whole block runs on the engine when its first step comes; its other steps take no time.
+  for (std::size_t k = 0; k < s; ++k)
+    if (m_program.steps[k].denoiserBlock == step.denoiserBlock) return;
+  const DenoiserBlockShape shape = blockShape(m_program, step.denoiserBlock, m_chip.denoiser.mode);
+  const DenoiserWork w = m_denoiserCore->work(shape);
+  m_sram.read(w.inputReadBits);
+  m_denoiser->runBlock(shape);
+  m_sram.write(w.outputWriteBits);
 }
 
 void ChipTop::reprogram(int round) {
@@ -75,7 +413,7 @@ void ChipTop::reprogram(int round) {
   const auto batch = static_cast<std::uint64_t>(m_mapping.policy.multiplexBatch);
   m_ledger.setScopeShare(1.0 / static_cast<double>(batch));  // the chip is reloaded once per batch of images
   const sc_core::sc_time start = sc_core::sc_time_stamp();
-  LayerTiming lt{name, "Reprogram", m_clock.toCycles(start), 0, m_mapping.roundArrays.at(round), -1, round};
+  LayerTiming lt{name, "Reprogram", m_clock.toCycles(start), 0, m_mapping.roundArrays.at(static_cast<std::size_t>(round)), -1, round};
   // Every array of the round is written at once; each writes its rows one after another.
   sc_core::sc_event_and_list allDone;
   std::vector<sc_core::sc_process_handle> procs;
@@ -84,51 +422,15 @@ void ChipTop::reprogram(int round) {
     for (int r = 0; r < lm.replicas; ++r) {
       for (std::size_t i = 0; i < lm.blocks.size(); ++i) {
         const ArrayBlock& b = lm.replicaBlock(r, i);
-        ArrayModule* arr = m_arrays[b.arrayIndex].get();
-        procs.push_back(sc_core::sc_spawn([=] { arr->write(b.rows, b.cols, batch); }));
+        ArrayModule* arr = m_arrays[static_cast<std::size_t>(b.arrayIndex)].get();
+        procs.push_back(spawnIn(name, [=] { arr->write(b.rows, b.cols, batch); }));
         allDone &= procs.back().terminated_event();
       }
     }
   }
-  sc_core::wait(allDone);
+  if (!procs.empty()) sc_core::wait(allDone);
   lt.cycles = m_clock.toCycles(sc_core::sc_time_stamp() - start);
   m_layers.push_back(lt);
-}
-
-void ChipTop::controller() {
-  const auto actBits = static_cast<std::uint64_t>(m_chip.sram.activationBits);
-  int round = -1;
-  for (size_t s = 0; s < m_program.steps.size(); ++s) {
-    const wl::Step& step = m_program.steps[s];
-    const int layer = m_mapping.layerOfStep[s];
-    if (layer >= 0 && m_mapping.timeMultiplexed() && m_mapping.layers[layer].round != round) {
-      round = m_mapping.layers[layer].round;
-      reprogram(round);
-    }
-    m_ledger.setScope(step.name);
-    const sc_core::sc_time start = sc_core::sc_time_stamp();
-    LayerTiming lt{step.name, step.op, m_clock.toCycles(start), 0, 0, static_cast<int>(s)};
-    if (step.kind != wl::StepKind::Reshape) {  // a reshape is a view: no data moves
-      std::uint64_t inBits = 0;
-      for (int b : step.inputs) inBits += static_cast<std::uint64_t>(wl::numel(m_program.buffers[b])) * actBits;
-      m_sram.read(inBits);
-      // What does not fit is written out to DRAM and read back (SramCore::spillTrafficBits).
-      if (m_mapping.spillBitsOfStep[s]) m_sram.spill(2 * m_mapping.spillBitsOfStep[s]);
-      const int l = m_mapping.layerOfStep[s];
-      if (l >= 0) {
-        runAnalog(step, m_mapping.layers[l], m_signed.at(l));
-        lt.arrays = m_mapping.layers[l].arrays();
-        lt.round = m_mapping.layers[l].round;
-      } else {
-        runDigital(step);
-      }
-      m_sram.write(static_cast<std::uint64_t>(wl::numel(step.outShape)) * actBits);
-    }
-    lt.cycles = m_clock.toCycles(sc_core::sc_time_stamp() - start);
-    m_layers.push_back(lt);
-  }
-  m_totalCycles = m_clock.toCycles(sc_core::sc_time_stamp());
-  // No sc_stop(): with no clock ticking, sc_start() returns once the last event has fired.
 }
 
 }  // namespace mxsim

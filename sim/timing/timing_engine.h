@@ -9,6 +9,7 @@
 
 #include "sim/arch/arch.h"
 #include "sim/core/actions.h"
+#include "sim/core/activity.h"
 #include "sim/mapping/mapping.h"
 #include "workloads/ir/program.h"
 
@@ -22,6 +23,14 @@ struct LayerTiming {
   int round = -1;  // time-multiplexing round of an analog layer or of a reprogramming; -1 for digital steps
 };
 
+/// Busy and stalled time of one kind of block, summed over its instances (docs/chip.md).
+struct ComponentActivity {
+  std::string kind;          // array, dac, adc, global_buffer, tile_buffer, link, digital, denoiser_core, grng
+  int instances = 0;         // instances on the chip (links: directed links; arrays: holding weights)
+  double busySeconds = 0;    // Σ over instances of the time each was occupied
+  double stallSeconds = 0;   // Σ of the time requests waited for a busy instance (contention)
+};
+
 struct TimingResult {
   std::uint64_t totalCycles = 0;
   double seconds = 0;
@@ -30,10 +39,13 @@ struct TimingResult {
   std::vector<LayerTiming> layers;
   ActionLedger ledger;              // scopes are layer names
   int elaboratedArrays = 0;
+  std::vector<ComponentActivity> components;
+  bool denoiserEngine = false;  // the chip had a denoiser engine
 };
 
 /// signedInputs[l]: whether analog layer l (Mapping::layers order) needs two input phases.
+/// `activity`: when non-null and enabled, every block reports its busy intervals there (--vcd).
 TimingResult runTiming(const wl::Program& program, const ChipParams& chip, const Mapping& mapping,
-                       const std::vector<bool>& signedInputs);
+                       const std::vector<bool>& signedInputs, ActivityLog* activity = nullptr);
 
 }  // namespace mxsim
