@@ -248,6 +248,7 @@ int runCommand(const RunOptions& o) {
   json accuracy = {{"top1", nullptr}, {"ideal_top1", nullptr}, {"std", nullptr}, {"images", nImages},
                    {"chips", o.chips}, {"time_s", dn.timeSeconds}, {"per_chip", json::array()}};
   std::vector<bool> signedInputs;
+  std::vector<AnalogLayerState> activityOf;  // chip 0's calibrated layers: data-aware energy
   std::vector<double> perChip;
   std::vector<std::vector<double>> agedPlain(ages.size()), agedCompensated(ages.size());
   for (int c = 0; c < o.chips; ++c) {
@@ -256,6 +257,7 @@ int runCommand(const RunOptions& o) {
     engine.calibrate(fresh, calib.images);
     if (c == 0) {
       for (const auto& layer : fresh.layers) signedInputs.push_back(layer.signedInput);
+      activityOf = fresh.layers;
     }
     if (!labelled) continue;
     auto aged = [&](double t, bool compensate) {
@@ -291,7 +293,14 @@ int runCommand(const RunOptions& o) {
 
   ActivityLog activity;
   activity.enable(!o.vcd.empty());
-  const TimingResult timing = runTiming(l.program, l.chip, l.mapping, signedInputs, &activity);
+  TimingResult timing = runTiming(l.program, l.chip, l.mapping, signedInputs, &activity);
+  // Data-aware energy: a crossbar read dissipates ∝ V²·G, a DAC only drives non-zero codes.
+  for (std::size_t li = 0; li < l.mapping.layers.size() && li < activityOf.size(); ++li) {
+    const std::string& scope = l.program.steps[static_cast<std::size_t>(l.mapping.layers[li].step)].name;
+    const AnalogLayerState& a = activityOf[li];
+    timing.ledger.setActionScale(scope, action::kXbarCellRead, a.inputPower * a.conductanceMean);
+    timing.ledger.setActionScale(scope, action::kDacConvert, a.dacActivity);
+  }
   const EnergyReport energy = priceEnergy(timing, l.chip, l.mapping.arraysUsed);
   const PeakPower peak = peakPower(timing, energy, l.chip);
   const auto area = areaBreakdownM2(l.chip, timing.denoiserEngine);

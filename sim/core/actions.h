@@ -40,6 +40,17 @@ class ActionLedger {
     auto it = m_share.find(scope);
     return it == m_share.end() ? 1.0 : it->second;
   }
+  /// Data-aware pricing: the energy of `actionName` in `scope` is its count × price × `factor` (e.g. crossbar
+  /// reads priced by the input power and conductances the functional run saw; docs/chip.md).
+  void setActionScale(const std::string& scope, const std::string& actionName, double factor) {
+    m_scale[scope][actionName] = factor;
+  }
+  double actionScale(const std::string& scope, const std::string& actionName) const {
+    const auto s = m_scale.find(scope);
+    if (s == m_scale.end()) return 1.0;
+    const auto a = s->second.find(actionName);
+    return a == s->second.end() ? 1.0 : a->second;
+  }
   /// scope -> action -> count
   const std::map<std::string, std::map<std::string, std::uint64_t>>& counts() const { return m_counts; }
   std::uint64_t total(const std::string& actionName) const {
@@ -53,6 +64,7 @@ class ActionLedger {
   void clear() {
     m_counts.clear();
     m_share.clear();
+    m_scale.clear();
   }
 
  private:
@@ -60,6 +72,7 @@ class ActionLedger {
   std::function<std::string()> m_resolver;
   std::map<std::string, std::map<std::string, std::uint64_t>> m_counts;
   std::map<std::string, double> m_share;
+  std::map<std::string, std::map<std::string, double>> m_scale;
 };
 
 inline std::string componentOf(const std::string& actionName) {

@@ -106,6 +106,13 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
       }
     }
     st.referenceRead = st.columnSums.cast<double>().cwiseAbs().sum();
+    double gSum = 0, cells = 0;
+    for (int s = 0; s < lm.slices; ++s)
+      for (const Pack& p : lm.packs) {
+        gSum += st.gEff[s].block(p.rowStart, p.colStart, p.rows, p.cols).cwiseAbs().cast<double>().sum();
+        cells += static_cast<double>(p.rows) * p.cols;
+      }
+    st.conductanceMean = cells > 0 ? std::min(1.0, gSum / cells) : 0.0;
     const AdcParams& ap = m_chip.array.adc;
     if (ap.offsetSigmaLsb > 0 || ap.gainSigma > 0 || ap.inlLsb > 0) {
       st.adcs.resize(static_cast<size_t>(lm.rowBlocks) * lm.slices);
@@ -139,6 +146,8 @@ void FunctionalEngine::adoptCalibration(const ChipInstance& calibrated, ChipInst
     a.adcFullScale = c.adcFullScale;
     a.inputScale = c.inputScale;
     a.signedInput = c.signedInput;
+    a.dacActivity = c.dacActivity;
+    a.inputPower = c.inputPower;
     a.activationSigma = c.activationSigma;
     a.outputScale = compensateDrift && a.referenceRead > 0.0
                         ? static_cast<float>(c.referenceRead / a.referenceRead)
@@ -217,6 +226,16 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   // The passes the DAC applies (phases, bit planes), each converted by the ADC and recombined digitally.
   std::vector<InputPass> passes;
   m_array.dac().decompose(in, L.signedInput, passes);
+  if (cal && !passes.empty()) {
+    double nonzero = 0, power = 0, total = 0;
+    for (const InputPass& ps : passes) {
+      nonzero += static_cast<double>((ps.x.array() != 0.0f).count());
+      power += static_cast<double>(ps.x.array().square().sum());
+      total += static_cast<double>(ps.x.size());
+    }
+    cal->dacActivity = total > 0 ? nonzero / total : 0.0;
+    cal->inputPower = total > 0 ? std::min(1.0, power / total) : 0.0;
+  }
 
   const int R = L.rowsPerBlock;
   const int S = static_cast<int>(L.gEff.size());

@@ -28,6 +28,10 @@ struct AnalogLayerState {
   std::vector<float> sliceWeight;     // digital recombination weight per slice
   std::vector<float> adcFullScale;    // per slice, normalised partial-sum units (0: not yet calibrated)
   bool signedInput = true;            // inputs can be negative → two DAC phases
+  // Activity seen on the calibration images, for data-aware energy (docs/chip.md):
+  double dacActivity = 1.0;     // fraction of DAC conversions with a non-zero code (over all passes)
+  double inputPower = 1.0;      // mean (driven level / full scale)² over the rows of all passes
+  double conductanceMean = 1.0; // mean |effective weight| of the cells holding the layer (≈ G / Gmax)
   float outputScale = 1.0f;           // global drift compensation factor (1: none)
   float activationSigma = 0.0f;       // absolute σ of activation noise added to this layer's output
   Eigen::RowVectorXf columnSums;      // Σ_i Σ_s sliceWeight_s·w_eff,s(i, j): an all-ones reference read

@@ -20,7 +20,8 @@ EnergyReport priceEnergy(const TimingResult& timing, const ChipParams& chip, int
   for (const auto& [scope, actions] : timing.ledger.counts()) {
     const double share = timing.ledger.share(scope);  // < 1 for work amortised over a batch of images
     for (const auto& [name, count] : actions) {
-      const double j = static_cast<double>(count) * chip.energy.joulesPer(name) * share;
+      const double j =
+          static_cast<double>(count) * chip.energy.joulesPer(name) * share * timing.ledger.actionScale(scope, name);
       e.byAction[name] += j;
       e.byComponent[componentOf(name)] += j;
       byScope[scope] += j;
