@@ -215,27 +215,25 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   RowMatrix xNorm = imageScale.cwiseInverse().asDiagonal() * x;
   if (cal) cal->signedInput = x.size() && x.minCoeff() < 0.0f;
   m_array.dac().convert(xNorm, L.signedInput);
-  if (step.isConv) {
-    kernels::im2col(xNorm, step.window, cols);
-  } else if (P != 1) {
-    vectorRows(xNorm, cols);
-  }
-  const RowMatrix& in = step.isConv || P != 1 ? cols : xNorm;
   const LayerMapping& lm = m_mapping.layers[static_cast<std::size_t>(l)];
 
-  // The passes the DAC applies (phases, bit planes), each converted by the ADC and recombined digitally.
+  // Large layers run in chunks of images so the im2col patches and per-pass copies stay small (about 16 M
+  // values); a chunk holds whole images, and every noise draw is keyed by the image, so chunking changes
+  // no random draw. Small layers are one chunk.
+  const int chunk = static_cast<int>(std::clamp<Eigen::Index>((Eigen::Index{1} << 24) / std::max<Eigen::Index>(1, P * K), 1,
+                                                             std::max(1, images)));
+  // The passes the DAC applies (phases, bit planes) to images [i0, i0 + n), each converted by the ADC and
+  // recombined digitally.
   std::vector<InputPass> passes;
-  m_array.dac().decompose(in, L.signedInput, passes);
-  if (cal && !passes.empty()) {
-    double nonzero = 0, power = 0, total = 0;
-    for (const InputPass& ps : passes) {
-      nonzero += static_cast<double>((ps.x.array() != 0.0f).count());
-      power += static_cast<double>(ps.x.array().square().sum());
-      total += static_cast<double>(ps.x.size());
+  auto prepare = [&](int i0, int n) {
+    const RowMatrix xs = xNorm.middleRows(i0, n);
+    if (step.isConv) {
+      kernels::im2col(xs, step.window, cols);
+    } else {
+      cols = Eigen::Map<const RowMatrix>(xs.data(), static_cast<Eigen::Index>(n) * P, K);
     }
-    cal->dacActivity = total > 0 ? nonzero / total : 0.0;
-    cal->inputPower = total > 0 ? std::min(1.0, power / total) : 0.0;
-  }
+    m_array.dac().decompose(cols, L.signedInput, passes);
+  };
 
   const int R = L.rowsPerBlock;
   const int S = static_cast<int>(L.gEff.size());
@@ -244,8 +242,8 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   const bool percentile = cal && adcParams.range == AdcRange::Calibrated && adcParams.calibrationPercentile < 100.0;
   std::vector<std::vector<float>> samples(percentile ? S : 0);  // pre-ADC sums seen in calibration
   RowMatrix z, part;
-  auto accumulate = [&](bool quantise, std::vector<float>* maxAbs) {
-    RowMatrix acc = RowMatrix::Zero(in.rows(), C);
+  auto accumulate = [&](bool quantise, std::vector<float>* maxAbs, int i0, int n) {
+    RowMatrix acc = RowMatrix::Zero(static_cast<Eigen::Index>(n) * P, C);
     for (int s = 0; s < S; ++s) {
       const float fs = quantise ? L.adcFullScale[s] : 0.0f;
       float* mx = maxAbs ? &(*maxAbs)[s] : nullptr;
@@ -259,7 +257,8 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
             const auto xk = passes[k].x.middleCols(r0, rows);
             const auto gk = L.gEff[s].block(r0, p.colStart, rows, p.cols);
             if (readNoise) {
-              fillNormals(z, P, p.cols, images, ctx.chip->seed, kReadNoiseTag, ctx.dataTag, ctx.firstImage,
+              fillNormals(z, P, p.cols, n, ctx.chip->seed, kReadNoiseTag, ctx.dataTag,
+                          ctx.firstImage + static_cast<std::uint64_t>(i0),
                           {static_cast<std::uint64_t>(l), static_cast<std::uint64_t>(s),
                            static_cast<std::uint64_t>(grb), k});
               if (L.readVar.empty()) {
@@ -283,10 +282,23 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     return acc;
   };
   if (cal) {
+    double nonzero = 0, power = 0, total = 0;
+    std::vector<float> maxAbs(S, 0.0f);
+    const bool measure = adcParams.range == AdcRange::Calibrated;
+    for (int i0 = 0; i0 < images; i0 += chunk) {
+      const int n = std::min(chunk, images - i0);
+      prepare(i0, n);
+      for (const InputPass& ps : passes) {
+        nonzero += static_cast<double>((ps.x.array() != 0.0f).count());
+        power += static_cast<double>(ps.x.array().square().sum());
+        total += static_cast<double>(ps.x.size());
+      }
+      if (measure) accumulate(false, &maxAbs, i0, n);
+    }
+    cal->dacActivity = total > 0 ? nonzero / total : 0.0;
+    cal->inputPower = total > 0 ? std::min(1.0, power / total) : 0.0;
     switch (adcParams.range) {
       case AdcRange::Calibrated: {
-        std::vector<float> maxAbs(S, 0.0f);
-        accumulate(false, &maxAbs);
         for (int s = 0; s < S; ++s) {
           float f = maxAbs[s];
           if (percentile && !samples[s].empty()) {
@@ -305,7 +317,15 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
         break;
     }
   }
-  RowMatrix y = accumulate(true, nullptr);
+  RowMatrix y(static_cast<Eigen::Index>(images) * P, C);
+  for (int i0 = 0; i0 < images; i0 += chunk) {
+    const int n = std::min(chunk, images - i0);
+    prepare(i0, n);
+    y.middleRows(static_cast<Eigen::Index>(i0) * P, static_cast<Eigen::Index>(n) * P) = accumulate(true, nullptr, i0, n);
+  }
+  passes.clear();
+  cols.resize(0, 0);
+
   // Digital side: undo the normalisations (image scale × weight scale), compensate drift, add the bias.
   Eigen::VectorXf rowScale(y.rows());
   for (int n = 0; n < images; ++n) {
