@@ -37,7 +37,10 @@ struct Loaded {
 
 /// `implicitShape`: the per-image shape of the data at hand (infer's input array), used for models whose
 /// input has symbolic dimensions when --input-shape is not given.
-Loaded load(const CommonOptions& o, const wl::Shape* implicitShape = nullptr, const std::string& implicitSource = "") {
+/// `bufferSpillNote`: map as if chip.sram.capacity_policy were spill (inspect shows the table for any buffer
+/// size) and say in it which layers do not fit.
+Loaded load(const CommonOptions& o, const wl::Shape* implicitShape = nullptr, const std::string& implicitSource = "",
+            std::string* bufferSpillNote = nullptr) {
   Loaded l;
   l.modelPath = o.model.empty() ? defaultModelPath() : o.model;
   l.archPath = o.arch.empty() ? defaultArchPath() : o.arch;
@@ -50,6 +53,19 @@ Loaded load(const CommonOptions& o, const wl::Shape* implicitShape = nullptr, co
     io.inputShapeSource = implicitSource;
   }
   l.program = wl::importOnnx(l.modelPath, io);
+  if (bufferSpillNote && l.chip.sram.capacityPolicy == SramCapacityPolicy::Error) {
+    ChipParams lenient = l.chip;
+    lenient.sram.capacityPolicy = SramCapacityPolicy::Spill;
+    l.mapping = mapProgram(l.program, lenient);
+    std::size_t over = 0;
+    for (auto bits : l.mapping.spillBitsOfStep) over += bits > 0;
+    if (over)
+      *bufferSpillNote = fmt::format(
+          "note: {} layer(s) need more activation buffer than chip.sram.capacity ({}); `mxsim run` needs a larger "
+          "buffer or chip.sram.capacity_policy: spill",
+          over, formatQuantity(l.chip.sram.capacityBytes, Dimension::Bytes));
+    return l;
+  }
   l.mapping = mapProgram(l.program, l.chip);
   return l;
 }
@@ -481,13 +497,15 @@ int inferCommand(const InferOptions& o) {
 }
 
 int inspectCommand(const InspectOptions& o) {
-  const Loaded l = load(o);
+  std::string bufferNote;
+  const Loaded l = load(o, nullptr, "", &bufferNote);
   const json rows = layerTableJson(l);
   if (o.json) {
     json doc = {{"model", l.modelPath}, {"layers", rows}, {"total_macs", l.program.totalMacsPerImage()},
                 {"total_params", l.program.totalParams()}, {"arrays_used", l.mapping.arraysUsed},
                 {"arrays_available", l.mapping.arraysAvailable}, {"rounds", l.mapping.rounds},
-                {"mapping", mappingJson(l)}};
+                {"mapping", mappingJson(l)},
+                {"notes", bufferNote.empty() ? json::array() : json::array({bufferNote})}};
     std::cout << doc.dump(2) << "\n";
     return 0;
   }
@@ -508,6 +526,7 @@ int inspectCommand(const InspectOptions& o) {
   }
   fmt::print("total: {} MACs/image, {} params, {}\n", l.program.totalMacsPerImage(), l.program.totalParams(),
              mappingSummary(l.mapping));
+  if (!bufferNote.empty()) fmt::print("{}\n", bufferNote);
   return 0;
 }
 
