@@ -352,6 +352,10 @@ RowMatrix FunctionalEngine::run(const RowMatrix& images, const ChipInstance* chi
   const Context ctx{mode, chip, calibrating, dataTag, firstImage};
   std::vector<RowMatrix> buf(m_program.buffers.size());
   buf[m_program.input] = images;
+  // A buffer is freed after the last step reading it (the output is kept): a batch holds only live tensors.
+  std::vector<std::size_t> lastUse(m_program.buffers.size(), 0);
+  for (size_t s = 0; s < m_program.steps.size(); ++s)
+    for (int b : m_program.steps[s].inputs) lastUse[static_cast<std::size_t>(b)] = s;
   for (size_t s = 0; s < m_program.steps.size(); ++s) {
     const wl::Step& step = m_program.steps[s];
     const RowMatrix& x = buf[step.inputs.at(0)];
@@ -383,6 +387,8 @@ RowMatrix FunctionalEngine::run(const RowMatrix& images, const ChipInstance* chi
       case wl::StepKind::Affine: kernels::affine(x, step.scale, step.shift, out); break;
     }
     buf[step.output] = std::move(out);
+    for (int b : step.inputs)
+      if (lastUse[static_cast<std::size_t>(b)] == s && b != m_program.output) buf[static_cast<std::size_t>(b)] = RowMatrix();
   }
   return std::move(buf[m_program.output]);
 }
