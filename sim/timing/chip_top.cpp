@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "sim/core/error.h"
 
@@ -324,6 +325,7 @@ void ChipTop::runAnalog(const wl::Step& step, const LayerMapping& lm, bool signe
     ArrayModule* array;
     std::uint64_t vectors;
     ArrayBlock block;
+    int replica;
   };
   std::map<int, std::vector<Job>> byTile;
   for (int r = 0; r < lm.replicas; ++r) {
@@ -331,7 +333,7 @@ void ChipTop::runAnalog(const wl::Step& step, const LayerMapping& lm, bool signe
     const std::uint64_t share = std::min(perCopy, vectors - first);
     for (std::size_t i = 0; i < lm.blocks.size(); ++i) {
       const ArrayBlock& b = lm.replicaBlock(r, static_cast<std::size_t>(i));
-      byTile[b.tile].push_back(Job{m_arrays[static_cast<std::size_t>(b.arrayIndex)].get(), share, b});
+      byTile[b.tile].push_back(Job{m_arrays[static_cast<std::size_t>(b.arrayIndex)].get(), share, b, r});
     }
   }
   // The layer input goes from the global buffer to every tile that holds a block of the layer.
@@ -354,10 +356,10 @@ void ChipTop::runAnalog(const wl::Step& step, const LayerMapping& lm, bool signe
       ib.write(inBits);
       // The arrays stream in parallel while the input buffer feeds them: each distinct row range is read
       // once per vector (arrays on the same rows share the read) at the activation width.
-      std::set<std::pair<int, int>> rowRanges;
+      std::set<std::tuple<int, int, int>> rowRanges;  // (copy, first row, rows): copies read their own vectors
       std::uint64_t feedBits = 0, outBits = 0;
       for (const Job& j : jobs) {
-        if (rowRanges.insert({j.block.rowStart, j.block.rows}).second)
+        if (rowRanges.insert({j.replica, j.block.rowStart, j.block.rows}).second)
           feedBits += j.vectors * static_cast<std::uint64_t>(j.block.rows) * static_cast<std::uint64_t>(m_chip.sram.activationBits);
         // Shift-and-add in the tile merges slices and passes: one partial sum per column per vector.
         if (j.block.slice == 0) outBits += j.vectors * static_cast<std::uint64_t>(j.block.cols) * psumBits;
@@ -382,15 +384,18 @@ void ChipTop::runAnalog(const wl::Step& step, const LayerMapping& lm, bool signe
     tilesDone &= tiles.back().terminated_event();
   }
   if (!tiles.empty()) sc_core::wait(tilesDone);
-  // Digital side: accumulate every row block's partial sums into one sum per output (each output column
-  // sums the row blocks of its pack), then rescale and add the bias (plus the offset term for offset-coded
-  // inputs). Slices and passes were merged by each tile's shift-and-add.
+  // Slices and passes were merged by each tile's shift-and-add (energy counted here, time inside the tile's
+  // array pipeline); the digital unit accumulates the row blocks' partial sums into one sum per output (each
+  // output column sums the row blocks of its pack), then rescales and adds the bias (plus the offset term
+  // for offset-coded inputs).
   const bool offset = m_arrayCore.dac().offsetScale(signedInput) != 0.0f;
-  std::uint64_t adds = 0;
+  std::uint64_t adds = 0, shiftAdds = 0;
   for (const Pack& p : lm.packs) {
-    const auto partials = static_cast<std::uint64_t>(p.rowBlocks) * lm.slices * passes;
-    adds += vectors * static_cast<std::uint64_t>(p.cols) * (partials - 1 + (offset ? 1 : 0));
+    const auto cols = vectors * static_cast<std::uint64_t>(p.cols);
+    adds += cols * (static_cast<std::uint64_t>(p.rowBlocks) - 1 + (offset ? 1 : 0));
+    shiftAdds += cols * static_cast<std::uint64_t>(p.rowBlocks) * (static_cast<std::uint64_t>(lm.slices) * passes - 1);
   }
+  m_ledger.add(action::kDigitalAdd, shiftAdds);
   const auto outs = vectors * static_cast<std::uint64_t>(step.weight.cols());
   m_digital.run(adds, 2 * outs);
 }
