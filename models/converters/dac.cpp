@@ -22,7 +22,7 @@ DacParams DacParams::fromConfig(ConfigReader& r) {
   p.energyPerLevelJ = r.getQuantity(
       "energy_per_level", Dimension::Energy, kDefaultEnergyPerLevelJ, 0.0, 1e-9,
       "energy of one unit (1-bit) DAC conversion per driven line; a multibit DAC costs this × (2^bits − 1)",
-      {"ISAAC, Shafiee et al. ISCA 2016: 4 mW for 1024 1-bit DACs at 100 ns per step = 0.39 fJ"});
+      {"ISAAC, Shafiee et al. ISCA 2016: 4 mW for 1024 1-bit DACs at 100 ns per step = 0.39 pJ"});
   p.range =
       r.getEnum<DacRange>("range", "dynamic", {{"dynamic", DacRange::Dynamic}, {"calibrated", DacRange::Calibrated}},
                           "DAC full scale: each image's max |x| of the layer input (dynamic), or the "

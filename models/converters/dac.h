@@ -32,7 +32,7 @@ enum class DacRange {
 
 struct DacParams {
   static constexpr int kDefaultBits = 8;
-  static constexpr double kDefaultEnergyPerLevelJ = 0.39e-15;  // ISAAC: 4 mW / 1024 1-bit DACs × 100 ns
+  static constexpr double kDefaultEnergyPerLevelJ = 0.390625e-12;  // ISAAC: 4 mW / 1024 1-bit DACs × 100 ns
   int bits = kDefaultBits;  // input resolution per phase
   int cycles = 1;           // clock cycles to settle one input vector (per pass)
   DacMode mode = DacMode::Multibit;

@@ -310,7 +310,7 @@ int runCommand(const RunOptions& o) {
   ActivityLog activity;
   activity.enable(!o.vcd.empty());
   TimingResult timing = runTiming(l.program, l.chip, l.mapping, signedInputs, &activity);
-  // Data-aware energy: a crossbar read dissipates ∝ V²·G, a DAC only drives non-zero codes.
+  // Data-aware energy: a crossbar read dissipates ∝ V²·G, a DAC ∝ the level it drives.
   for (std::size_t li = 0; li < l.mapping.layers.size() && li < activityOf.size(); ++li) {
     const std::string& scope = l.program.steps[static_cast<std::size_t>(l.mapping.layers[li].step)].name;
     const AnalogLayerState& a = activityOf[li];

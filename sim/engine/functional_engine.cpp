@@ -289,7 +289,7 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
       const int n = std::min(chunk, images - i0);
       prepare(i0, n);
       for (const InputPass& ps : passes) {
-        nonzero += static_cast<double>((ps.x.array() != 0.0f).count());
+        nonzero += static_cast<double>(ps.x.array().abs().sum());  // driven level: a unit cell per level
         power += static_cast<double>(ps.x.array().square().sum());
         total += static_cast<double>(ps.x.size());
       }

@@ -29,7 +29,8 @@ struct AnalogLayerState {
   std::vector<float> adcFullScale;    // per slice, normalised partial-sum units (0: not yet calibrated)
   bool signedInput = true;            // inputs can be negative → two DAC phases
   // Activity seen on the calibration images, for data-aware energy (docs/chip.md):
-  double dacActivity = 1.0;     // fraction of DAC conversions with a non-zero code (over all passes)
+  double dacActivity = 1.0;     // mean driven level / full scale over all DAC conversions of all passes
+                                // (a current-steering DAC switches one unit per level; 1-bit: the ones)
   double inputPower = 1.0;      // mean (driven level / full scale)² over the rows of all passes
   double conductanceMean = 1.0; // mean |effective weight| of the cells holding the layer (≈ G / Gmax)
   float outputScale = 1.0f;           // global drift compensation factor (1: none)

@@ -19,17 +19,11 @@
 namespace mxsim {
 namespace {
 
+using testing::ceilDiv;
+
 ChipParams chipWith(Schedule schedule) {
   ChipParams chip = ChipParams::fromYaml(YAML::Node(YAML::NodeType::Map));  // defaults, energy table included
-  chip.array.xbar.rows = 16;
-  chip.array.xbar.cols = 2;
-  chip.array.xbar.readCycles = 7;
-  chip.array.dac.cycles = 2;
-  chip.array.adc.perArray = 1;
-  chip.array.adc.conversionCycles = 3;
-  chip.sram.wordBits = 64;
-  chip.sram.ports = 1;
-  chip.sram.accessCycles = 2;
+  testing::applySmallTimingChip(chip);
   chip.digital.lanes = 4;
   chip.tiles = 4;
   chip.arraysPerTile = 4;

@@ -11,26 +11,18 @@
 
 #include "models/tile/tile_buffer.h"
 #include "sim/timing/timing_engine.h"
+#include "tests/support/chip_runs.h"
 #include "tests/support/program_fixtures.h"
 
 namespace mxsim {
 namespace {
 
-std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) {
-  return (a + b - 1) / b;
-}
+using testing::ceilDiv;
+
 
 TEST(Replication, ACopyHalvesTheVectorBoundLayersStreamPhase) {
   ChipParams chip;
-  chip.array.xbar.rows = 16;
-  chip.array.xbar.cols = 2;
-  chip.array.xbar.readCycles = 7;
-  chip.array.dac.cycles = 2;
-  chip.array.adc.perArray = 1;
-  chip.array.adc.conversionCycles = 3;
-  chip.sram.wordBits = 64;
-  chip.sram.ports = 1;
-  chip.sram.accessCycles = 2;
+  testing::applySmallTimingChip(chip);
   chip.sram.activationBits = 8;
   chip.digital.lanes = 4;
   chip.tiles = 4;

@@ -23,6 +23,23 @@ struct ChipCase {
 
 /// Elaborates one ChipTop per case, runs them together, and returns one TimingResult per case, in order
 /// (the same fields runTiming() fills).
+inline std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+
+/// The small chip the timing scenarios derive by hand: 16×2 arrays with a 2-cycle DAC, a 7-cycle read and
+/// one 3-cycle ADC per array, and a 64-bit single-port global buffer with 2-cycle accesses. Each test sets
+/// the rest (tiles, buffers, links, lanes) where its derivation needs it.
+inline void applySmallTimingChip(ChipParams& chip) {
+  chip.array.xbar.rows = 16;
+  chip.array.xbar.cols = 2;
+  chip.array.xbar.readCycles = 7;
+  chip.array.dac.cycles = 2;
+  chip.array.adc.perArray = 1;
+  chip.array.adc.conversionCycles = 3;
+  chip.sram.wordBits = 64;
+  chip.sram.ports = 1;
+  chip.sram.accessCycles = 2;
+}
+
 inline std::vector<TimingResult> runSideBySide(const std::vector<ChipCase>& cases) {
   sc_core::sc_set_time_resolution(1, sc_core::SC_FS);  // as runTiming: exact cycles at any clock
   std::vector<TimingResult> results(cases.size());

@@ -194,11 +194,10 @@ TEST(DacDepthTest, EnergyScalesWithLevelsForMultibitAndIsOneUnitForBitSerial) {
   for (int bits : {1, 4, 8}) {
     const DacCore mb = makeDac(bits, DacMode::Multibit, SignedInputs::TwoPhase);
     const DacCore bs = makeDac(bits, DacMode::BitSerial, SignedInputs::TwoPhase);
-    EXPECT_NEAR(mb.energyPerConversionJ(), 0.39e-15 * ((1 << bits) - 1), 1e-30) << bits;
-    EXPECT_NEAR(bs.energyPerConversionJ(), 0.39e-15, 1e-30) << bits;
+    // ISAAC: 4 mW for 1024 1-bit DACs at 100 ns per step = 0.390625 pJ per unit conversion.
+    EXPECT_DOUBLE_EQ(mb.energyPerConversionJ(), 4e-3 * 100e-9 / 1024 * ((1 << bits) - 1)) << bits;
+    EXPECT_DOUBLE_EQ(bs.energyPerConversionJ(), 4e-3 * 100e-9 / 1024) << bits;
   }
-  // 8-bit multibit ≈ the energy table's 0.1 pJ default.
-  EXPECT_NEAR(makeDac(8, DacMode::Multibit, SignedInputs::TwoPhase).energyPerConversionJ(), 0.1e-12, 0.001e-12);
   DacParams p;
   p.energyPerLevelJ = 2e-15;
   p.bits = 3;
@@ -457,7 +456,7 @@ TEST(ConvertersConfigTest, DacNewKeysParseAndDefault) {
   const DacParams d = DacParams::fromConfig(def);
   EXPECT_EQ(d.mode, DacMode::Multibit);
   EXPECT_EQ(d.signedInputs, SignedInputs::TwoPhase);
-  EXPECT_DOUBLE_EQ(d.energyPerLevelJ, 0.39e-15);
+  EXPECT_DOUBLE_EQ(d.energyPerLevelJ, 4e-3 * 100e-9 / 1024);
   EXPECT_EQ(d.bits, 8);
   EXPECT_EQ(d.cycles, 1);
   ConfigReader r(YAML::Load("mode: bit_serial\nsigned_inputs: offset\nenergy_per_level: 1 fJ\nbits: 4"), "dac");

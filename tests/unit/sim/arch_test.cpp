@@ -221,7 +221,7 @@ TEST(EnergyTableTest, PricesEveryKnownActionAndNothingElse) {
   // actions from chip.denoiser.energy.* (Horowitz 2014) and grng.sample from chip.denoiser.grng. (The
   // tile-buffer action names are spelled out: their constants live in a SystemC header.)
   const std::vector<std::pair<const char*, double>> expected = {
-      {action::kDacConvert, 0.39e-15 * 255},      {action::kXbarCellRead, 1.8e-15},
+      {action::kDacConvert, 4e-3 * 100e-9 / 1024 * 255},      {action::kXbarCellRead, 1.8e-15},
       {action::kAdcConvert, 1.56e-12},            {action::kSramReadBit, 0.156e-12},
       {action::kSramWriteBit, 0.156e-12},         {action::kDigitalAdd, 0.1e-12},
       {action::kDigitalOp, 0.03e-12},             {action::kSramSpillBit, 20e-12},
