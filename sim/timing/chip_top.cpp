@@ -233,14 +233,33 @@ std::uint64_t ChipTop::uncontendedCycles(std::size_t si) const {
   std::uint64_t c = m_sramCore.transferCycles(inBits, SramAccess::Read) + m_sramCore.transferCycles(outBits, SramAccess::Write);
   const int l = m_mapping.layerOfStep[si];
   if (l >= 0) {
+    // The flow of runAnalog without contention: multicast in, the slowest tile (buffer write, its arrays'
+    // pipeline, partial sums out and back), the digital accumulation.
     const LayerMapping& lm = m_mapping.layers[static_cast<std::size_t>(l)];
     const int passes = m_arrayCore.dac().passCount(m_signed.at(static_cast<std::size_t>(l)));
     const std::uint64_t vectors = (static_cast<std::uint64_t>(s.vectorsPerImage()) + lm.replicas - 1) / lm.replicas;
     const std::uint64_t a = m_arrayCore.dac().cyclesPerVector(passes);
     const std::uint64_t b = m_arrayCore.crossbar().cyclesPerVector(passes);
-    const std::uint64_t d = m_arrayCore.adc().cyclesPerVector(m_chip.array.xbar.cols) * static_cast<std::uint64_t>(passes);
-    c += a + b + d + (vectors ? vectors - 1 : 0) * std::max({a, b, d});
-    c += m_nocCore.transferCycles(inBits, 2);
+    std::map<int, std::uint64_t> psumBits;  // per tile
+    std::map<int, std::uint64_t> stream;    // per tile: its slowest array
+    int hops = 0;
+    for (int r = 0; r < lm.replicas; ++r)
+      for (std::size_t i = 0; i < lm.blocks.size(); ++i) {
+        const ArrayBlock& blk = lm.replicaBlock(r, i);
+        const std::uint64_t d = m_arrayCore.adc().cyclesPerVector(blk.cols) * static_cast<std::uint64_t>(passes);
+        stream[blk.tile] = std::max(stream[blk.tile], a + b + d + (vectors ? vectors - 1 : 0) * std::max({a, b, d}));
+        if (blk.slice == 0) psumBits[blk.tile] += vectors * static_cast<std::uint64_t>(blk.cols) * m_chip.tile.partialSumBits;
+        hops = std::max(hops, m_nocCore.hops(NocCore::kGlobalBufferNode, NocCore::tileNode(blk.tile)));
+      }
+    std::uint64_t slowest = 0;
+    for (const auto& [t, cyc] : stream) {
+      const std::uint64_t out = psumBits[t];
+      slowest = std::max(slowest, m_inBufCore.cycles(inBits) + cyc + 2 * m_outBufCore.cycles(out) +
+                                      m_nocCore.transferCycles(out, m_nocCore.hops(NocCore::tileNode(t), NocCore::kGlobalBufferNode)));
+    }
+    c += m_nocCore.transferCycles(inBits, hops) + slowest;
+    const auto outs = static_cast<std::uint64_t>(s.vectorsPerImage()) * static_cast<std::uint64_t>(s.weight.cols());
+    c += m_digitalCore.cycles(outs * static_cast<std::uint64_t>(lm.rowBlocks) + 2 * outs);
   } else {
     const wl::DigitalWork w = s.digitalWork();
     c += m_digitalCore.cycles(w.adds + w.ops);

@@ -14,9 +14,7 @@
 namespace mxsim {
 namespace {
 
-std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) {
-  return (a + b - 1) / b;
-}
+using testing::ceilDiv;
 
 ChipParams chipWithAdcs(int adcsPerArray) {
   ChipParams chip;

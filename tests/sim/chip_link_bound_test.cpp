@@ -19,9 +19,7 @@
 namespace mxsim {
 namespace {
 
-std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) {
-  return (a + b - 1) / b;
-}
+using testing::ceilDiv;
 
 ChipParams chipWith(NocTopology topology) {
   ChipParams chip;
