@@ -12,6 +12,8 @@
 //  - the same work is done: identical action counts per layer, hence identical dynamic energy.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "sim/report/report.h"
 #include "tests/support/chip_runs.h"
 #include "tests/support/program_fixtures.h"
@@ -88,6 +90,8 @@ TEST(ChipPipelined, OverlapsConvolutionsNeverBreaksDependenciesAndDoesTheSameWor
 
   // The CNN: strictly shorter pipelined, and relu really starts while the convolution is still running.
   EXPECT_LT(cnnPipe.totalCycles, cnnSeq.totalCycles);
+  std::printf("smallCnn: sequential %llu cycles, pipelined %llu cycles\n", static_cast<unsigned long long>(cnnSeq.totalCycles),
+              static_cast<unsigned long long>(cnnPipe.totalCycles));
   EXPECT_LT(cnnPipe.layers[1].startCycle, cnnPipe.layers[0].startCycle + cnnPipe.layers[0].cycles);
   // relu (8 output rows) and pool (4) end at least one of their own rows after their producers: a row's
   // work is at least 1/rows of the step's uncontended time, its cycles in the sequential schedule.
