@@ -31,3 +31,19 @@ expect_user_error() {
   if compgen -G "$outfile.tmp-*" >/dev/null; then fail "$name: temp output left behind"; return; fi
   pass "$name: $(cat "$err")"
 }
+
+# logits_relerr GOT.npy REF.npy TOL: prints max|got − ref| / max|ref| (or the shape mismatch) and returns 0
+# when it is ≤ TOL. The one logits comparison of the CLI tests (PyTorch references, zoo references).
+logits_relerr() {
+  "$PY" - "$1" "$2" "$3" 2>&1 <<'PYEOF'
+import sys
+import numpy as np
+got, ref = np.load(sys.argv[1]), np.load(sys.argv[2])
+if got.shape != ref.shape:
+    print("shape %s, reference %s" % (got.shape, ref.shape))
+    sys.exit(1)
+err = float(np.abs(got.astype(np.float64) - ref).max() / np.abs(ref).max())
+print("%.3g" % err)
+sys.exit(0 if err <= float(sys.argv[3]) else 1)
+PYEOF
+}

@@ -93,18 +93,7 @@ PYEOF
       --output "$out" >/dev/null 2>"$err"; then
     [[ $status == ok ]] && fail "$stem (opset $opset): mxsim infer --ideal failed: $(head -c 600 "$err")"
     [[ $status == ok ]] && status="infer failed"
-  elif ! relerr=$("$PY" - "$out" "$MODELS/${stem}_logits.npy" "$TOL" 2>&1 <<'PYEOF'
-import sys
-import numpy as np
-got, ref = np.load(sys.argv[1]), np.load(sys.argv[2])
-if got.shape != ref.shape:
-    print("shape %s, PyTorch %s" % (got.shape, ref.shape))
-    sys.exit(1)
-err = float(np.abs(got.astype(np.float64) - ref).max() / np.abs(ref).max())
-print("%.3g" % err)
-sys.exit(0 if err <= float(sys.argv[3]) else 1)
-PYEOF
-  ); then
+  elif ! relerr=$(logits_relerr "$out" "$MODELS/${stem}_logits.npy" "$TOL"); then
     fail "$stem (opset $opset): mxsim infer --ideal logits differ from PyTorch: max relative error $relerr > $TOL"
     status="logits differ"
   fi

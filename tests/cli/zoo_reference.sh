@@ -52,18 +52,7 @@ for file in "${FILES[@]}"; do
     fail "$file: mxsim infer --ideal failed: $(head -c 600 "$WORK/$stem.stderr")"
     continue
   fi
-  if relerr=$("$PY" - "$out" "$ref" "$TOL" 2>&1 <<'PYEOF'
-import sys
-import numpy as np
-got, ref = np.load(sys.argv[1]), np.load(sys.argv[2])
-if got.shape != ref.shape:
-    print("shape %s, reference %s" % (got.shape, ref.shape))
-    sys.exit(1)
-err = float(np.abs(got.astype(np.float64) - ref).max() / np.abs(ref).max())
-print("%.3g" % err)
-sys.exit(0 if err <= float(sys.argv[3]) else 1)
-PYEOF
-  ); then
+  if relerr=$(logits_relerr "$out" "$ref" "$TOL"); then
     pass "$file: max relative error $relerr over $("$PY" -c 'import numpy, sys; print(numpy.load(sys.argv[1], mmap_mode="r").shape[0])' "$in") images, $(elapsed "$ts") s"
   else
     fail "$file: mxsim infer --ideal differs from ${ref#"$SRC/"}: max relative error $relerr > $TOL"
