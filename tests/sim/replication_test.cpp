@@ -19,20 +19,9 @@ namespace {
 
 using testing::ceilDiv;
 
-
 TEST(Replication, ACopyHalvesTheVectorBoundLayersStreamPhase) {
   ChipParams chip;
-  testing::applySmallTimingChip(chip);
-  chip.sram.activationBits = 8;
-  chip.digital.lanes = 4;
-  chip.tiles = 4;
-  chip.arraysPerTile = 4;
-  chip.tile.bufferWordBits = 32;
-  chip.tile.partialSumBits = 16;
-  chip.noc.topology = NocTopology::Mesh;  // 5 nodes: 3 x 2 routers, node n at (n mod 3, n / 3)
-  chip.noc.linkWidthBits = 16;
-  chip.noc.hopLatencyCycles = 3;
-  chip.noc.multicast = NocMulticast::Tree;
+  testing::applyFourTileTimingChip(chip);
   chip.mapping.replication = Replication::Auto;
   const wl::Program p = testing::smallCnn();  // conv 2x8x8 -> 3x8x8, relu, pool -> 3x4x4, flatten, fc -> 4
   const Mapping m = mapProgram(p, chip);

@@ -40,6 +40,23 @@ inline void applySmallTimingChip(ChipParams& chip) {
   chip.sram.accessCycles = 2;
 }
 
+/// The small chip on 4 tiles of 4 arrays that the smallCnn derivations use: a 3 × 2 mesh (5 nodes: node n at
+/// (n mod 3, n / 3)) with 16-bit links, 3-cycle hops and tree multicast; 32-bit tile buffers, 16-bit partial
+/// sums, 8-bit activations, 4 digital lanes.
+inline void applyFourTileTimingChip(ChipParams& chip) {
+  applySmallTimingChip(chip);
+  chip.sram.activationBits = 8;
+  chip.digital.lanes = 4;
+  chip.tiles = 4;
+  chip.arraysPerTile = 4;
+  chip.tile.bufferWordBits = 32;
+  chip.tile.partialSumBits = 16;
+  chip.noc.topology = NocTopology::Mesh;  // 5 nodes: 3 x 2 routers, node n at (n mod 3, n / 3)
+  chip.noc.linkWidthBits = 16;
+  chip.noc.hopLatencyCycles = 3;
+  chip.noc.multicast = NocMulticast::Tree;
+}
+
 inline std::vector<TimingResult> runSideBySide(const std::vector<ChipCase>& cases) {
   sc_core::sc_set_time_resolution(1, sc_core::SC_FS);  // as runTiming: exact cycles at any clock
   std::vector<TimingResult> results(cases.size());
