@@ -202,6 +202,11 @@ class Lowering {
   void view(const Node& n, int x, Shape outShape);
   void gatherStep(const Node& n, int x, Shape outShape, std::vector<std::int32_t> map);
   void rearrange(const Node& n, bool folded, const Shape& out, const std::vector<std::int32_t>& map);
+  void reshaped(const Node& n, bool folded, Shape out);
+  /// Dims of input 0: the whole tensor of a constant (folded), the per-image shape of a computed value.
+  Shape dimsOf(const Node& n, bool folded) const {
+    return folded ? constValue(n, 0, "data").dims : shapeOf(activation(n, 0));
+  }
   void setConst(const Node& n, NumTensor t);
   std::string uniqueStepName(const std::string& base);
 
@@ -630,6 +635,17 @@ void Lowering::rearrange(const Node& n, bool folded, const Shape& out, const std
   setConst(n, std::move(r));
 }
 
+/// Same values, new dims (Flatten, Reshape, Squeeze, Unsqueeze): a folded constant or a view step.
+void Lowering::reshaped(const Node& n, bool folded, Shape out) {
+  if (!folded) {
+    view(n, activation(n, 0), std::move(out));
+    return;
+  }
+  NumTensor t = constValue(n, 0, "data");
+  t.dims = std::move(out);
+  setConst(n, std::move(t));
+}
+
 /// A data rearrangement (Transpose, Gather, Slice): a view when the map is the identity.
 void Lowering::gatherStep(const Node& n, int x, Shape outShape, std::vector<std::int32_t> map) {
   if (static_cast<std::int64_t>(map.size()) == numel(shapeOf(x)) && isIdentityMap(map)) {
@@ -1023,15 +1039,13 @@ void Lowering::binary(const Node& n) {
 void Lowering::flatten(const Node& n) {
   requireInputs(n, 1, 1);
   const bool folded = isConst(n, 0);
-  const Shape in = folded ? constValue(n, 0, "input").dims : shapeOf(activation(n, 0));
+  const Shape in = dimsOf(n, folded);
   const auto rank = static_cast<std::int64_t>(in.size()) + (folded ? 0 : 1);
   auto axis = n.attrs.getInt("axis", 1);
   if (axis < 0) axis += rank;
   if (axis < 0 || axis > rank) n.fail(fmt::format("axis {} out of range for rank {}", n.attrs.getInt("axis", 1), rank));
   if (folded) {
-    NumTensor t = constValue(n, 0, "input");
-    t.dims = {numel(Shape(in.begin(), in.begin() + axis)), numel(Shape(in.begin() + axis, in.end()))};
-    setConst(n, std::move(t));
+    reshaped(n, true, {numel(Shape(in.begin(), in.begin() + axis)), numel(Shape(in.begin() + axis, in.end()))});
     return;
   }
   // [N, d1.., dk..] → [N·d1.., dk..] keeps images apart only when the dims before the axis are all 1.
@@ -1040,7 +1054,7 @@ void Lowering::flatten(const Node& n) {
     n.fail(fmt::format("axis={} would merge the batch dimension with data dimensions (per-image shape {}); only "
                        "axis=1 is supported",
                        n.attrs.getInt("axis", 1), shapeText(in)));
-  view(n, activation(n, 0), {numel(in)});
+  reshaped(n, false, {numel(in)});
 }
 
 void Lowering::reshape(const Node& n) {
@@ -1064,21 +1078,20 @@ void Lowering::reshape(const Node& n) {
   const auto isBatch = [&](std::size_t k) { return specT && specT->isBatch(k); };
 
   if (isConst(n, 0)) {  // fold (shape chains, constant weights being reshaped)
-    NumTensor t = constValue(n, 0, "data");
+    const Shape& dims = constValue(n, 0, "data").dims;
     Shape out;
     std::int64_t inferAt = -1;
     for (std::size_t k = 0; k < spec.size(); ++k) {
       if (isBatch(k)) n.fail("reshaping a constant to the batch size is not supported");
       std::int64_t d = spec[k];
-      if (d == 0 && !allowZero) d = k < t.dims.size() ? t.dims[k] : 0;
+      if (d == 0 && !allowZero) d = k < dims.size() ? dims[k] : 0;
       if (d == -1) inferAt = static_cast<std::int64_t>(k), d = 1;
       out.push_back(d);
     }
-    if (inferAt >= 0 && numel(out) > 0) out[static_cast<std::size_t>(inferAt)] = numel(t.dims) / numel(out);
-    if (numel(out) != numel(t.dims))
-      n.fail(fmt::format("cannot reshape constant of shape {} to {}", shapeText(t.dims), specText));
-    t.dims = out;
-    setConst(n, std::move(t));
+    if (inferAt >= 0 && numel(out) > 0) out[static_cast<std::size_t>(inferAt)] = numel(dims) / numel(out);
+    if (numel(out) != numel(dims))
+      n.fail(fmt::format("cannot reshape constant of shape {} to {}", shapeText(dims), specText));
+    reshaped(n, true, out);
     return;
   }
   const int x = activation(n, 0);
@@ -1123,7 +1136,7 @@ void Lowering::squeeze(const Node& n) {
   bool present = false;
   const auto axes = intsFromInputOrAttr(n, 1, "axes", &present);
   const bool folded = isConst(n, 0);
-  const Shape in = folded ? constValue(n, 0, "data").dims : shapeOf(activation(n, 0));
+  const Shape in = dimsOf(n, folded);
   const std::size_t full = in.size() + (folded ? 0 : 1);
   const std::size_t off = folded ? 0 : 1;
   std::set<std::size_t> drop;
@@ -1143,13 +1156,7 @@ void Lowering::squeeze(const Node& n) {
   Shape out;
   for (std::size_t k = 0; k < in.size(); ++k)
     if (!drop.count(k)) out.push_back(in[k]);
-  if (folded) {
-    NumTensor t = constValue(n, 0, "data");
-    t.dims = out;
-    setConst(n, std::move(t));
-    return;
-  }
-  view(n, activation(n, 0), out);
+  reshaped(n, folded, out);
 }
 
 void Lowering::unsqueeze(const Node& n) {
@@ -1158,7 +1165,7 @@ void Lowering::unsqueeze(const Node& n) {
   const auto axes = intsFromInputOrAttr(n, 1, "axes", &present);
   if (!present) n.fail("axes are required");
   const bool folded = isConst(n, 0);
-  const Shape in = folded ? constValue(n, 0, "data").dims : shapeOf(activation(n, 0));
+  const Shape in = dimsOf(n, folded);
   const std::size_t off = folded ? 0 : 1;
   const auto outRank = static_cast<std::int64_t>(in.size() + off + axes.size());
   std::set<std::int64_t> at;
@@ -1170,13 +1177,7 @@ void Lowering::unsqueeze(const Node& n) {
   Shape out;
   std::size_t next = 0;
   for (std::int64_t k = static_cast<std::int64_t>(off); k < outRank; ++k) out.push_back(at.count(k) ? 1 : in[next++]);
-  if (folded) {
-    NumTensor t = constValue(n, 0, "data");
-    t.dims = out;
-    setConst(n, std::move(t));
-    return;
-  }
-  view(n, activation(n, 0), out);
+  reshaped(n, folded, out);
 }
 
 void Lowering::concat(const Node& n) {
@@ -1250,7 +1251,7 @@ void Lowering::concat(const Node& n) {
 void Lowering::transpose(const Node& n) {
   requireInputs(n, 1, 1);
   const bool folded = isConst(n, 0);
-  const Shape in = folded ? constValue(n, 0, "data").dims : shapeOf(activation(n, 0));
+  const Shape in = dimsOf(n, folded);
   const std::size_t full = in.size() + (folded ? 0 : 1);
   std::vector<std::int64_t> def(full);
   for (std::size_t k = 0; k < full; ++k) def[k] = static_cast<std::int64_t>(full - 1 - k);
@@ -1281,7 +1282,7 @@ void Lowering::gather(const Node& n) {
   const NumTensor& idxT = constValue(n, 1, "indices");
   if (idxT.isFloat) n.fail(fmt::format("indices '{}' must be integers", n.in(1)));
   const bool folded = isConst(n, 0);
-  const Shape in = folded ? constValue(n, 0, "data").dims : shapeOf(activation(n, 0));
+  const Shape in = dimsOf(n, folded);
   const std::size_t full = in.size() + (folded ? 0 : 1);
   const auto axisAttr = n.attrs.getInt("axis", 0);
   std::int64_t axis = 0;
@@ -1330,7 +1331,7 @@ void Lowering::slice(const Node& n) {
     if (n.has(4)) steps = constInts(n, 4, "steps");
   }
   const bool folded = isConst(n, 0);
-  const Shape in = folded ? constValue(n, 0, "data").dims : shapeOf(activation(n, 0));
+  const Shape in = dimsOf(n, folded);
   const std::size_t off = folded ? 0 : 1, full = in.size() + off;
   if (axes.empty())
     for (std::size_t k = 0; k < starts.size(); ++k) axes.push_back(static_cast<std::int64_t>(k));
