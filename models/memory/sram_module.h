@@ -16,11 +16,11 @@ class SramModule : public Shell<SramCore> {
   using Shell::Shell;
   void read(std::uint64_t bits) {
     count(action::kSramReadBit, bits);
-    hold(m_core.transferCycles(bits, SramAccess::Read));
+    exclusive(m_core.transferCycles(bits, SramAccess::Read));
   }
   void write(std::uint64_t bits) {
     count(action::kSramWriteBit, bits);
-    hold(m_core.transferCycles(bits, SramAccess::Write));
+    exclusive(m_core.transferCycles(bits, SramAccess::Write));
   }
   /// Concurrent requests from several requesters, scheduled together; returns the schedule (cycles,
   /// bank conflicts). Counts the requested bits (not whole words) as read/write actions.
@@ -29,22 +29,19 @@ class SramModule : public Shell<SramCore> {
     count(action::kSramReadBit, s.readBits);
     count(action::kSramWriteBit, s.writeBits);
     m_conflicts += s.conflicts;
-    hold(s.cycles);
+    exclusive(s.cycles);
     return s;
   }
   /// Move `bits` between the buffer and off-chip DRAM (either direction; pass the traffic, e.g.
   /// SramCore::spillTrafficBits for a write-out plus read-back).
   void spill(std::uint64_t bits) {
     count(action::kSramSpillBit, bits);
-    hold(m_core.spillCycles(bits));
+    exclusive(m_core.spillCycles(bits));
   }
   /// Bank conflicts seen by access() so far.
   std::uint64_t conflicts() const { return m_conflicts; }
 
  private:
-  /// Serialise transfers (Shell::exclusive): a call made during another thread's transfer waits for it.
-  void hold(std::uint64_t cycles) { exclusive(cycles); }
-
   std::uint64_t m_conflicts = 0;
 };
 

@@ -30,15 +30,12 @@ class TileBufferModule : public Shell<TileBufferCore> {
   using Shell::Shell;
   void write(std::uint64_t bits) {
     count(action::kTileBufferWriteBit, bits);
-    hold(m_core.cycles(bits));
+    exclusive(m_core.cycles(bits));
   }
   void read(std::uint64_t bits) {
     count(action::kTileBufferReadBit, bits);
-    hold(m_core.cycles(bits));
+    exclusive(m_core.cycles(bits));
   }
-
- private:
-  void hold(std::uint64_t cycles) { exclusive(cycles); }
 };
 
 }  // namespace mxsim

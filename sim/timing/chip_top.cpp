@@ -72,8 +72,10 @@ ChipTop::ChipTop(const sc_core::sc_module_name& name, const wl::Program& program
   if (blocks || chip.denoiserPresence == DenoiserPresence::On) {
     m_denoiserCore = std::make_unique<DenoiserCore>(chip.denoiser);
     std::set<int> ids;
-    for (const auto& st : program.steps)
-      if (st.denoiserBlock >= 0) ids.insert(st.denoiserBlock);
+    for (std::size_t k = 0; k < program.steps.size(); ++k) {
+      const int id = program.steps[k].denoiserBlock;
+      if (id >= 0 && ids.insert(id).second) m_blockFirstStep[id] = k;
+    }
     std::vector<DenoiserBlockShape> shapes;
     std::vector<std::string> names;
     for (int id : ids) {
@@ -422,8 +424,7 @@ void ChipTop::runAnalog(const wl::Step& step, const LayerMapping& lm, bool signe
 void ChipTop::runDenoiser(std::size_t s) {
   const wl::Step& step = m_program.steps[s];
   // The whole block runs on the engine when its first step comes; its other steps take no time.
-  for (std::size_t k = 0; k < s; ++k)
-    if (m_program.steps[k].denoiserBlock == step.denoiserBlock) return;
+  if (m_blockFirstStep.at(step.denoiserBlock) != s) return;
   const DenoiserBlockShape shape = blockShape(m_program, step.denoiserBlock, m_chip.denoiser.mode);
   const DenoiserWork w = m_denoiserCore->work(shape);
   m_sram.read(w.inputReadBits);

@@ -87,6 +87,7 @@ class ChipTop : public sc_core::sc_module {
   std::unique_ptr<DenoiserCore> m_denoiserCore;
   std::unique_ptr<DenoiserModule> m_denoiser;
   std::vector<int> m_nocSignals;  // activity signal per link
+  std::map<int, std::size_t> m_blockFirstStep;  // denoiser block -> its first step (which runs the block)
   std::vector<LayerTiming> m_layers;
   // Pipelined schedule: per step, when it started and finished, and events announcing both.
   std::vector<sc_core::sc_time> m_start, m_end;
