@@ -120,6 +120,7 @@ void activation(RowMatrix& x, ActivationKind kind, float alpha, float beta) {
     case ActivationKind::Sigmoid: a = 1.0f / (1.0f + (-a).exp()); break;
     case ActivationKind::HardSigmoid: a = (alpha * a + beta).cwiseMax(0.0f).cwiseMin(1.0f); break;
     case ActivationKind::HardSwish: a = a * (a / 6.0f + 0.5f).cwiseMax(0.0f).cwiseMin(1.0f); break;
+    case ActivationKind::Round: a = a.unaryExpr([](float v) { return roundHalfEven(v); }); break;
   }
 }
 

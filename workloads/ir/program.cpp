@@ -37,6 +37,7 @@ const char* activationName(ActivationKind a) {
     case ActivationKind::Sigmoid: return "sigmoid";
     case ActivationKind::HardSigmoid: return "hard_sigmoid";
     case ActivationKind::HardSwish: return "hard_swish";
+    case ActivationKind::Round: return "round";
   }
   return "?";
 }
@@ -90,7 +91,8 @@ DigitalWork Step::digitalWork() const {
   switch (kind) {
     case StepKind::Activation:
       // Ops per element: compare (Relu, Clip: 2), multiply-compare (LeakyRelu), a scaled clamp (HardSigmoid),
-      // clamp and multiply (HardSwish), and exp + divide for Sigmoid (a LUT unit counts it as 2 ops).
+      // clamp and multiply (HardSwish), exp + divide for Sigmoid (a LUT unit counts it as 2 ops), and one
+      // rounding op (Round).
       switch (activation) {
         case ActivationKind::Relu: return {0, out};
         case ActivationKind::Clip: return {0, 2 * out};
@@ -98,6 +100,7 @@ DigitalWork Step::digitalWork() const {
         case ActivationKind::Sigmoid: return {out, 2 * out};
         case ActivationKind::HardSigmoid: return {out, 3 * out};
         case ActivationKind::HardSwish: return {out, 4 * out};
+        case ActivationKind::Round: return {0, out};
       }
       return {};
     case StepKind::Softmax: return {out, 3 * out};  // max, exp, divide; one sum

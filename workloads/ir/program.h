@@ -21,7 +21,8 @@ std::string shapeText(const Shape& s);  // "1x28x28"; "scalar" for a rank-0 shap
 
 enum class StepKind {
   AnalogGemm,     // Conv (any group count) or Gemm/MatMul with constant weights (+ folded BatchNormalization)
-  Activation,     // elementwise unary function (Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish)
+  Activation,     // elementwise unary function (Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish,
+                  //   Round)
   Softmax,        // softmax along one per-image axis
   MaxPool,        // 2-D max pooling
   AvgPool,        // 2-D average pooling

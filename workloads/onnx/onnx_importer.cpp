@@ -254,6 +254,7 @@ const std::vector<OpEntry>& opTable() {
       {"Sigmoid", &Lowering::activationOp},
       {"HardSigmoid", &Lowering::activationOp},
       {"HardSwish", &Lowering::activationOp},
+      {"Round", &Lowering::activationOp},
       {"Softmax", &Lowering::softmax},
       {"MaxPool", &Lowering::pool},
       {"AveragePool", &Lowering::pool},
@@ -921,6 +922,8 @@ void Lowering::activationOp(const Node& n) {
     beta = n.attrs.getFloat("beta", 0.5f);
   } else if (op == "HardSwish") {
     kind = ActivationKind::HardSwish;
+  } else if (op == "Round") {
+    kind = ActivationKind::Round;
   }
   Step& s = emit(n, StepKind::Activation, {x}, shapeOf(x));
   s.activation = kind;

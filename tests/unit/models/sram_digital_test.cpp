@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cfenv>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <vector>
 
@@ -285,6 +287,28 @@ TEST(DigitalKernelsTest, ReluZeroesNegativesOnly) {
   const float expected[2][4] = {{0, 0, 2, 0}, {3, 0, 1e-30f, 0.5f}};
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 4; ++j) EXPECT_EQ(x(i, j), expected[i][j]) << i << "," << j;
+}
+
+TEST(DigitalKernelsTest, RoundHalvesToEvenInEveryRoundingMode) {
+  // ONNX Round: ties go to the even integer; other values to the nearest. 1.4999999 and 2.5000002 are the
+  // floats next to the ties; 2^22 + 0.5 is the largest float tie (odd neighbour 2^22 + 1). Every rounding
+  // mode must give the same: the kernel must not depend on the FP environment (nearbyint would).
+  const float in[] = {0.5f, -0.5f, 1.5f, -1.5f, 2.5f, -2.5f, 3.5f, 1.4999999f, 2.5000002f, -0.2f, 0.7f,
+                      4194304.5f, 8388609.0f};
+  const float expected[] = {0.0f, -0.0f, 2.0f, -2.0f, 2.0f, -2.0f, 4.0f, 1.0f, 3.0f, -0.0f, 1.0f,
+                            4194304.0f, 8388609.0f};
+  constexpr int n = static_cast<int>(std::size(in));
+  const int previous = std::fegetround();
+  for (int mode : {FE_TONEAREST, FE_UPWARD, FE_DOWNWARD, FE_TOWARDZERO}) {
+    RowMatrix x = Eigen::Map<const RowMatrix>(in, 1, n);
+    ASSERT_EQ(std::fesetround(mode), 0);
+    kernels::activation(x, ActivationKind::Round, 0.0f, 0.0f);
+    std::fesetround(previous);
+    for (int i = 0; i < n; ++i) {
+      EXPECT_EQ(x(0, i), expected[i]) << "mode " << mode << ", round(" << in[i] << ")";
+      EXPECT_EQ(std::signbit(x(0, i)), std::signbit(expected[i])) << "mode " << mode << ", round(" << in[i] << ")";
+    }
+  }
 }
 
 }  // namespace

@@ -537,8 +537,8 @@ TEST(OnnxImporter, StepNamesAreUnique) {
 TEST(OnnxImporter, SupportedOpsListIsStable) {
   const auto& ops = supportedOnnxOps();
   EXPECT_EQ(ops.front(), "Conv");
-  for (const char* op : {"Gemm", "MatMul", "BatchNormalization", "Relu", "MaxPool", "GlobalAveragePool", "Add",
-                         "Flatten", "Reshape", "Identity", "Dropout", "Constant"})
+  for (const char* op : {"Gemm", "MatMul", "BatchNormalization", "Relu", "Round", "MaxPool", "GlobalAveragePool",
+                         "Add", "Flatten", "Reshape", "Identity", "Dropout", "Constant"})
     EXPECT_NE(std::find(ops.begin(), ops.end(), op), ops.end()) << op;
   EXPECT_EQ(&ops, &supportedOnnxOps());
 }
@@ -860,6 +860,100 @@ TEST(OnnxImporterErrors, AbsurdSizes) {
   ModelBuilder w = validConvModel();
   w.graph().mutable_initializer(0)->set_dims(0, 1LL << 40);
   expectModelError(w.save("absurd_weight.onnx"), {"tensor 'w'", "more than 2^31 elements"});
+}
+
+// ---- Round and fake-quantized activations ----
+
+TEST(OnnxImporter, RoundIsAnActivationRoundingHalvesToEven) {
+  ModelBuilder b;
+  b.input("x", {-1, 7}).output("y");
+  b.node("Round", {"x"}, {"y"}, "round");
+  const Program p = importOnnx(b.save("round.onnx"));
+  const Step& r = onlyStep(p, StepKind::Activation);
+  EXPECT_EQ(r.activation, ActivationKind::Round);
+  EXPECT_STREQ(activationName(r.activation), "round");
+  EXPECT_EQ(r.unit(), Unit::Digital);
+  EXPECT_EQ(r.outShape, (Shape{7}));
+  EXPECT_EQ(r.digitalWork().adds, 0u);
+  EXPECT_EQ(r.digitalWork().ops, 7u);  // one op per element
+  // The function the step names (the digital kernel applies it; tests/unit/models checks the kernel):
+  // ONNX Round, ties to even.
+  EXPECT_EQ(roundHalfEven(0.5f), 0.0f);
+  EXPECT_EQ(roundHalfEven(-0.5f), 0.0f);
+  EXPECT_TRUE(std::signbit(roundHalfEven(-0.5f)));
+  EXPECT_EQ(roundHalfEven(1.5f), 2.0f);
+  EXPECT_EQ(roundHalfEven(2.5f), 2.0f);
+  EXPECT_EQ(roundHalfEven(-2.5f), -2.0f);
+  EXPECT_EQ(roundHalfEven(2.6f), 3.0f);
+  EXPECT_EQ(roundHalfEven(-1.4f), -1.0f);
+}
+
+TEST(OnnxImporter, FakeQuantizedActivationChainImports) {
+  // What the training tools export for a constant-scale b-bit activation quantizer:
+  // Relu → Div(s) → Round → Clip(0, 2^b − 1) → Mul(s), here s = 0.25 (exact in binary, so the ties below are
+  // exact), b = 4. The Div scale is a rank-0 scalar, the Mul scale a [1] tensor: both broadcast to every
+  // element of the per-image [2, 4] activation.
+  ModelBuilder b;
+  b.input("x", {-1, 2, 4}).output("y");
+  b.init("s", {}, {0.25f});
+  b.init("s1", {1}, {0.25f});
+  b.init("lo", {}, {0.0f});
+  b.init("hi", {}, {15.0f});
+  b.node("Relu", {"x"}, {"r"}, "relu");
+  b.node("Div", {"r", "s"}, {"d"}, "div");
+  b.node("Round", {"d"}, {"q"}, "round");
+  b.node("Clip", {"q", "lo", "hi"}, {"c"}, "clip");
+  b.node("Mul", {"c", "s1"}, {"y"}, "mul");
+  const Program p = importOnnx(b.save("fake_quant.onnx"));
+  ASSERT_EQ(p.steps.size(), 5u);
+  const StepKind kinds[] = {StepKind::Activation, StepKind::Binary, StepKind::Activation, StepKind::Activation,
+                            StepKind::Binary};
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(p.steps[i].kind, kinds[i]) << p.steps[i].name;
+    EXPECT_EQ(p.steps[i].outShape, (Shape{2, 4})) << p.steps[i].name;
+    EXPECT_EQ(p.steps[i].unit(), Unit::Digital) << p.steps[i].name;
+    if (i > 0) {
+      EXPECT_EQ(p.steps[i].inputs, (std::vector<int>{p.steps[i - 1].output})) << p.steps[i].name;
+    }
+  }
+  EXPECT_EQ(p.steps[0].inputs, (std::vector<int>{p.input}));
+  EXPECT_EQ(p.output, p.steps[4].output);
+  EXPECT_EQ(p.steps[0].activation, ActivationKind::Relu);
+  EXPECT_EQ(p.steps[2].activation, ActivationKind::Round);
+  EXPECT_EQ(p.steps[3].activation, ActivationKind::Clip);
+  EXPECT_EQ(p.steps[3].alpha, 0.0f);
+  EXPECT_EQ(p.steps[3].beta, 15.0f);
+  for (std::size_t i : {1u, 4u}) {
+    const Step& s = p.steps[i];
+    EXPECT_EQ(s.binary, i == 1 ? BinaryOp::Div : BinaryOp::Mul);
+    EXPECT_EQ(s.constantIndex, 1) << "x op s, not s op x";
+    EXPECT_TRUE(s.indexMap.empty());
+    EXPECT_EQ(s.constant, Eigen::VectorXf::Constant(8, 0.25f)) << s.name << ": the scalar fills every element";
+  }
+  // The chain on one image by the steps' ONNX semantics, against the values worked out by hand:
+  //   x      −1    0.1   0.125  0.375  0.625  1     3     5
+  //   /s      0    0.4   0.5    1.5    2.5    4     12    20   (after Relu)
+  //   round   0    0     0      2      2      4     12    20   (ties to even)
+  //   clip    0    0     0      2      2      4     12    15
+  //   ·s      0    0     0      0.5    0.5    1     3     3.75
+  std::vector<float> v = {-1.0f, 0.1f, 0.125f, 0.375f, 0.625f, 1.0f, 3.0f, 5.0f};
+  const std::vector<float> expected = {0.0f, 0.0f, 0.0f, 0.5f, 0.5f, 1.0f, 3.0f, 3.75f};
+  for (const Step& s : p.steps) {
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      float& e = v[i];
+      if (s.kind == StepKind::Binary) {
+        const float c = s.constant[static_cast<Eigen::Index>(i)];
+        e = s.binary == BinaryOp::Div ? e / c : e * c;
+      } else if (s.activation == ActivationKind::Relu) {
+        e = std::max(e, 0.0f);
+      } else if (s.activation == ActivationKind::Round) {
+        e = roundHalfEven(e);
+      } else {
+        e = std::min(std::max(e, s.alpha), s.beta);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < v.size(); ++i) EXPECT_EQ(v[i], expected[i]) << "element " << i;
 }
 
 // ---- the real model ----
