@@ -199,6 +199,11 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
 
   ConfigReader noise = top.child("noise");
   p.deviceNoise = DeviceNoiseParams::fromConfig(noise);
+  p.arrayModel = noise.getEnum<ArrayModel>(
+      "array", "physical", {{"physical", ArrayModel::Physical}, {"ideal", ArrayModel::Ideal}},
+      "analog layers: physical = DAC/ADC quantization and device noise as configured; ideal = exact float "
+      "x·W + b, so only activation noise (if any) perturbs them — the papers' abstraction; timing and area "
+      "are unaffected, DAC and crossbar energy assume full-scale activity (no conversion is simulated)");
   ConfigReader activation = noise.child("activation");
   p.activationNoise = ActivationNoiseParams::fromConfig(activation);
   p.calibrationImages = static_cast<int>(noise.getInt(

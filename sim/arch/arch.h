@@ -79,6 +79,12 @@ enum class DenoiserPresence {
   Off,   // never: a model with denoiser blocks is an error
 };
 
+/// How analog layers compute in the functional engine (noise.array).
+enum class ArrayModel {
+  Physical,  // DAC/ADC quantisation and device noise as configured
+  Ideal,     // exact float x·W + b: only activation noise (if any) perturbs the layer; timing, energy, area as physical
+};
+
 /// Tile-local buffers between the interconnect and the arrays (ISAAC: input/output registers per IMA).
 struct TileParams {
   double inputBufferBytes = 2048;   // holds the layer input slice the tile's arrays read
@@ -122,6 +128,7 @@ struct ChipParams {
   AreaParams area;
   PowerParams power;
   DeviceNoiseParams deviceNoise;
+  ArrayModel arrayModel = ArrayModel::Physical;  // noise.array
   ActivationNoiseParams activationNoise;
   int calibrationImages = 256;
   EnergyTable energy;

@@ -180,8 +180,9 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     }
   };
   RowMatrix cols;
-  // Ideal mode, and steps that are not on the arrays (denoiser blocks: the digital engine's exact math).
-  if (ctx.mode == Mode::Ideal || l < 0) {
+  // Exact float x·W + b as (N·P) × C rows: ideal mode, noise.array: ideal, and steps that are not on the
+  // arrays (denoiser blocks: the digital engine's exact math).
+  auto exact = [&] {
     if (step.isConv) {
       kernels::im2col(x, step.window, cols);
     } else if (P != 1) {
@@ -198,12 +199,39 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
         y.middleCols(g * cg, cg).noalias() = in.middleCols(g * kg, kg) * step.weight.block(g * kg, g * cg, kg, cg);
     }
     y.rowwise() += step.bias.transpose();
+    return y;
+  };
+  if (ctx.mode == Mode::Ideal || l < 0) {
+    RowMatrix y = exact();
     toOutput(y);
     return;
   }
 
   AnalogLayerState* cal = ctx.calibrating ? &ctx.calibrating->layers[l] : nullptr;
   const AnalogLayerState& L = ctx.chip->layers[l];
+  RowMatrix z;
+  // The layer output's activation noise (calibrating its σ first), then the output layout.
+  auto addActivationNoise = [&](RowMatrix& y) {
+    if (cal && y.size()) {
+      const double mean = y.mean();
+      const double sd = std::sqrt(std::max(0.0, static_cast<double>(y.array().square().mean()) - mean * mean));
+      cal->activationSigma =
+          static_cast<float>(m_chip.activationNoise.absoluteSigma(step.name, y.cwiseAbs().maxCoeff(), sd));
+    }
+    if (L.activationSigma > 0.0f) {
+      fillNormals(z, P, C, images, ctx.chip->seed, kActivationTag, ctx.dataTag, ctx.firstImage,
+                  {static_cast<std::uint64_t>(l)});
+      y += L.activationSigma * z;
+    }
+    toOutput(y);
+  };
+  // noise.array: ideal: the exact layer output, perturbed only by activation noise (DAC activity and input
+  // power keep their defaults).
+  if (m_chip.arrayModel == ArrayModel::Ideal) {
+    RowMatrix y = exact();
+    addActivationNoise(y);
+    return;
+  }
   // Digital side: normalise the layer input to the DAC's full scale (kept to rescale the result): each
   // image's own max |x| (dynamic) or the layer's calibrated max (larger inputs clip in the DAC).
   Eigen::VectorXf imageScale = x.cwiseAbs().rowwise().maxCoeff();
@@ -241,7 +269,7 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   const AdcParams& adcParams = m_chip.array.adc;
   const bool percentile = cal && adcParams.range == AdcRange::Calibrated && adcParams.calibrationPercentile < 100.0;
   std::vector<std::vector<float>> samples(percentile ? S : 0);  // pre-ADC sums seen in calibration
-  RowMatrix z, part;
+  RowMatrix part;
   auto accumulate = [&](bool quantise, std::vector<float>* maxAbs, int i0, int n) {
     RowMatrix acc = RowMatrix::Zero(static_cast<Eigen::Index>(n) * P, C);
     for (int s = 0; s < S; ++s) {
@@ -333,18 +361,7 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   }
   y = rowScale.asDiagonal() * y;
   y.rowwise() += step.bias.transpose();
-  if (cal && y.size()) {
-    const double mean = y.mean();
-    const double sd = std::sqrt(std::max(0.0, static_cast<double>(y.array().square().mean()) - mean * mean));
-    cal->activationSigma =
-        static_cast<float>(m_chip.activationNoise.absoluteSigma(step.name, y.cwiseAbs().maxCoeff(), sd));
-  }
-  if (L.activationSigma > 0.0f) {
-    fillNormals(z, P, C, images, ctx.chip->seed, kActivationTag, ctx.dataTag, ctx.firstImage,
-                {static_cast<std::uint64_t>(l)});
-    y += L.activationSigma * z;
-  }
-  toOutput(y);
+  addActivationNoise(y);
 }
 
 RowMatrix FunctionalEngine::run(const RowMatrix& images, const ChipInstance* chip, Mode mode,

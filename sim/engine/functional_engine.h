@@ -3,7 +3,9 @@
 // activation-noise scales on calibration images, and runs batches of images through the program: analog
 // steps pass by pass through ArrayCore::pass per array row block and weight slice (DAC → crossbar with
 // per-MVM read noise → ADC), digital steps through the digital unit's kernels. Ideal mode (no chip) is
-// exact float math. Every random draw is keyed by (seed, image index, layer, ...), so results depend only
+// exact float math; with noise.array: ideal, a chip's analog layers compute the same exact x·W + b and only
+// activation noise perturbs them (programming still runs: its conductances price the crossbar energy).
+// Every random draw is keyed by (seed, image index, layer, ...), so results depend only
 // on the seed and the images, never on the thread count or batch split.
 #pragma once
 #include <cstdint>

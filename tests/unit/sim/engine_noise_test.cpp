@@ -1,7 +1,8 @@
 // Noise and device physics in the functional engine (sim/engine): reproducibility of noisy chips across
 // thread counts and batch splits (per-image keyed noise streams), read noise and activation noise against
-// their models, drift and its compensation, DAC/ADC/slicing modes against ideal inference, and percentile
-// ADC calibration. Statistics use bounds of 5 standard errors for the sample size; seeds are fixed.
+// their models, noise.array: ideal (exact layers plus activation noise), drift and its compensation,
+// DAC/ADC/slicing modes against ideal inference, and percentile ADC calibration. Statistics use bounds of
+// 4-5 standard errors for the sample size; seeds are fixed.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -249,6 +250,95 @@ TEST(EngineNoiseTest, RelativeActivationNoiseScalesWithCalibrationStatistics) {
   ChipInstance inst = eng.programChip(9);
   eng.calibrate(inst, cal);
   EXPECT_EQ(inst.layers[0].activationSigma, 0.2f);
+}
+
+// ---------------------------------------------------------------------------- noise.array: ideal
+
+/// Sample mean and (unbiased) std of noisy − ideal against σ: |mean| < 4σ/√n; s²(n−1)/σ² ~ χ²(n−1), so for
+/// large n s/σ ≈ N(1, 1/(2n)) and |s/σ − 1| < 4/√(2n).
+void expectDeviationHasSigma(const RowMatrix& noisy, const RowMatrix& ideal, double sigma, const char* what) {
+  const RowMatrix dev = noisy - ideal;
+  const double n = static_cast<double>(dev.size());
+  double mean = 0;
+  for (Eigen::Index i = 0; i < dev.size(); ++i) mean += dev.data()[i];
+  mean /= n;
+  double ss = 0;
+  for (Eigen::Index i = 0; i < dev.size(); ++i) ss += (dev.data()[i] - mean) * (dev.data()[i] - mean);
+  const double s = std::sqrt(ss / (n - 1));
+  EXPECT_LT(std::abs(mean), 4.0 * sigma / std::sqrt(n)) << what;
+  EXPECT_LT(std::abs(s / sigma - 1.0), 4.0 / std::sqrt(2.0 * n)) << what << ": std " << s << " vs " << sigma;
+}
+
+TEST(EngineNoiseTest, IdealArrayWithoutActivationNoiseEqualsIdealInference) {
+  // noise.array: ideal bypasses DAC, devices and ADC: with no activation noise a (noisy) chip's logits are
+  // the ideal ones bit for bit, since both run the same exact x·W + b.
+  ChipParams chip = noisyChip();
+  chip.activationNoise.mode = ActivationNoiseMode::None;
+  chip.arrayModel = ArrayModel::Ideal;
+  Fixture f(chip);
+  FunctionalEngine eng(f.program, f.chip, f.mapping);
+  const RowMatrix x = randomImages(200, f.program.buffers[0], 32, -1.0f);
+  ChipInstance inst = eng.programChip(14);
+  eng.calibrate(inst, x.topRows(64));
+  const RowMatrix ideal = eng.logits(x, nullptr, 2);
+  const RowMatrix onChip = eng.logits(x, &inst, 2);
+  EXPECT_TRUE(onChip == ideal) << "max diff " << (onChip - ideal).cwiseAbs().maxCoeff();
+  for (const auto& l : inst.layers) {
+    EXPECT_EQ(l.activationSigma, 0.0f);
+    EXPECT_EQ(l.dacActivity, 1.0) << "DAC activity keeps its default";
+    EXPECT_EQ(l.inputPower, 1.0);
+  }
+  // Not vacuous: the same chip with physical arrays differs.
+  chip.arrayModel = ArrayModel::Physical;
+  Fixture g(chip);
+  FunctionalEngine physical(g.program, g.chip, g.mapping);
+  ChipInstance pinst = physical.programChip(14);
+  physical.calibrate(pinst, x.topRows(64));
+  EXPECT_GT(relMaxError(physical.logits(x, &pinst, 2), ideal), 1e-3);
+}
+
+TEST(EngineNoiseTest, IdealArrayAbsoluteActivationNoiseHasSigma) {
+  // One Gemm on a noisy chip with ideal arrays and absolute σ = 0.05: noisy − ideal = σ·ε exactly (to float
+  // rounding of y ~ 1e-7). n = 400 × 16 = 6400: |mean| < 4σ/√n = 0.0025, |s/σ − 1| < 4/√(2n) = 0.035.
+  const int N = 400;
+  ChipParams chip = noisyChip();
+  chip.arrayModel = ArrayModel::Ideal;
+  chip.activationNoise.mode = ActivationNoiseMode::Absolute;
+  chip.activationNoise.sigma = 0.05;
+  Fixture f(chip, oneLayer());
+  FunctionalEngine eng(f.program, f.chip, f.mapping);
+  const RowMatrix x = randomImages(N, f.program.buffers[0], 33, -1.0f);
+  ChipInstance inst = eng.programChip(15);
+  eng.calibrate(inst, x.topRows(64));
+  ASSERT_EQ(inst.layers[0].activationSigma, 0.05f);
+  expectDeviationHasSigma(eng.forward(x, &inst, 0), eng.forward(x, nullptr, 0), 0.05, "ideal array, absolute");
+}
+
+TEST(EngineNoiseTest, IdealArrayRelativeStdCalibratesOnExactOutputs) {
+  // relative_std with ideal arrays: σ_l = sigma × the population std of the exact layer output x·W + b over
+  // all elements of the calibration images (computed here in double), and the noise has that std on other
+  // images (same bounds as above, n = 6400).
+  const int N = 400;
+  const double sigma = 0.1;
+  ChipParams chip = noisyChip();
+  chip.arrayModel = ArrayModel::Ideal;
+  chip.activationNoise.mode = ActivationNoiseMode::RelativeStd;
+  chip.activationNoise.sigma = sigma;
+  Fixture f(chip, oneLayer());
+  FunctionalEngine eng(f.program, f.chip, f.mapping);
+  const RowMatrix cal = randomImages(64, f.program.buffers[0], 34, -1.0f);
+  ChipInstance inst = eng.programChip(16);
+  eng.calibrate(inst, cal);
+  const wl::Step& fc = f.program.steps[0];
+  const Eigen::MatrixXd y =
+      (cal.cast<double>() * fc.weight.cast<double>()).rowwise() + fc.bias.cast<double>().transpose();
+  const double mean = y.mean();
+  const double sd = std::sqrt((y.array() - mean).square().mean());
+  ASSERT_GT(sd, 0.1);
+  EXPECT_NEAR(inst.layers[0].activationSigma, sigma * sd, 1e-4 * sigma * sd);
+  const RowMatrix x = randomImages(N, f.program.buffers[0], 35, -1.0f);
+  expectDeviationHasSigma(eng.forward(x, &inst, 0), eng.forward(x, nullptr, 0), inst.layers[0].activationSigma,
+                          "ideal array, relative_std");
 }
 
 // ----------------------------------------------------------------------------------------------- drift
