@@ -146,6 +146,49 @@ std::string mappingSummary(const Mapping& m) {
   return text;
 }
 
+/// The report's "model" section: what ran.
+json modelJson(const Loaded& l) {
+  return {{"path", l.modelPath}, {"params", l.program.totalParams()},
+          {"macs_per_image", l.program.totalMacsPerImage()}, {"input_shape", l.program.buffers[l.program.input]}};
+}
+
+/// The report's "arch" section: the chip it ran on.
+json archJson(const Loaded& l, const RunOptions& o) {
+  return {{"path", l.archPath}, {"name", l.chip.name}, {"overrides", o.sets}, {"clock_hz", l.chip.clockHz},
+          {"tiles", l.chip.tiles}, {"arrays_per_tile", l.chip.arraysPerTile},
+          {"array_rows", l.chip.array.xbar.rows}, {"array_cols", l.chip.array.xbar.cols}};
+}
+
+/// `run --ideal`: the exact float model's top-1 over the dataset and nothing else (no chip instance, no
+/// calibration, no timing or energy). The report keeps model, arch, run and accuracy.{ideal_top1, images};
+/// the chip's sections are absent (docs/report.md).
+int runIdeal(const RunOptions& o, const Loaded& l, const wl::Dataset& test, int threads,
+             std::chrono::steady_clock::time_point wallStart) {
+  const FunctionalEngine engine(l.program, l.chip, l.mapping);
+  const auto nImages = static_cast<std::uint64_t>(test.images.rows());
+  Progress progress("mxsim run --ideal", nImages, o.progress);
+  const std::uint64_t correct = engine.countCorrect(test.images, test.labels, nullptr, threads,
+                                                    [&](std::uint64_t n) { progress.advance(n); });
+  progress.finish();
+  const double top1 = 100.0 * static_cast<double>(correct) / static_cast<double>(nImages);
+  const double wallSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
+  const json report = {
+      {"mxsim_version", MXSIM_VERSION},
+      {"model", modelJson(l)},
+      {"arch", archJson(l, o)},
+      {"run", {{"data", o.data}, {"seed", o.seed}, {"chips", 0}, {"ideal", true}, {"threads", threads},
+               {"wall_seconds", wallSeconds}}},
+      {"accuracy", {{"ideal_top1", top1}, {"images", nImages}}},
+  };
+  if (!o.out.empty()) writeFileAtomic(o.out, report.dump(2) + "\n");
+  fmt::print("mxsim run --ideal  model {} ({} params, {:.2f} MMAC/image)\n", l.modelPath, l.program.totalParams(),
+             static_cast<double>(l.program.totalMacsPerImage()) / 1e6);
+  fmt::print("accuracy   ideal {:.2f} % (exact float model), {} images\n", top1, nImages);
+  if (!o.out.empty()) fmt::print("report     {}\n", o.out);
+  fmt::print("wall time  {:.2f} s ({} threads)\n", wallSeconds, threads);
+  return 0;
+}
+
 }  // namespace
 
 /// "report.json" -> "report.csv" (any other name gets ".csv" appended).
@@ -226,18 +269,25 @@ int runCommand(const RunOptions& o) {
   if (o.data == "fashion-mnist") {
     const std::string dir = o.dataDir.empty() ? wl::kFashionMnistDir : o.dataDir;
     test = wl::loadFashionMnist(dir, wl::Split::Test, o.images);
-    // Calibrate on the training split: no test image informs the chip's settings.
-    calib = wl::loadFashionMnist(dir, wl::Split::Train, static_cast<std::size_t>(l.chip.calibrationImages));
+    // Calibrate on the training split: no test image informs the chip's settings (--ideal: no chip).
+    if (!o.ideal)
+      calib = wl::loadFashionMnist(dir, wl::Split::Train, static_cast<std::size_t>(l.chip.calibrationImages));
     requireShape(inShape, test.imageShape, dir);
   } else if (o.data == "random") {
     const std::size_t n = o.images ? o.images : 100;
     test = wl::randomDataset(inShape, n, o.seed);
-    calib = wl::randomDataset(inShape, static_cast<std::size_t>(l.chip.calibrationImages), o.seed + 0x9E3779B9ull);
+    if (!o.ideal)
+      calib = wl::randomDataset(inShape, static_cast<std::size_t>(l.chip.calibrationImages), o.seed + 0x9E3779B9ull);
   } else {
     throw DataError(fmt::format("--data '{}': unknown dataset (allowed: fashion-mnist, random)", o.data));
   }
   const bool labelled = !test.labels.empty();
   const auto nImages = static_cast<std::uint64_t>(test.images.rows());
+  if (o.ideal) {
+    if (!labelled)
+      throw DataError(fmt::format("--ideal reports only accuracy, and --data {} has no labels", o.data));
+    return runIdeal(o, l, test, threads, wallStart);
+  }
 
   // Ages to evaluate besides noise.time: each chip is calibrated right after programming, then aged.
   struct Age {
@@ -360,11 +410,8 @@ int runCommand(const RunOptions& o) {
   mapping["cell_writes_per_reload"] = timing.ledger.total(action::kXbarCellWrite);
   json report = {
       {"mxsim_version", MXSIM_VERSION},
-      {"model", {{"path", l.modelPath}, {"params", l.program.totalParams()},
-                 {"macs_per_image", l.program.totalMacsPerImage()}, {"input_shape", inShape}}},
-      {"arch", {{"path", l.archPath}, {"name", l.chip.name}, {"overrides", o.sets}, {"clock_hz", l.chip.clockHz},
-                {"tiles", l.chip.tiles}, {"arrays_per_tile", l.chip.arraysPerTile},
-                {"array_rows", l.chip.array.xbar.rows}, {"array_cols", l.chip.array.xbar.cols}}},
+      {"model", modelJson(l)},
+      {"arch", archJson(l, o)},
       {"run", {{"data", o.data}, {"seed", o.seed}, {"chips", o.chips}, {"threads", threads},
                {"wall_seconds", wallSeconds}}},
       {"accuracy", accuracy},

@@ -26,6 +26,7 @@ struct RunOptions : CommonOptions {
   std::string out;                     // JSON report path ("" = none); the per-layer CSV goes next to it
   std::string vcd;                     // VCD waveform of block activity ("" = none)
   bool progress = true;
+  bool ideal = false;                  // --ideal: only the exact float model's accuracy (no chip, timing, energy)
 };
 
 struct InferOptions : CommonOptions {

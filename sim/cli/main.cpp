@@ -35,7 +35,7 @@ const char* kUsage = R"(mxsim — simulator of mixed-signal (analog in-memory co
 Usage:
   mxsim run     [--model M.onnx] [--arch A.yaml] [--set key.path=value]... [--data fashion-mnist|random]
                 [--data-dir DIR] [--images N] [--chips K] [--seed S] [--threads T] [--out REPORT.json]
-                [--times 1s,1h,1d,1y] [--vcd WAVES.vcd] [--no-progress]
+                [--times 1s,1h,1d,1y] [--vcd WAVES.vcd] [--no-progress] [--ideal]
   mxsim infer   --input X.npy --output Y.npy [--model M.onnx] [--arch A.yaml] [--set k=v]... [--ideal]
                 [--seed S] [--threads T]
   mxsim inspect [--model M.onnx] [--arch A.yaml] [--set k=v]... [--json]
@@ -50,6 +50,8 @@ Commands:
            each chip aged to those times since programming, with and without drift compensation. With --out,
            a per-layer CSV is written next to the JSON (same name, .csv); --vcd writes a waveform of every
            block's busy/idle activity (arrays, ADCs, DACs, buffers, links, denoiser cores) for GTKWave.
+           --ideal: only the exact float model's accuracy over the dataset (accuracy.ideal_top1): no chip
+           instances, calibration, timing or energy, so it is fast; not with --chips, --times or --vcd.
   infer    logits of NCHW float32 inputs (NPY) on one chip instance, or exact float math with --ideal.
   inspect  the lowered layer table: op, unit, shapes, MACs, params, arrays, utilisation.
   params   every architecture parameter: key, unit, default, allowed range, meaning, source (markdown).
@@ -147,9 +149,11 @@ int dispatch(int argc, char** argv) {
   };
   if (cmd == "run") {
     mxsim::app::RunOptions o;
+    std::vector<std::string> chipFlags;  // flags about chip instances, which --ideal has none of
     while (!a.done()) {
       const std::string f = a.next();
       if (commonFlag(f, a, o)) continue;
+      if (f == "--chips" || f == "--times" || f == "--vcd") chipFlags.push_back(f);
       if (f == "--data") o.data = a.value(f);
       else if (f == "--data-dir") o.dataDir = a.value(f);
       else if (f == "--images") o.images = parseNumber<std::size_t>(f, a.value(f), 1, 100000000);
@@ -161,8 +165,13 @@ int dispatch(int argc, char** argv) {
         for (std::string t; std::getline(list, t, ',');) o.times.push_back(t);
       }
       else if (f == "--no-progress") o.progress = false;
+      else if (f == "--ideal") o.ideal = true;
       else unknown(f);
     }
+    if (o.ideal && !chipFlags.empty())
+      throw UsageError(fmt::format("run: --ideal evaluates only the exact float model (no chip instances, timing "
+                                   "or waveform), so it cannot be combined with {}",
+                                   fmt::join(chipFlags, ", ")));
     return mxsim::app::runCommand(o);
   }
   if (cmd == "infer") {
