@@ -22,21 +22,47 @@ void im2col(const RowMatrix& x, const Window& w, RowMatrix& cols) {
   const int P = w.outH * w.outW;
   const int K = w.inC * w.kernelH * w.kernelW;
   cols.resize(static_cast<Eigen::Index>(N) * P, K);
+  const std::ptrdiff_t plane = static_cast<std::ptrdiff_t>(w.inH) * w.inW;
+  // Output columns whose window lies inside the input horizontally / rows vertically: no bounds checks there.
+  auto firstInside = [](int pad, int stride) { return (pad + stride - 1) / stride; };
+  auto lastInside = [](int in, int pad, int span, int stride, int out) {
+    const int hi = in + pad - span;  // o·stride − pad + span ≤ in
+    return hi < 0 ? -1 : std::min(out - 1, hi / stride);
+  };
+  const int spanH = (w.kernelH - 1) * w.dilationH + 1, spanW = (w.kernelW - 1) * w.dilationW + 1;
+  const int ohLo = firstInside(w.padTop, w.strideH), ohHi = lastInside(w.inH, w.padTop, spanH, w.strideH, w.outH);
+  const int owLo = firstInside(w.padLeft, w.strideW), owHi = lastInside(w.inW, w.padLeft, spanW, w.strideW, w.outW);
   for (int n = 0; n < N; ++n) {
     const float* img = x.row(n).data();
     for (int oh = 0; oh < w.outH; ++oh) {
+      const int h0 = oh * w.strideH - w.padTop;
+      const bool rowsInside = oh >= ohLo && oh <= ohHi;
       for (int ow = 0; ow < w.outW; ++ow) {
         float* dst = cols.row(static_cast<Eigen::Index>(n) * P + oh * w.outW + ow).data();
-        const int h0 = oh * w.strideH - w.padTop;
         const int w0 = ow * w.strideW - w.padLeft;
+        if (rowsInside && ow >= owLo && ow <= owHi) {  // the whole window is inside the image
+          const float* base = img + static_cast<std::ptrdiff_t>(h0) * w.inW + w0;
+          for (int c = 0; c < w.inC; ++c, base += plane) {
+            for (int i = 0; i < w.kernelH; ++i) {
+              const float* src = base + static_cast<std::ptrdiff_t>(i) * w.dilationH * w.inW;
+              switch (w.dilationW == 1 ? w.kernelW : 0) {  // fixed-size copies for the common kernels
+                case 1: dst[0] = src[0]; dst += 1; break;
+                case 3: dst[0] = src[0]; dst[1] = src[1]; dst[2] = src[2]; dst += 3; break;
+                case 5: for (int j = 0; j < 5; ++j) dst[j] = src[j]; dst += 5; break;
+                default: for (int j = 0; j < w.kernelW; ++j) *dst++ = src[j * w.dilationW];
+              }
+            }
+          }
+          continue;
+        }
         for (int c = 0; c < w.inC; ++c) {
-          const float* plane = img + static_cast<std::ptrdiff_t>(c) * w.inH * w.inW;
+          const float* pl = img + c * plane;
           for (int i = 0; i < w.kernelH; ++i) {
             const int h = h0 + i * w.dilationH;
             const bool rowIn = h >= 0 && h < w.inH;
             for (int j = 0; j < w.kernelW; ++j) {
               const int ww = w0 + j * w.dilationW;
-              *dst++ = (rowIn && ww >= 0 && ww < w.inW) ? plane[h * w.inW + ww] : 0.0f;
+              *dst++ = (rowIn && ww >= 0 && ww < w.inW) ? pl[h * w.inW + ww] : 0.0f;
             }
           }
         }

@@ -151,6 +151,61 @@ TEST(DigitalKernelsTest, Im2colTimesWeightsEqualsDirectConvolution) {
   EXPECT_GT(paddedTaps, 0);  // the geometry really reaches into the padding
 }
 
+// The interior fast path (window wholly inside the image, no bounds checks) and the border path must build
+// the same patches as a naive gather, for every kernel / stride / padding / dilation mix, including windows
+// larger than the image and asymmetric padding.
+TEST(DigitalKernelsTest, Im2colEqualsNaiveGatherForManyWindows) {
+  int configs = 0, interiorSeen = 0;
+  for (int k : {1, 2, 3, 5})
+    for (int stride : {1, 2, 3})
+      for (int pad : {0, 1, 2})
+        for (int dil : {1, 2})
+          for (int extraPad : {0, 1}) {
+            Window w;
+            w.kernelH = k;
+            w.kernelW = k == 5 ? 3 : k;  // also a non-square kernel
+            w.strideH = stride;
+            w.strideW = stride == 3 ? 1 : stride;
+            w.padTop = pad;
+            w.padBottom = pad + extraPad;
+            w.padLeft = pad + extraPad;
+            w.padRight = pad;
+            w.dilationH = w.dilationW = dil;
+            w.inC = 2;
+            w.inH = 7;
+            w.inW = 6;
+            w.outH = outSize(w.inH, w.kernelH, w.strideH, w.padTop, w.padBottom, dil);
+            w.outW = outSize(w.inW, w.kernelW, w.strideW, w.padLeft, w.padRight, dil);
+            if (w.outH <= 0 || w.outW <= 0) continue;
+            ++configs;
+            const RowMatrix x = randomBatch(2, w.inC * w.inH * w.inW, streamKey(3, {static_cast<std::uint64_t>(configs)}), -1, 1);
+            RowMatrix cols;
+            kernels::im2col(x, w, cols);
+            const int P = w.outH * w.outW, K = w.inC * w.kernelH * w.kernelW;
+            ASSERT_EQ(cols.rows(), 2 * P);
+            ASSERT_EQ(cols.cols(), K);
+            for (int n = 0; n < 2; ++n)
+              for (int oh = 0; oh < w.outH; ++oh)
+                for (int ow = 0; ow < w.outW; ++ow) {
+                  bool inside = true;
+                  for (int c = 0; c < w.inC; ++c)
+                    for (int i = 0; i < w.kernelH; ++i)
+                      for (int j = 0; j < w.kernelW; ++j) {
+                        const int h = oh * w.strideH - w.padTop + i * dil, ww = ow * w.strideW - w.padLeft + j * dil;
+                        const bool in = h >= 0 && h < w.inH && ww >= 0 && ww < w.inW;
+                        inside = inside && in;
+                        const float want = in ? x(n, (c * w.inH + h) * w.inW + ww) : 0.0f;
+                        ASSERT_EQ(cols(n * P + oh * w.outW + ow, (c * w.kernelH + i) * w.kernelW + j), want)
+                            << "k=" << k << " stride=" << stride << " pad=" << pad << " dil=" << dil << " oh=" << oh
+                            << " ow=" << ow;
+                      }
+                  interiorSeen += inside;
+                }
+          }
+  EXPECT_GT(configs, 100);
+  EXPECT_GT(interiorSeen, 0);
+}
+
 TEST(DigitalKernelsTest, RowsToNchwTransposesEachImage) {
   // Hand example: one image, P = 2 positions × C = 3 channels → channel planes [c0p0 c0p1 c1p0 ...].
   RowMatrix rows(2, 3);
