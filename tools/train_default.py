@@ -52,7 +52,9 @@ REPO_ROOT = os.path.dirname(TOOLS_DIR)
 if TOOLS_DIR not in sys.path:
     sys.path.insert(0, TOOLS_DIR)
 
+from mxsim_py import training  # noqa: E402
 from mxsim_py.fmnist import DEFAULT_DIRECTORY, load_fashion_mnist  # noqa: E402
+from mxsim_py.training import save_npy, seed_everything, update_manifest  # noqa: E402
 
 MODEL_FILE = "fmnist_cnn.onnx"
 MODEL_REL = os.path.join("workloads", "models", MODEL_FILE)
@@ -65,9 +67,6 @@ N_REF = 64
 MIN_ACCURACY = 89.0
 DEFAULT_EPOCHS = 6
 OPSET = 13
-
-MANIFEST_HEADER = ["file", "architecture", "mode", "sigma", "clean_top1", "params",
-                   "denoiser_overhead_pct", "command"]
 
 # Op types the C++ importer (workloads/onnx) accepts.
 SUPPORTED_ONNX_OPS = {
@@ -109,17 +108,6 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-# --------------------------------------------------------------------- determinism
-def seed_everything(seed: int) -> None:
-    torch.set_num_threads(2)
-    torch.manual_seed(seed)
-    np.random.seed(seed)
-    try:
-        torch.use_deterministic_algorithms(True)
-    except Exception as e:  # pragma: no cover - depends on torch build
-        print(f"warning: torch.use_deterministic_algorithms(True) failed: {e}", file=sys.stderr)
-
-
 # ------------------------------------------------------------------------ training
 def augment_batch(x: torch.Tensor, gen: torch.Generator, max_shift: int = 2) -> torch.Tensor:
     """Random horizontal flip (p=0.5) and random integer shift in [-max_shift, max_shift]^2
@@ -145,62 +133,21 @@ def augment_batch(x: torch.Tensor, gen: torch.Generator, max_shift: int = 2) -> 
 def train(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, *, epochs: int,
           seed: int, batch_size: int = 128, lr: float = 1e-3, augment: bool = False,
           log=print) -> None:
-    """Adam + per-step cosine decay to 0. Deterministic given `seed`."""
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    steps_per_epoch = (len(x_train) + batch_size - 1) // batch_size
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps_per_epoch)
-    for epoch in range(epochs):
-        model.train()
-        t0 = time.time()
-        perm = torch.randperm(len(x_train), generator=gen)
-        total_loss, correct = 0.0, 0
-        for i in range(steps_per_epoch):
-            idx = perm[i * batch_size:(i + 1) * batch_size]
-            xb, yb = x_train[idx], y_train[idx]
-            if augment:
-                xb = augment_batch(xb, gen)
-            out = model(xb)
-            loss = F.cross_entropy(out, yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            total_loss += loss.item() * len(idx)
-            correct += (out.argmax(1) == yb).sum().item()
-        log(f"epoch {epoch + 1}/{epochs}: loss {total_loss / len(x_train):.4f} "
-            f"train-acc {100.0 * correct / len(x_train):.2f}% ({time.time() - t0:.1f}s)")
-
-
-@torch.no_grad()
-def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
-    model.eval()
-    return torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+    """Adam + per-step cosine decay to 0 (training.fit). Deterministic given `seed`."""
+    training.fit(model, model.parameters(), x_train, y_train, epochs=epochs, lr=lr, seed=seed,
+                 ckpt=training.Checkpoint(None), log=log, batch_size=batch_size,
+                 transform=augment_batch if augment else None)
 
 
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """Clean top-1 accuracy in percent (eval mode, no grad)."""
-    return 100.0 * (predict(model, x).argmax(1) == y).float().mean().item()
+    return training.accuracy(model, x, y)
 
 
 # -------------------------------------------------------------------------- export
 def export_onnx(model: nn.Module, path: str) -> None:
     """Eval-mode ONNX export: opset 13, "input" [N,1,28,28] -> "logits" [N,10], N dynamic."""
-    model.eval()
-    dummy = torch.zeros(1, 1, 28, 28)
-    tmp = path + ".tmp"
-    with torch.no_grad():
-        torch.onnx.export(
-            model, dummy, tmp,
-            export_params=True,
-            opset_version=OPSET,
-            do_constant_folding=True,
-            training=torch.onnx.TrainingMode.EVAL,
-            input_names=["input"],
-            output_names=["logits"],
-            dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
-        )
-    os.replace(tmp, path)
+    training.export_onnx(model, path, opset=OPSET)
 
 
 def onnx_io_summary(model_proto) -> str:
@@ -281,51 +228,6 @@ def run_onnx_numpy(model_proto, x: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------ manifest
-def update_manifest(path: str, row: Dict[str, str]) -> None:
-    """Insert or replace the row whose `file` column equals row["file"]; keep other rows
-    (and their order). Writes atomically. Raises on a header mismatch rather than guess."""
-    rows: List[List[str]] = []
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            lines = [ln.rstrip("\n") for ln in f if ln.strip()]
-        if lines:
-            header = lines[0].split("\t")
-            if header != MANIFEST_HEADER:
-                raise RuntimeError(f"{path}: unexpected header {header}, expected {MANIFEST_HEADER}")
-            rows = [ln.split("\t") for ln in lines[1:]]
-    for k, v in row.items():
-        if "\t" in v or "\n" in v:
-            raise ValueError(f"manifest field {k} contains a tab or newline: {v!r}")
-    new = [row[k] for k in MANIFEST_HEADER]
-    replaced = False
-    for i, r in enumerate(rows):
-        if r and r[0] == row["file"]:
-            rows[i] = new
-            replaced = True
-    if not replaced:
-        rows.append(new)
-    # Drop duplicate rows for the same file (keep the first, now updated).
-    seen, out = set(), []
-    for r in rows:
-        if r[0] == row["file"]:
-            if r[0] in seen:
-                continue
-            seen.add(r[0])
-        out.append(r)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write("\t".join(MANIFEST_HEADER) + "\n")
-        for r in out:
-            f.write("\t".join(r) + "\n")
-    os.replace(tmp, path)
-
-
-def save_npy(path: str, arr: np.ndarray) -> None:
-    tmp = path + ".tmp.npy"
-    np.save(tmp, arr)
-    os.replace(tmp, path)
-
-
 # ---------------------------------------------------------------------------- main
 def reproduce_command(args: argparse.Namespace) -> str:
     """The canonical command line that regenerates the outputs (out-dir does not affect them)."""
