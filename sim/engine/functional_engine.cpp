@@ -134,6 +134,18 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
 }
 
 void FunctionalEngine::calibrate(ChipInstance& chip, const RowMatrix& images) const {
+  // An exact array with absolute (or no) activation noise has nothing to measure: no ADC or DAC range, no
+  // relative σ, and the activity statistics keep their defaults in ideal mode anyway. Skip the pass.
+  const ActivationNoiseMode noiseMode = m_chip.activationNoise.mode;
+  if (m_chip.arrayModel == ArrayModel::Ideal &&
+      (noiseMode == ActivationNoiseMode::None || noiseMode == ActivationNoiseMode::Absolute)) {
+    for (size_t l = 0; l < chip.layers.size(); ++l) {
+      const wl::Step& step = m_program.steps[static_cast<std::size_t>(m_mapping.layers[l].step)];
+      chip.layers[l].activationSigma = static_cast<float>(m_chip.activationNoise.absoluteSigma(step.name, 0.0, 0.0));
+    }
+    chip.calibrated = true;
+    return;
+  }
   run(images, &chip, Mode::Calibrate, &chip, kCalibrationData, 0);
   chip.calibrated = true;
 }
