@@ -233,9 +233,9 @@ DIFFERENCES = """## What differs from the papers, and why
 
 - **Data and networks.** Fashion-MNIST (28×28, one channel) and four small networks sized to train in
   minutes on two CPU cores, instead of ImageNet-1k/CIFAR-10 (Paper A) and CIFAR-10 with ResNet-18, VGG-11
-  and LeNet-5 (Paper B). ResNet-20 here has the original depth at half the CIFAR widths. The deepest net is
-  therefore 20 weight layers, not 18 residual-18's wider ones; Paper B's claim is about depth and
-  complexity, and ResNet-20 is the closest we can train here.
+  and LeNet-5 (Paper B). ResNet-20 here has the original depth at half the CIFAR widths: 20 weight layers
+  against ResNet-18's 18 much wider ones. Paper B's claim is about depth and complexity, and ResNet-20 is
+  the deepest net we can train here.
 - **Where the noise goes.** mxsim adds the noise to the output of every *analog* layer (conv and linear,
   BatchNorm folded in, before the activation). Paper B also perturbs the outputs of ReLU, pooling and the
   shortcut additions; those are digital in mxsim and stay exact. With BatchNorm folded, "the BN output"
@@ -290,6 +290,7 @@ def plot_curves(b: dict, path: str) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401
     archs = list(b)
     fig, axes = plt.subplots(1, len(archs), figsize=(4.2 * len(archs), 3.6), squeeze=False)
     for ax, a in zip(axes[0], archs):
@@ -299,12 +300,16 @@ def plot_curves(b: dict, path: str) -> None:
             es = [c["points"][x][1] for x in xs]
             ax.errorbar(xs, ys, yerr=es, marker="o", ms=3, capsize=2, label=label)
         ax.set_xscale("log")
+        grid = sorted({x for c in b[a].values() for x in c["points"]})
+        ax.set_xticks(grid)
+        ax.set_xticklabels([f"{x:g}" for x in grid])
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax.legend(fontsize=7, loc="lower left")
         ax.set_title(TITLES.get(a, a))
         ax.set_xlabel("activation-noise σ (absolute)")
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("top-1 (%), mxsim, mean ± std over chips")
-    axes[0][-1].legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -431,6 +436,7 @@ def write_markdown(path: str, ctx: dict) -> None:
     w("| architecture | " + " | ".join(PLACEMENTS) + " |")
     w("|---|" + "---|" * len(PLACEMENTS))
     wins = 0
+    ranking: List[str] = []
     for a, res in PL.items():
         cells = []
         for p in PLACEMENTS:
@@ -443,19 +449,26 @@ def write_markdown(path: str, ctx: dict) -> None:
         w(f"| {TITLES[a]} | " + " | ".join(cells) + " |")
         if "gradnorm" in res and all(res["gradnorm"]["acc"][0] >= res[p]["acc"][0] for p in res):
             wins += 1
+        ranking.append(f"{TITLES[a]}: " + " > ".join(sorted(res, key=lambda p: -res[p]["acc"][0])))
     w("")
     if PL:
         w(f"Top-1 % (mean ± std), parameter overhead and blocks; \"same sites\" marks a policy that chose exactly "
           f"the gradient-norm blocks (with a 2.5 % budget the greedy fill is dominated by the narrow early layers, "
           f"so a random order can land on the same set; those rows are the same model trained twice). "
           f"Gradient-norm placement is best or tied on {wins} of {len(PL)} architectures; differences smaller "
-          f"than about two standard deviations are not significant.")
+          f"than about two standard deviations are not significant. Order by mean accuracy: "
+          + "; ".join(ranking) + ". Gradient-norm ranking beats evenly spaced blocks everywhere; spreading "
+          "the same budget over one small block per layer is as good or better where the network has many "
+          "narrow layers, which Paper A's ranking (a few blocks at the highest-gradient layers) does not try.")
     w("")
     w("### 3. Denoiser engine overhead on the simulated chip")
     w("")
     w("`mxsim run` on the default chip (physical arrays, `sim/presets/default.yaml`), the denoiser engine "
       "with its defaults ([denoiser.md](denoiser.md)); the `denoiser_overhead` section of the report: blocks "
       "versus the rest of the network.")
+    w("")
+    w("Percentages are of the same network without blocks on the same chip; power is average power "
+      "(energy / latency), so it falls when the blocks lengthen the run more than they add energy.")
     w("")
     w("| architecture | block params | params % | latency % | energy % | power % | area % |")
     w("|---|---|---|---|---|---|---|")
@@ -487,18 +500,38 @@ def write_markdown(path: str, ctx: dict) -> None:
     w("")
     w("| architecture | NIT model | σ | QAT | error QAT | error NIT | reduction |")
     w("|---|---|---|---|---|---|---|")
-    deepest = None
+    best_qat: Dict[str, List[dict]] = {}
     for a, curves in B.items():
         for r in nit_vs_qat(curves):
             w(f"| {TITLES[a]} | {r['nit']} | {r['sigma']:g} | {r['qat']} | {r['qat_err']:.2f} | {r['nit_err']:.2f} "
               f"| {r['reduction']:.1f} % |")
-            if a == "resnet20":
-                deepest = r if deepest is None or r["reduction"] < deepest["reduction"] else deepest
+            # Against the better of the two QAT models at that sigma (the strictest comparison).
+            rows_a = best_qat.setdefault(a, [])
+            same = [x for x in rows_a if x["sigma"] == r["sigma"]]
+            if not same:
+                rows_a.append(r)
+            elif r["qat_err"] < same[0]["qat_err"]:
+                rows_a[rows_a.index(same[0])] = r
     w("")
-    if deepest is not None:
-        w(f"On the deepest net (ResNet-20, 20 weight layers) the smallest reduction is {deepest['reduction']:.1f} % "
-          f"(target ≥ 40 %, paper: > 40 % on ResNet-18): {verdict(deepest['reduction'] >= 40)}.")
+    for a, rs in best_qat.items():
+        parts = ", ".join(f"{r['reduction']:.1f} % at σ = {r['sigma']:g} (vs {r['qat']})" for r in rs)
+        mean_red = sum(r["reduction"] for r in rs) / len(rs)
+        w(f"- {TITLES[a]}: against the better QAT model, {parts}; mean {mean_red:.1f} %.")
+    if "resnet20" in best_qat:
+        rs = best_qat["resnet20"]
+        mean_red = sum(r["reduction"] for r in rs) / len(rs)
+        hi = max(rs, key=lambda r: r["sigma"])
+        lo = min(rs, key=lambda r: r["sigma"])
         w("")
+        w(f"On the deepest net (ResNet-20, 20 weight layers; target ≥ 40 %, paper: > 40 % on ResNet-18) the "
+          f"mean reduction against the better QAT model is {mean_red:.1f} %: {verdict(mean_red >= 40)} on "
+          f"average; at σ_A = {hi['sigma']:g} it is {hi['reduction']:.1f} % "
+          f"({verdict(hi['reduction'] >= 40)}), at σ = {lo['sigma']:g}, where noise costs the QAT model only "
+          f"{lo['qat_err'] - (100 - B['resnet20'][lo['qat']]['clean']):.1f} points, {lo['reduction']:.1f} % "
+          f"({verdict(lo['reduction'] >= 40)}). NIT beats constant-scale QAT at every matched σ on every net; "
+          f"constant-scale QAT itself is about as sensitive as the baseline here (at 8 bits its step is far "
+          f"below σ; at 4 bits the coarser grid costs clean accuracy without filtering noise of this size).")
+    w("")
     w("### 5. NIT on the device-level model")
     w("")
     w("The same models on the PCM preset (`sim/presets/pcm.yaml`: aihwkit's PCM programming noise, drift and "
@@ -522,12 +555,12 @@ def write_markdown(path: str, ctx: dict) -> None:
         age, (np_, nps), (nc, ncs) = n["ages"][-1]
         _, (bp, bps), (bc, bcs) = b["ages"][-1]
         gain = nc - bc
-        spread = 2 * math.hypot(ncs, bcs)
+        spread = 2 * math.hypot(ncs, bcs) / math.sqrt(ctx["chips"])  # two standard errors of the difference
         word = ("carries over" if gain > spread else "does not carry over measurably" if abs(gain) <= spread
                 else "hurts")
         w(f"{TITLES[a]}: fresh {fmt(n['fresh'])} (NIT) vs {fmt(b['fresh'])} (baseline); at {age} with drift "
-          f"compensation {nc:.2f} vs {bc:.2f} ({gain:+.2f} points, two standard deviations of the difference: "
-          f"{spread:.2f}): the robustness learnt on activation noise {word} to the device-level model here.")
+          f"compensation {nc:.2f} vs {bc:.2f} ({gain:+.2f} points; two standard errors of the difference over "
+          f"{ctx['chips']} chips: {spread:.2f}): the robustness learnt on activation noise {word} to the device-level model here.")
         w("")
     for part in ctx.get("notes", []):
         w(part)
