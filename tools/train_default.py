@@ -38,7 +38,6 @@ import argparse
 import os
 import shlex
 import sys
-import tempfile
 import time
 from typing import Dict, List, Sequence
 

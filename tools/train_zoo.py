@@ -33,8 +33,8 @@ import os
 import shlex
 import sys
 import time
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from dataclasses import dataclass
+from typing import List
 
 # OpenBLAS's own threads thrash on the small GEMMs of these nets when torch also runs threads (measured:
 # a 128x400x120 product takes 8.3 ms with 2 OpenBLAS threads, 0.3 ms with 1); torch parallelises itself.
@@ -68,7 +68,6 @@ class Entry:
     nll_weight: float = 0.1   # dn-*: weight of the Gaussian NLL term
     ramp: float = 0.25        # nit: fraction of steps over which sigma ramps up
     seed: int = 0
-    extra: Dict[str, str] = field(default_factory=dict)
 
     @property
     def stem(self) -> str:

@@ -18,8 +18,7 @@ be fake-quantized per output channel (`Site.weight_bits`).
 """
 from __future__ import annotations
 
-import math
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -148,8 +147,6 @@ class Site(nn.Module):
         self.sigma_abs = 0.0          # resolved absolute sigma of this layer
         self.calibrating = False      # next forward measures max|y| / std(y) and sets sigma_abs
         self.denoiser_id: Optional[int] = None
-        self.clean_out: Optional[torch.Tensor] = None  # set when capture is on
-        self.capture = False
 
     @property
     def is_conv(self) -> bool:
@@ -184,8 +181,6 @@ class Site(nn.Module):
             y = self.layer(x)
         if self.bn is not None:
             y = self.bn(y)
-        if self.capture:
-            self.clean_out = y
         if self.noise is not None and self.noise.active:
             if self.calibrating:
                 d = y.detach().double()
@@ -411,8 +406,3 @@ def bake_weight_quantization(model: nn.Module) -> None:
         if s.weight_bits is not None:
             s.layer.weight.copy_(fake_quant_weight(s.layer.weight, s.weight_bits))
             s.weight_bits = None
-
-
-def iter_params(modules: Sequence[nn.Module]) -> Iterator[nn.Parameter]:
-    for m in modules:
-        yield from m.parameters()

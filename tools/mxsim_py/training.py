@@ -6,7 +6,6 @@ All randomness comes from torch's global generator (seeded by `seed_everything`)
 """
 from __future__ import annotations
 
-import math
 import os
 import random
 import sys
@@ -19,7 +18,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import nets
-from .nets import NoiseSpec, Site
 
 Log = Callable[[str], None]
 
@@ -402,20 +400,22 @@ def denoiser_loss(nll_weight: float) -> Callable[[nn.Module, torch.Tensor, torch
     of its input from the clean network's activation at that point."""
     def loss(model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         with_block = [s for _, s in nets.sites(model) if s.denoiser() is not None]
-        # The clean reference: the same forward without noise and without blocks.
+        # The clean reference: the same forward without noise and without blocks (the sites' outputs).
         saved = [(s, s.sigma_abs, s.denoiser_id) for _, s in nets.sites(model)]
         clean: Dict[int, torch.Tensor] = {}
-        with torch.no_grad():
-            for s, _, _ in saved:
-                s.sigma_abs = 0.0
-                s.denoiser_id = None
-            for s in with_block:
-                s.capture = True
-            model(xb)
-            for s in with_block:
-                clean[id(s)] = s.clean_out
-        for s, sig, did in saved:
-            s.sigma_abs, s.denoiser_id = sig, did
+        hooks = [s.register_forward_hook(lambda mod, inp, out, s=s: clean.__setitem__(id(s), out))
+                 for s in with_block]
+        try:
+            with torch.no_grad():
+                for s, _, _ in saved:
+                    s.sigma_abs = 0.0
+                    s.denoiser_id = None
+                model(xb)
+        finally:
+            for h in hooks:
+                h.remove()
+            for s, sig, did in saved:
+                s.sigma_abs, s.denoiser_id = sig, did
         inputs: Dict[int, torch.Tensor] = {}
         hooks = [s.denoiser().register_forward_pre_hook(
             lambda mod, inp, s=s: inputs.__setitem__(id(s), inp[0])) for s in with_block]
@@ -424,9 +424,6 @@ def denoiser_loss(nll_weight: float) -> Callable[[nn.Module, torch.Tensor, torch
         finally:
             for h in hooks:
                 h.remove()
-            for s in with_block:
-                s.capture = False
-                s.clean_out = None
         total = F.cross_entropy(out, yb)
         if nll_weight > 0:
             for s in with_block:
