@@ -2,6 +2,8 @@
 // commands in sim/app, and turns every user error into one line on stderr and a non-zero exit.
 #include <fmt/format.h>
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -212,6 +214,11 @@ int dispatch(int argc, char** argv) {
 }  // namespace
 
 int sc_main(int argc, char* argv[]) {
+  // The engine allocates and frees batch-sized temporaries (tens of MB) per layer. glibc's defaults hand
+  // blocks above 32 MB-ish to mmap and trim the heap top after each free, so every batch page-faults its
+  // buffers in again (~20 % of a noisy run in perf, docs/performance.md). Keep freed memory in the process.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   try {
     return dispatch(argc, argv);
   } catch (const UsageError& e) {
