@@ -73,6 +73,15 @@ void appendBitPlanes(const CodeMatrix& codes, int bits, float sign, double scale
 }
 }  // namespace
 
+void DacCore::decompose(RowMatrix&& xq, bool signedInput, std::vector<InputPass>& passes) const {
+  if (!signedInput && m_p.mode == DacMode::Multibit) {
+    passes.clear();
+    passes.push_back({std::move(xq), 1.0f});
+    return;
+  }
+  decompose(static_cast<const RowMatrix&>(xq), signedInput, passes);
+}
+
 void DacCore::decompose(const RowMatrix& xq, bool signedInput, std::vector<InputPass>& passes) const {
   passes.clear();
   passes.reserve(static_cast<size_t>(passCount(signedInput)));

@@ -71,6 +71,8 @@ class DacCore {
   ///               (offset signed: planes of u's code, weight 2·2^b / L; offsetScale 1)
   /// `passes` is resized to passCount(signedInput).
   void decompose(const RowMatrix& xq, bool signedInput, std::vector<InputPass>& passes) const;
+  /// The same, taking xq over: a single unsigned multibit pass is xq itself (moved, not copied).
+  void decompose(RowMatrix&& xq, bool signedInput, std::vector<InputPass>& passes) const;
   /// Passes per input vector: phases × (bit_serial ? bits : 1); offset mode has one phase.
   int passCount(bool signedInput) const;
   /// Coefficient of the Σw (= 1ᵀ·G, per column) correction term: 1 for offset-mode signed inputs, else 0.

@@ -17,53 +17,41 @@ DigitalParams DigitalParams::fromConfig(ConfigReader& r) {
 
 namespace kernels {
 
-void im2col(const RowMatrix& x, const Window& w, RowMatrix& cols) {
+void im2col(const Eigen::Ref<const RowMatrix>& x, const Window& w, RowMatrix& cols) {
   const int N = static_cast<int>(x.rows());
-  const int P = w.outH * w.outW;
+  const Eigen::Index P = static_cast<Eigen::Index>(w.outH) * w.outW;
   const int K = w.inC * w.kernelH * w.kernelW;
-  cols.resize(static_cast<Eigen::Index>(N) * P, K);
+  const Eigen::Index NP = N * P;
+  cols.resize(K, NP);
   const std::ptrdiff_t plane = static_cast<std::ptrdiff_t>(w.inH) * w.inW;
-  // Output columns whose window lies inside the input horizontally / rows vertically: no bounds checks there.
-  auto firstInside = [](int pad, int stride) { return (pad + stride - 1) / stride; };
-  auto lastInside = [](int in, int pad, int span, int stride, int out) {
-    const int hi = in + pad - span;  // o·stride − pad + span ≤ in
-    return hi < 0 ? -1 : std::min(out - 1, hi / stride);
-  };
-  const int spanH = (w.kernelH - 1) * w.dilationH + 1, spanW = (w.kernelW - 1) * w.dilationW + 1;
-  const int ohLo = firstInside(w.padTop, w.strideH), ohHi = lastInside(w.inH, w.padTop, spanH, w.strideH, w.outH);
-  const int owLo = firstInside(w.padLeft, w.strideW), owHi = lastInside(w.inW, w.padLeft, spanW, w.strideW, w.outW);
-  for (int n = 0; n < N; ++n) {
-    const float* img = x.row(n).data();
-    for (int oh = 0; oh < w.outH; ++oh) {
-      const int h0 = oh * w.strideH - w.padTop;
-      const bool rowsInside = oh >= ohLo && oh <= ohHi;
-      for (int ow = 0; ow < w.outW; ++ow) {
-        float* dst = cols.row(static_cast<Eigen::Index>(n) * P + oh * w.outW + ow).data();
-        const int w0 = ow * w.strideW - w.padLeft;
-        if (rowsInside && ow >= owLo && ow <= owHi) {  // the whole window is inside the image
-          const float* base = img + static_cast<std::ptrdiff_t>(h0) * w.inW + w0;
-          for (int c = 0; c < w.inC; ++c, base += plane) {
-            for (int i = 0; i < w.kernelH; ++i) {
-              const float* src = base + static_cast<std::ptrdiff_t>(i) * w.dilationH * w.inW;
-              switch (w.dilationW == 1 ? w.kernelW : 0) {  // fixed-size copies for the common kernels
-                case 1: dst[0] = src[0]; dst += 1; break;
-                case 3: dst[0] = src[0]; dst[1] = src[1]; dst[2] = src[2]; dst += 3; break;
-                case 5: for (int j = 0; j < 5; ++j) dst[j] = src[j]; dst += 5; break;
-                default: for (int j = 0; j < w.kernelW; ++j) *dst++ = src[j * w.dilationW];
-              }
+  // Row k = (c, i, j) of the patch matrix, image n, output row oh is one run of outW values taken from input
+  // row h = oh·strideH − padTop + i·dilationH at columns ow·strideW + off (off = j·dilationW − padLeft): a
+  // strided copy between the two runs of padding zeros. Output columns [owA, owB) read inside the image.
+  for (int c = 0; c < w.inC; ++c) {
+    for (int i = 0; i < w.kernelH; ++i) {
+      for (int j = 0; j < w.kernelW; ++j) {
+        const int k = (c * w.kernelH + i) * w.kernelW + j;
+        const int off = j * w.dilationW - w.padLeft;
+        const int owA = off >= 0 ? 0 : std::min(w.outW, (-off + w.strideW - 1) / w.strideW);
+        const int last = w.inW - 1 - off;  // ow·strideW ≤ last
+        const int owB = std::max(owA, last < 0 ? 0 : std::min(w.outW, last / w.strideW + 1));
+        for (int n = 0; n < N; ++n) {
+          const float* pl = x.row(n).data() + c * plane;
+          float* dst = cols.row(k).data() + n * P;
+          for (int oh = 0; oh < w.outH; ++oh, dst += w.outW) {
+            const int h = oh * w.strideH - w.padTop + i * w.dilationH;
+            if (h < 0 || h >= w.inH) {
+              std::fill(dst, dst + w.outW, 0.0f);
+              continue;
             }
-          }
-          continue;
-        }
-        for (int c = 0; c < w.inC; ++c) {
-          const float* pl = img + c * plane;
-          for (int i = 0; i < w.kernelH; ++i) {
-            const int h = h0 + i * w.dilationH;
-            const bool rowIn = h >= 0 && h < w.inH;
-            for (int j = 0; j < w.kernelW; ++j) {
-              const int ww = w0 + j * w.dilationW;
-              *dst++ = (rowIn && ww >= 0 && ww < w.inW) ? pl[h * w.inW + ww] : 0.0f;
+            const float* src = pl + static_cast<std::ptrdiff_t>(h) * w.inW + off;
+            std::fill(dst, dst + owA, 0.0f);
+            if (w.strideW == 1) {
+              std::copy(src + owA, src + owB, dst + owA);
+            } else {
+              for (int ow = owA; ow < owB; ++ow) dst[ow] = src[static_cast<std::ptrdiff_t>(ow) * w.strideW];
             }
+            std::fill(dst + owB, dst + w.outW, 0.0f);
           }
         }
       }

@@ -28,8 +28,10 @@ class DigitalCore {
 };
 
 namespace kernels {
-/// Patches of a batch x [N × C·H·W] into rows [(n, oh, ow) × (c, kh, kw)] (zeros in the padding).
-void im2col(const RowMatrix& x, const Window& w, RowMatrix& cols);
+/// Patches of a batch x [N × C·H·W] as the patch matrix [(c, kh, kw) × (n, oh, ow)]: one column per output
+/// pixel, zeros in the padding. Each row is built from contiguous runs of the input (this layout is the
+/// transpose of the classic im2col rows; the arrays' GEMM reads it as xᵀ, Eigen packs it without gathers).
+void im2col(const Eigen::Ref<const RowMatrix>& x, const Window& w, RowMatrix& cols);
 /// Rows [(n, p) × C] back to [N × C·P] (NCHW).
 void rowsToNchw(const RowMatrix& rows, int images, RowMatrix& out);
 void relu(RowMatrix& x);

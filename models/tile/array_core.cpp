@@ -1,5 +1,7 @@
 #include "models/tile/array_core.h"
 
+#include "sim/core/gemm.h"
+
 namespace mxsim {
 
 ArrayParams ArrayParams::fromConfig(ConfigReader& r) {
@@ -31,36 +33,39 @@ void ArrayCore::convertOutputs(RowMatrix& out, float adcFullScale, float* maxAbs
   }
 }
 
-void ArrayCore::pass(const Eigen::Ref<const RowMatrix>& x, const Eigen::Ref<const ColMatrix>& g, float adcFullScale,
+void ArrayCore::pass(const Eigen::Ref<const RowMatrix>& xT, const Eigen::Ref<const ColMatrix>& g, float adcFullScale,
                      RowMatrix& out, float* maxAbs, const std::vector<AdcInstance>* adcs) const {
-  out.noalias() = x * g;
+  out.resize(xT.cols(), g.cols());
+  gemmTN(xT, g, out);
   convertOutputs(out, adcFullScale, maxAbs, adcs);
 }
 
-void ArrayCore::pass(const Eigen::Ref<const RowMatrix>& x, const Eigen::Ref<const ColMatrix>& g,
+void ArrayCore::pass(const Eigen::Ref<const RowMatrix>& xT, const Eigen::Ref<const ColMatrix>& g,
                      const Eigen::Ref<const ColMatrix>& readVar, const RowMatrix& z, float adcFullScale,
                      RowMatrix& out, float* maxAbs, const std::vector<AdcInstance>* adcs) const {
-  out.noalias() = x * g;
+  out.resize(xT.cols(), g.cols());
+  gemmTN(xT, g, out);
   // Σ_i x_i·(w_i + n_i) with independent n_i ~ N(0, var_i) is x·w + N(0, Σ_i x_i²·var_i): one draw per output.
   RowMatrix var;
-  var.noalias() = x.array().square().matrix() * readVar;
+  var.noalias() = xT.array().square().matrix().transpose() * readVar;
   out.array() += var.array().sqrt() * z.array();
   convertOutputs(out, adcFullScale, maxAbs, adcs);
 }
 
-void ArrayCore::pass(const Eigen::Ref<const RowMatrix>& x, const Eigen::Ref<const ColMatrix>& g, float readVar,
+void ArrayCore::pass(const Eigen::Ref<const RowMatrix>& xT, const Eigen::Ref<const ColMatrix>& g, float readVar,
                      const RowMatrix& z, float adcFullScale, RowMatrix& out, float* maxAbs,
                      const std::vector<AdcInstance>* adcs) const {
-  out.noalias() = x * g;
-  const Eigen::VectorXf sd = (x.rowwise().squaredNorm() * readVar).cwiseSqrt();
-  out.array() += z.array().colwise() * sd.array();
+  out.resize(xT.cols(), g.cols());
+  gemmTN(xT, g, out);
+  const Eigen::RowVectorXf sd = (xT.colwise().squaredNorm() * readVar).cwiseSqrt();
+  out.array() += z.array().colwise() * sd.transpose().array();
   convertOutputs(out, adcFullScale, maxAbs, adcs);
 }
 
 void ArrayCore::mvm(const Eigen::Ref<const RowMatrix>& xq, const Eigen::Ref<const ColMatrix>& gEff,
                     bool signedInput, float adcFullScale, RowMatrix& out, float* maxAbs) const {
   std::vector<InputPass> passes;
-  m_dac.decompose(xq, signedInput, passes);
+  m_dac.decompose(RowMatrix(xq.transpose()), signedInput, passes);
   out = RowMatrix::Zero(xq.rows(), gEff.cols());
   RowMatrix part;
   for (const InputPass& p : passes) {

@@ -46,6 +46,9 @@ class Rng {
     return r * std::cos(a);
   }
   std::uint64_t key() const { return m_key; }
+  /// Index of the next output of next(); skip(n) moves past n outputs (as n calls of next() would).
+  std::uint64_t position() const { return m_counter; }
+  void skip(std::uint64_t n) { m_counter += n; }
 
  private:
   std::uint64_t m_key;
@@ -64,22 +67,31 @@ namespace mxsim {
 /// |z| ≤ √(−2 ln 2⁻²⁴) ≈ 5.77 since u1 has 24-bit resolution). Deterministic for a given stream state.
 inline void fillStandardNormal(Rng& rng, float* out, std::size_t n) {
   constexpr std::size_t kBlock = 256;  // pairs per vectorised block
-  Eigen::ArrayXf u1(kBlock), u2(kBlock);
+  Eigen::ArrayXf u1(kBlock), u2(kBlock), r(kBlock), c(kBlock), s(kBlock);
   for (std::size_t done = 0; done < n; done += 2 * kBlock) {
     const std::size_t pairs = std::min(kBlock, (n - done + 1) / 2);
+    // Outputs position()+i of the stream, in a loop without carried state so the compiler vectorises it.
+    const std::uint64_t key = rng.key(), first = rng.position();
+    float* pu1 = u1.data();
+    float* pu2 = u2.data();
     for (std::size_t i = 0; i < pairs; ++i) {
-      const std::uint64_t bits = rng.next();
-      // Two 24-bit uniforms in (0, 1) from one 64-bit draw.
-      u1[i] = (static_cast<float>(bits >> 40) + 0.5f) * (1.0f / 16777216.0f);
-      u2[i] = (static_cast<float>((bits >> 16) & 0xFFFFFFu) + 0.5f) * (1.0f / 16777216.0f);
+      const std::uint64_t bits = mix64(key + (first + i) * 0x9E3779B97F4A7C15ull);
+      // Two 24-bit uniforms in (0, 1) from one 64-bit draw (via int32: exact, and vectorisable).
+      pu1[i] = (static_cast<float>(static_cast<std::int32_t>(bits >> 40)) + 0.5f) * (1.0f / 16777216.0f);
+      pu2[i] = (static_cast<float>(static_cast<std::int32_t>((bits >> 16) & 0xFFFFFFu)) + 0.5f) * (1.0f / 16777216.0f);
     }
-    const auto r = (-2.0f * u1.head(pairs).log()).sqrt();
+    rng.skip(pairs);
+    r.head(pairs) = (-2.0f * u1.head(pairs).log()).sqrt();
     const auto a = 6.2831853f * u2.head(pairs);
-    Eigen::ArrayXf c = r * a.cos(), s = r * a.sin();
-    for (std::size_t i = 0; i < pairs; ++i) {
-      out[done + 2 * i] = c[i];
-      if (done + 2 * i + 1 < n) out[done + 2 * i + 1] = s[i];
+    c.head(pairs) = r.head(pairs) * a.cos();
+    s.head(pairs) = r.head(pairs) * a.sin();
+    float* dst = out + done;
+    const std::size_t whole = std::min(pairs, (n - done) / 2);  // pairs whose both values are wanted
+    for (std::size_t i = 0; i < whole; ++i) {
+      dst[2 * i] = c[i];
+      dst[2 * i + 1] = s[i];
     }
+    if (whole < pairs) dst[2 * whole] = c[whole];  // odd n: the last cosine alone
   }
 }
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "models/digital/digital.h"
+#include "sim/core/gemm.h"
 #include "sim/core/rng.h"
 
 namespace mxsim {
@@ -19,6 +20,7 @@ constexpr std::uint64_t kReadNoiseTag = 0x52454144ull;   // per-MVM read noise, 
 constexpr std::uint64_t kActivationTag = 0x41435456ull;  // activation noise, per image
 constexpr std::uint64_t kAdcTag = 0x41444353ull;         // static ADC offset/gain/INL, per array
 constexpr std::uint64_t kEvalData = 1, kCalibrationData = 2;
+constexpr Eigen::Index kCacheValues = Eigen::Index{48} << 10;  // patch-matrix values per analog chunk
 
 /// Standard normals for `images` consecutive images of `rowsPerImage` rows × cols; image n's rows come from
 /// the stream keyed by (seed, tag, data, firstImage + n, coords...).
@@ -193,22 +195,22 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   };
   RowMatrix cols;
   // Exact float x·W + b as (N·P) × C rows: ideal mode, noise.array: ideal, and steps that are not on the
-  // arrays (denoiser blocks: the digital engine's exact math).
+  // arrays (denoiser blocks: the digital engine's exact math). Convs multiply the transposed patch matrix.
   auto exact = [&] {
+    RowMatrix y;
     if (step.isConv) {
       kernels::im2col(x, step.window, cols);
-    } else if (P != 1) {
-      vectorRows(x, cols);
-    }
-    const RowMatrix& in = step.isConv || P != 1 ? cols : x;
-    RowMatrix y;
-    if (step.groups == 1) {
-      y = in * step.weight;
-    } else {  // only the diagonal blocks: the rest of the weight matrix is structurally zero
-      y.resize(in.rows(), C);
-      const Eigen::Index kg = step.rowsPerGroup(), cg = step.colsPerGroup();
-      for (Eigen::Index g = 0; g < step.groups; ++g)
-        y.middleCols(g * cg, cg).noalias() = in.middleCols(g * kg, kg) * step.weight.block(g * kg, g * cg, kg, cg);
+      y.resize(cols.cols(), C);
+      if (step.groups == 1) {
+        gemmTN(cols, step.weight, y);
+      } else {  // only the diagonal blocks: the rest of the weight matrix is structurally zero
+        const Eigen::Index kg = step.rowsPerGroup(), cg = step.colsPerGroup();
+        for (Eigen::Index g = 0; g < step.groups; ++g)
+          gemmTN(cols.middleRows(g * kg, kg), step.weight.block(g * kg, g * cg, kg, cg), y.middleCols(g * cg, cg));
+      }
+    } else {  // dense: groups == 1
+      if (P != 1) vectorRows(x, cols);
+      y.noalias() = (P != 1 ? cols : x) * step.weight;
     }
     y.rowwise() += step.bias.transpose();
     return y;
@@ -257,22 +259,23 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   m_array.dac().convert(xNorm, L.signedInput);
   const LayerMapping& lm = m_mapping.layers[static_cast<std::size_t>(l)];
 
-  // Large layers run in chunks of images so the im2col patches and per-pass copies stay small (about 16 M
-  // values); a chunk holds whole images, and every noise draw is keyed by the image, so chunking changes
-  // no random draw. Small layers are one chunk.
-  const int chunk = static_cast<int>(std::clamp<Eigen::Index>((Eigen::Index{1} << 24) / std::max<Eigen::Index>(1, P * K), 1,
+  // The layer runs in chunks of whole images whose patch matrix (K × P per image) fits in a core's L2 cache
+  // (~48 K values = 192 kB, at least one image): im2col writes it, the DAC passes copy it and every array
+  // pass streams it from cache instead of memory (with 128-image chunks the arrays' GEMMs waited on DRAM).
+  // Every noise draw is keyed by the image, so chunking changes no random draw.
+  const int chunk = static_cast<int>(std::clamp<Eigen::Index>(kCacheValues / std::max<Eigen::Index>(1, P * K), 1,
                                                              std::max(1, images)));
   // The passes the DAC applies (phases, bit planes) to images [i0, i0 + n), each converted by the ADC and
   // recombined digitally.
   std::vector<InputPass> passes;
+  // The DAC's passes are kept transposed (K × vectors, one column per input vector), as im2col builds them.
   auto prepare = [&](int i0, int n) {
-    const RowMatrix xs = xNorm.middleRows(i0, n);
     if (step.isConv) {
-      kernels::im2col(xs, step.window, cols);
+      kernels::im2col(xNorm.middleRows(i0, n), step.window, cols);
     } else {
-      cols = Eigen::Map<const RowMatrix>(xs.data(), static_cast<Eigen::Index>(n) * P, K);
+      cols = Eigen::Map<const RowMatrix>(xNorm.row(i0).data(), static_cast<Eigen::Index>(n) * P, K).transpose();
     }
-    m_array.dac().decompose(cols, L.signedInput, passes);
+    m_array.dac().decompose(std::move(cols), L.signedInput, passes);
   };
 
   const int R = L.rowsPerBlock;
@@ -294,7 +297,7 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
           const Eigen::Index rows = std::min<Eigen::Index>(R, p.rowStart + p.rows - r0);
           const std::vector<AdcInstance>* adcs = L.adcs.empty() ? nullptr : &L.adcs[grb * S + s];
           for (size_t k = 0; k < passes.size(); ++k) {
-            const auto xk = passes[k].x.middleCols(r0, rows);
+            const auto xk = passes[k].x.middleRows(r0, rows);
             const auto gk = L.gEff[s].block(r0, p.colStart, rows, p.cols);
             if (readNoise) {
               fillNormals(z, P, p.cols, n, ctx.chip->seed, kReadNoiseTag, ctx.dataTag,
@@ -329,8 +332,14 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
       const int n = std::min(chunk, images - i0);
       prepare(i0, n);
       for (const InputPass& ps : passes) {
-        nonzero += static_cast<double>(ps.x.array().abs().sum());  // driven level: a unit cell per level
-        power += static_cast<double>(ps.x.array().square().sum());
+        // Per input vector in float, then in double: the total does not depend on the chunking.
+        Eigen::ArrayXXf levels = Eigen::ArrayXXf::Zero(2, ps.x.cols());  // row by row: contiguous reads
+        for (Eigen::Index r = 0; r < ps.x.rows(); ++r) {
+          levels.row(0) += ps.x.row(r).array().abs();  // driven level: a unit cell per level
+          levels.row(1) += ps.x.row(r).array().square();
+        }
+        nonzero += levels.row(0).cast<double>().sum();
+        power += levels.row(1).cast<double>().sum();
         total += static_cast<double>(ps.x.size());
       }
       if (measure) accumulate(false, &maxAbs, i0, n);

@@ -114,9 +114,9 @@ TEST(DigitalKernelsTest, Im2colTimesWeightsEqualsDirectConvolution) {
 
   RowMatrix cols;
   kernels::im2col(x, w, cols);
-  ASSERT_EQ(cols.rows(), N * P);
-  ASSERT_EQ(cols.cols(), K);
-  const RowMatrix rows = cols * wt.transpose();  // [(n, p) × oc]
+  ASSERT_EQ(cols.rows(), K);
+  ASSERT_EQ(cols.cols(), N * P);
+  const RowMatrix rows = cols.transpose() * wt.transpose();  // [(n, p) × oc]
   RowMatrix y;
   kernels::rowsToNchw(rows, N, y);
   ASSERT_EQ(y.rows(), N);
@@ -151,8 +151,8 @@ TEST(DigitalKernelsTest, Im2colTimesWeightsEqualsDirectConvolution) {
   EXPECT_GT(paddedTaps, 0);  // the geometry really reaches into the padding
 }
 
-// The interior fast path (window wholly inside the image, no bounds checks) and the border path must build
-// the same patches as a naive gather, for every kernel / stride / padding / dilation mix, including windows
+// The run copies (the in-image stretch of each patch-matrix row, between padding zeros) must build the same
+// patches as a naive gather, for every kernel / stride / padding / dilation mix, including windows
 // larger than the image and asymmetric padding.
 TEST(DigitalKernelsTest, Im2colEqualsNaiveGatherForManyWindows) {
   int configs = 0, interiorSeen = 0;
@@ -182,8 +182,8 @@ TEST(DigitalKernelsTest, Im2colEqualsNaiveGatherForManyWindows) {
             RowMatrix cols;
             kernels::im2col(x, w, cols);
             const int P = w.outH * w.outW, K = w.inC * w.kernelH * w.kernelW;
-            ASSERT_EQ(cols.rows(), 2 * P);
-            ASSERT_EQ(cols.cols(), K);
+            ASSERT_EQ(cols.rows(), K);
+            ASSERT_EQ(cols.cols(), 2 * P);
             for (int n = 0; n < 2; ++n)
               for (int oh = 0; oh < w.outH; ++oh)
                 for (int ow = 0; ow < w.outW; ++ow) {
@@ -195,7 +195,7 @@ TEST(DigitalKernelsTest, Im2colEqualsNaiveGatherForManyWindows) {
                         const bool in = h >= 0 && h < w.inH && ww >= 0 && ww < w.inW;
                         inside = inside && in;
                         const float want = in ? x(n, (c * w.inH + h) * w.inW + ww) : 0.0f;
-                        ASSERT_EQ(cols(n * P + oh * w.outW + ow, (c * w.kernelH + i) * w.kernelW + j), want)
+                        ASSERT_EQ(cols((c * w.kernelH + i) * w.kernelW + j, n * P + oh * w.outW + ow), want)
                             << "k=" << k << " stride=" << stride << " pad=" << pad << " dil=" << dil << " oh=" << oh
                             << " ow=" << ow;
                       }
