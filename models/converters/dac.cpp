@@ -62,6 +62,13 @@ double DacCore::energyPerConversionJ() const {
 namespace {
 using CodeMatrix = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+/// Nearest integer codes of non-negative levels v ≤ L ≤ 65535, halves away from zero: floor(v + 0.5) equals
+/// round(v) there (v + 0.5 is exact in float below 2²²) and, unlike std::round, vectorises.
+template <class Levels>
+CodeMatrix codesOf(const Levels& v, float L) {
+  return (v + 0.5f).floor().max(0.0f).min(L).template cast<std::int32_t>();
+}
+
 /// Append one 0/1 plane per bit of `codes` (LSB first) with weights sign·scale·2^b.
 void appendBitPlanes(const CodeMatrix& codes, int bits, float sign, double scale, std::vector<InputPass>& passes) {
   for (int b = 0; b < bits; ++b) {
@@ -91,7 +98,7 @@ void DacCore::decompose(const RowMatrix& xq, bool signedInput, std::vector<Input
 
   if (offset) {
     // Recover u's integer code k = round((xq + 1)/2 · L) (exact: xq lies on the grid (2k − L)/L).
-    const CodeMatrix k = ((xq.array() + 1.0f) * (0.5f * L)).round().max(0.0f).min(L).cast<std::int32_t>();
+    const CodeMatrix k = codesOf((xq.array() + 1.0f).max(0.0f) * (0.5f * L), L);
     if (serial) {
       appendBitPlanes(k, m_p.bits, 1.0f, 2.0 / m_levels, passes);
     } else {
@@ -110,10 +117,10 @@ void DacCore::decompose(const RowMatrix& xq, bool signedInput, std::vector<Input
     return;
   }
   const double scale = 1.0 / m_levels;
-  const CodeMatrix pos = (xq.array().max(0.0f) * L).round().min(L).cast<std::int32_t>();
+  const CodeMatrix pos = codesOf(xq.array().max(0.0f) * L, L);
   appendBitPlanes(pos, m_p.bits, 1.0f, scale, passes);
   if (signedInput) {
-    const CodeMatrix neg = ((-xq.array()).max(0.0f) * L).round().min(L).cast<std::int32_t>();
+    const CodeMatrix neg = codesOf((-xq.array()).max(0.0f) * L, L);
     appendBitPlanes(neg, m_p.bits, -1.0f, scale, passes);
   }
 }
