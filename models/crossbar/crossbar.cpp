@@ -99,10 +99,15 @@ ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, 
     Rng var(streamKey(blockKey, {kVariationTag, static_cast<std::uint64_t>(s)}));
     Rng drift(streamKey(blockKey, {kDriftTag, static_cast<std::uint64_t>(s)}));
     Rng fault(streamKey(blockKey, {kFaultTag, static_cast<std::uint64_t>(s)}));
-    // One device through every static effect; draws happen in a fixed order whatever is enabled.
+    // One device through every static effect. Each effect has its own stream, drawn once per device in the
+    // same order, so a disabled effect's stream is simply not drawn and the others' draws do not move.
+    const bool drifts = m_noise.drift != DriftModel::None;
+    const bool faults = m_noise.stuckAtGminRate > 0.0 || m_noise.stuckAtGmaxRate > 0.0;
     auto realise = [&](double target, Eigen::Index row, Eigen::Index col) {
       Device d{target, target};
-      const double eps = var.normal(), nuEps = drift.normal(), u = fault.uniform();
+      const double eps = var.normal();
+      const double nuEps = drifts ? drift.normal() : 0.0;
+      const double u = faults ? fault.uniform() : 1.0;
       const double sigmaS = m_noise.programmingSigmaS(target, m_p.gMaxS, tSeconds);
       if (sigmaS > 0.0) {
         if (m_noise.distribution == VariationDistribution::Lognormal && target > 0.0) {
@@ -119,7 +124,7 @@ ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, 
         d.g = m_p.gMaxS;
       }
       const double gNorm = target / m_p.gMaxS;
-      if (m_noise.drift != DriftModel::None) {
+      if (drifts) {
         const double nu = std::abs(m_noise.nuMeanFor(gNorm) + m_noise.nuStdFor(gNorm) * nuEps);
         d.g *= m_noise.driftFactor(nu, tSeconds);
       }

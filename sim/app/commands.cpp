@@ -276,8 +276,11 @@ int runCommand(const RunOptions& o) {
   } else if (o.data == "random") {
     const std::size_t n = o.images ? o.images : 100;
     test = wl::randomDataset(inShape, n, o.seed);
+    // Random inputs have no training split: calibrate on as many random images as the run evaluates (at
+    // most noise.calibration_images), so a one-image PPA run of a large model does not calibrate on 256.
     if (!o.ideal)
-      calib = wl::randomDataset(inShape, static_cast<std::size_t>(l.chip.calibrationImages), o.seed + 0x9E3779B9ull);
+      calib = wl::randomDataset(inShape, std::min<std::size_t>(n, static_cast<std::size_t>(l.chip.calibrationImages)),
+                                o.seed + 0x9E3779B9ull);
   } else {
     throw DataError(fmt::format("--data '{}': unknown dataset (allowed: fashion-mnist, random)", o.data));
   }
@@ -319,7 +322,7 @@ int runCommand(const RunOptions& o) {
   std::vector<std::vector<double>> agedPlain(ages.size()), agedCompensated(ages.size());
   for (int c = 0; c < o.chips; ++c) {
     const std::uint64_t seed = o.seed + static_cast<std::uint64_t>(c);
-    ChipInstance fresh = engine.programChip(seed, 0.0);
+    ChipInstance fresh = engine.programChip(seed, 0.0, threads);
     engine.calibrate(fresh, calib.images);
     if (c == 0) {
       for (const auto& layer : fresh.layers) signedInputs.push_back(layer.signedInput);
@@ -327,7 +330,7 @@ int runCommand(const RunOptions& o) {
     }
     if (!labelled) continue;
     auto aged = [&](double t, bool compensate) {
-      ChipInstance inst = engine.programChip(seed, t);
+      ChipInstance inst = engine.programChip(seed, t, threads);
       engine.adoptCalibration(fresh, inst, compensate);
       return inst;
     };
@@ -530,10 +533,10 @@ int inferCommand(const InferOptions& o) {
   if (o.ideal) {
     logits = engine.logits(images, nullptr, threadCount(o.threads));
   } else {
-    ChipInstance fresh = engine.programChip(o.seed, 0.0);
+    ChipInstance fresh = engine.programChip(o.seed, 0.0, threadCount(o.threads));
     engine.calibrate(fresh, images);  // no dataset here: the inputs themselves calibrate the ADC ranges
     const DeviceNoiseParams& dn = l.chip.deviceNoise;
-    ChipInstance inst = engine.programChip(o.seed, dn.timeSeconds);
+    ChipInstance inst = engine.programChip(o.seed, dn.timeSeconds, threadCount(o.threads));
     engine.adoptCalibration(fresh, inst, dn.driftCompensation);
     logits = engine.logits(images, &inst, threadCount(o.threads));
   }

@@ -207,7 +207,7 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   ConfigReader activation = noise.child("activation");
   p.activationNoise = ActivationNoiseParams::fromConfig(activation);
   p.calibrationImages = static_cast<int>(noise.getInt(
-      "calibration_images", 256, 1, 100000, "images used to calibrate per-layer ADC ranges", "images"));
+      "calibration_images", 256, 1, 100000, "images used to calibrate per-layer ADC ranges (--data random: at most --images)", "images"));
   noise.finish();
 
   ConfigReader energy = top.child("energy");

@@ -35,6 +35,32 @@ void fillNormals(RowMatrix& z, Eigen::Index rowsPerImage, Eigen::Index cols, int
 }
 }  // namespace
 
+namespace {
+/// fn(i) for i in [0, n) on up to `threads` threads (the caller's included), dynamically scheduled; the first
+/// exception is rethrown after all threads stop.
+void parallelFor(std::size_t n, int threads, const std::function<void(std::size_t)>& fn) {
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr error;
+  std::mutex errorMutex;
+  auto worker = [&] {
+    for (std::size_t i = next++; i < n; i = next++) {
+      try {
+        fn(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(errorMutex);
+        if (!error) error = std::current_exception();
+      }
+    }
+  };
+  const int t = std::max(1, std::min<int>(threads, static_cast<int>(n)));
+  std::vector<std::thread> pool;
+  for (int k = 1; k < t; ++k) pool.emplace_back(worker);
+  worker();
+  for (auto& th : pool) th.join();
+  if (error) std::rethrow_exception(error);
+}
+}  // namespace
+
 struct FunctionalEngine::Context {
   Mode mode;
   const ChipInstance* chip;
@@ -46,7 +72,7 @@ struct FunctionalEngine::Context {
 FunctionalEngine::FunctionalEngine(const wl::Program& program, const ChipParams& chip, const Mapping& mapping)
     : m_program(program), m_chip(chip), m_mapping(mapping), m_array(chip.array, chip.deviceNoise) {}
 
-ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSeconds) const {
+ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSeconds, int threads) const {
   ChipInstance inst;
   inst.seed = seed;
   inst.timeSeconds = timeSeconds;
@@ -54,7 +80,8 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
   const CrossbarCore& xbar = m_array.crossbar();
   const double uniformVar = xbar.uniformReadVariance();
   const bool readNoise = uniformVar < 0.0;  // per-weight variances
-  for (size_t l = 0; l < m_mapping.layers.size(); ++l) {
+  // Layers are independent (every draw is keyed by layer and block), so they are programmed in parallel.
+  auto programLayer = [&](size_t l) {
     const LayerMapping& lm = m_mapping.layers[l];
     const wl::Step& step = m_program.steps[lm.step];
     AnalogLayerState& st = inst.layers[l];
@@ -131,7 +158,13 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
         }
       }
     }
-  }
+  };
+  // Largest layers first, so two threads finish together.
+  std::vector<size_t> order(m_mapping.layers.size());
+  for (size_t l = 0; l < order.size(); ++l) order[l] = l;
+  auto cells = [&](size_t l) { return m_program.steps[m_mapping.layers[l].step].weight.size(); };
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return cells(x) > cells(y); });
+  parallelFor(order.size(), threads, [&](size_t i) { programLayer(order[i]); });
   return inst;
 }
 
@@ -449,26 +482,10 @@ void FunctionalEngine::binaryStep(const wl::Step& step, const std::vector<RowMat
 void FunctionalEngine::forChunks(std::size_t images, int threads,
                                  const std::function<void(std::size_t, std::size_t)>& fn) const {
   const std::size_t chunks = (images + kChunkImages - 1) / kChunkImages;
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr error;
-  std::mutex errorMutex;
-  auto worker = [&] {
-    for (std::size_t c = next++; c < chunks; c = next++) {
-      try {
-        const std::size_t begin = c * kChunkImages;
-        fn(begin, std::min<std::size_t>(kChunkImages, images - begin));
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(errorMutex);
-        if (!error) error = std::current_exception();
-      }
-    }
-  };
-  const int n = std::max(1, std::min<int>(threads, static_cast<int>(chunks)));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < n; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+  parallelFor(chunks, threads, [&](std::size_t c) {
+    const std::size_t begin = c * kChunkImages;
+    fn(begin, std::min<std::size_t>(kChunkImages, images - begin));
+  });
 }
 
 std::uint64_t FunctionalEngine::countCorrect(const RowMatrix& images, const std::vector<int>& labels,

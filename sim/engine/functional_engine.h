@@ -54,8 +54,9 @@ class FunctionalEngine {
  public:
   FunctionalEngine(const wl::Program& program, const ChipParams& chip, const Mapping& mapping);
 
-  /// Program a chip instance and age it to `timeSeconds` after programming.
-  ChipInstance programChip(std::uint64_t seed, double timeSeconds = 0.0) const;
+  /// Program a chip instance and age it to `timeSeconds` after programming (layers on up to `threads`
+  /// threads; the instance does not depend on the thread count).
+  ChipInstance programChip(std::uint64_t seed, double timeSeconds = 0.0, int threads = 1) const;
   /// Set per-layer input signedness, ADC ranges and activation-noise scales from calibration images
   /// (layer by layer, so each layer is calibrated on the outputs of the layers before it).
   void calibrate(ChipInstance& chip, const RowMatrix& images) const;

@@ -75,7 +75,9 @@ TEST(FunctionalEngine, SameSeedSameBitsAnyThreadCount) {
   FunctionalEngine eng(f.program, f.chip, f.mapping);
   const int n = 3 * FunctionalEngine::kChunkImages + 17;
   const RowMatrix x = randomImages(n, f.program.buffers[0], 14);
-  ChipInstance a = eng.programChip(42), b = eng.programChip(42), c = eng.programChip(43);
+  // b is programmed on 3 threads (layers in parallel): the same instance.
+  ChipInstance a = eng.programChip(42), b = eng.programChip(42, 0.0, 3), c = eng.programChip(43);
+  for (size_t l = 0; l < a.layers.size(); ++l) ASSERT_TRUE(a.layers[l].gEff == b.layers[l].gEff) << "layer " << l;
   eng.calibrate(a, x.topRows(64));
   eng.calibrate(b, x.topRows(64));
   eng.calibrate(c, x.topRows(64));
