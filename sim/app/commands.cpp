@@ -323,7 +323,7 @@ int runCommand(const RunOptions& o) {
   for (int c = 0; c < o.chips; ++c) {
     const std::uint64_t seed = o.seed + static_cast<std::uint64_t>(c);
     ChipInstance fresh = engine.programChip(seed, 0.0, threads);
-    engine.calibrate(fresh, calib.images);
+    engine.calibrate(fresh, calib.images, threads);
     if (c == 0) {
       for (const auto& layer : fresh.layers) signedInputs.push_back(layer.signedInput);
       activityOf = fresh.layers;
@@ -534,7 +534,7 @@ int inferCommand(const InferOptions& o) {
     logits = engine.logits(images, nullptr, threadCount(o.threads));
   } else {
     ChipInstance fresh = engine.programChip(o.seed, 0.0, threadCount(o.threads));
-    engine.calibrate(fresh, images);  // no dataset here: the inputs themselves calibrate the ADC ranges
+    engine.calibrate(fresh, images, threadCount(o.threads));  // no dataset here: the inputs themselves calibrate the ADC ranges
     const DeviceNoiseParams& dn = l.chip.deviceNoise;
     ChipInstance inst = engine.programChip(o.seed, dn.timeSeconds, threadCount(o.threads));
     engine.adoptCalibration(fresh, inst, dn.driftCompensation);

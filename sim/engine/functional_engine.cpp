@@ -67,6 +67,7 @@ struct FunctionalEngine::Context {
   ChipInstance* calibrating;
   std::uint64_t dataTag;
   std::uint64_t firstImage;
+  int threads;  // for the chunks of one analog step (calibration); 1 inside forChunks' workers
 };
 
 FunctionalEngine::FunctionalEngine(const wl::Program& program, const ChipParams& chip, const Mapping& mapping)
@@ -168,7 +169,7 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
   return inst;
 }
 
-void FunctionalEngine::calibrate(ChipInstance& chip, const RowMatrix& images) const {
+void FunctionalEngine::calibrate(ChipInstance& chip, const RowMatrix& images, int threads) const {
   // An exact array with absolute (or no) activation noise has nothing to measure: no ADC or DAC range, no
   // relative σ, and the activity statistics keep their defaults in ideal mode anyway. Skip the pass.
   const ActivationNoiseMode noiseMode = m_chip.activationNoise.mode;
@@ -181,7 +182,7 @@ void FunctionalEngine::calibrate(ChipInstance& chip, const RowMatrix& images) co
     chip.calibrated = true;
     return;
   }
-  run(images, &chip, Mode::Calibrate, &chip, kCalibrationData, 0);
+  run(images, &chip, Mode::Calibrate, &chip, kCalibrationData, 0, threads);
   chip.calibrated = true;
 }
 
@@ -204,7 +205,7 @@ void FunctionalEngine::adoptCalibration(const ChipInstance& calibrated, ChipInst
 }
 
 RowMatrix FunctionalEngine::forward(const RowMatrix& images, const ChipInstance* chip, std::uint64_t firstImage) const {
-  return run(images, chip, chip ? Mode::Run : Mode::Ideal, nullptr, kEvalData, firstImage);
+  return run(images, chip, chip ? Mode::Run : Mode::Ideal, nullptr, kEvalData, firstImage, 1);
 }
 
 void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& x, const Context& ctx,
@@ -298,17 +299,22 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   // Every noise draw is keyed by the image, so chunking changes no random draw.
   const int chunk = static_cast<int>(std::clamp<Eigen::Index>(kCacheValues / std::max<Eigen::Index>(1, P * K), 1,
                                                              std::max(1, images)));
-  // The passes the DAC applies (phases, bit planes) to images [i0, i0 + n), each converted by the ADC and
-  // recombined digitally.
-  std::vector<InputPass> passes;
-  // The DAC's passes are kept transposed (K × vectors, one column per input vector), as im2col builds them.
-  auto prepare = [&](int i0, int n) {
+  const int chunks = (images + chunk - 1) / chunk;
+  // A chunk's working buffers: chunks run in parallel when calibrating (ctx.threads; a run's chunks of
+  // kChunkImages are already spread over the threads by forChunks).
+  struct Scratch {
+    RowMatrix cols, part, z;
+    std::vector<InputPass> passes;  // the DAC's passes (phases, bit planes), each converted by the ADC
+  };
+  // The DAC's passes for images [i0, i0 + n), kept transposed (K × vectors, one column per input vector) as
+  // im2col builds them.
+  auto prepare = [&](int i0, int n, Scratch& sc) {
     if (step.isConv) {
-      kernels::im2col(xNorm.middleRows(i0, n), step.window, cols);
+      kernels::im2col(xNorm.middleRows(i0, n), step.window, sc.cols);
     } else {
-      cols = Eigen::Map<const RowMatrix>(xNorm.row(i0).data(), static_cast<Eigen::Index>(n) * P, K).transpose();
+      sc.cols = Eigen::Map<const RowMatrix>(xNorm.row(i0).data(), static_cast<Eigen::Index>(n) * P, K).transpose();
     }
-    m_array.dac().decompose(std::move(cols), L.signedInput, passes);
+    m_array.dac().decompose(std::move(sc.cols), L.signedInput, sc.passes);
   };
 
   const int R = L.rowsPerBlock;
@@ -316,9 +322,12 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   const bool readNoise = !L.readVar.empty() || L.uniformReadVar > 0.0f;
   const AdcParams& adcParams = m_chip.array.adc;
   const bool percentile = cal && adcParams.range == AdcRange::Calibrated && adcParams.calibrationPercentile < 100.0;
-  std::vector<std::vector<float>> samples(percentile ? S : 0);  // pre-ADC sums seen in calibration
-  RowMatrix part;
-  auto accumulate = [&](bool quantise, std::vector<float>* maxAbs, int i0, int n) {
+  // Every pass of a chunk converted and recombined; maxAbs / samples, if given, receive per slice the max |pre-ADC
+  // sum| and every pre-ADC sum (calibration).
+  auto accumulate = [&](bool quantise, std::vector<float>* maxAbs, std::vector<std::vector<float>>* samples, int i0,
+                        int n, Scratch& sc) {
+    const std::vector<InputPass>& passes = sc.passes;
+    RowMatrix& part = sc.part;
     RowMatrix acc = RowMatrix::Zero(static_cast<Eigen::Index>(n) * P, C);
     for (int s = 0; s < S; ++s) {
       const float fs = quantise ? L.adcFullScale[s] : 0.0f;
@@ -333,19 +342,19 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
             const auto xk = passes[k].x.middleRows(r0, rows);
             const auto gk = L.gEff[s].block(r0, p.colStart, rows, p.cols);
             if (readNoise) {
-              fillNormals(z, P, p.cols, n, ctx.chip->seed, kReadNoiseTag, ctx.dataTag,
+              fillNormals(sc.z, P, p.cols, n, ctx.chip->seed, kReadNoiseTag, ctx.dataTag,
                           ctx.firstImage + static_cast<std::uint64_t>(i0),
                           {static_cast<std::uint64_t>(l), static_cast<std::uint64_t>(s),
                            static_cast<std::uint64_t>(grb), k});
               if (L.readVar.empty()) {
-                m_array.pass(xk, gk, L.uniformReadVar, z, fs, part, mx, adcs);
+                m_array.pass(xk, gk, L.uniformReadVar, sc.z, fs, part, mx, adcs);
               } else {
-                m_array.pass(xk, gk, L.readVar[s].block(r0, p.colStart, rows, p.cols), z, fs, part, mx, adcs);
+                m_array.pass(xk, gk, L.readVar[s].block(r0, p.colStart, rows, p.cols), sc.z, fs, part, mx, adcs);
               }
             } else {
               m_array.pass(xk, gk, fs, part, mx, adcs);
             }
-            if (maxAbs && percentile) samples[s].insert(samples[s].end(), part.data(), part.data() + part.size());
+            if (samples) (*samples)[s].insert((*samples)[s].end(), part.data(), part.data() + part.size());
             if (!L.blockScale.empty()) part.array().rowwise() *= L.blockScale[grb].segment(p.colStart, p.cols).array();
             acc.middleCols(p.colStart, p.cols) += (passes[k].weight * L.sliceWeight[s]) * part;
           }
@@ -358,24 +367,46 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     return acc;
   };
   if (cal) {
-    double nonzero = 0, power = 0, total = 0;
-    std::vector<float> maxAbs(S, 0.0f);
     const bool measure = adcParams.range == AdcRange::Calibrated;
-    for (int i0 = 0; i0 < images; i0 += chunk) {
-      const int n = std::min(chunk, images - i0);
-      prepare(i0, n);
-      for (const InputPass& ps : passes) {
+    struct ChunkStats {
+      double nonzero = 0, power = 0, total = 0;
+      std::vector<float> maxAbs;
+      std::vector<std::vector<float>> samples;
+    };
+    std::vector<ChunkStats> stats(static_cast<std::size_t>(chunks));
+    parallelFor(stats.size(), ctx.threads, [&](std::size_t ci) {
+      ChunkStats& st = stats[ci];
+      Scratch sc;
+      const int i0 = static_cast<int>(ci) * chunk, n = std::min(chunk, images - i0);
+      prepare(i0, n, sc);
+      for (const InputPass& ps : sc.passes) {
         // Per input vector in float, then in double: the total does not depend on the chunking.
         Eigen::ArrayXXf levels = Eigen::ArrayXXf::Zero(2, ps.x.cols());  // row by row: contiguous reads
         for (Eigen::Index r = 0; r < ps.x.rows(); ++r) {
           levels.row(0) += ps.x.row(r).array().abs();  // driven level: a unit cell per level
           levels.row(1) += ps.x.row(r).array().square();
         }
-        nonzero += levels.row(0).cast<double>().sum();
-        power += levels.row(1).cast<double>().sum();
-        total += static_cast<double>(ps.x.size());
+        st.nonzero += levels.row(0).cast<double>().sum();
+        st.power += levels.row(1).cast<double>().sum();
+        st.total += static_cast<double>(ps.x.size());
       }
-      if (measure) accumulate(false, &maxAbs, i0, n);
+      if (measure) {
+        st.maxAbs.assign(S, 0.0f);
+        if (percentile) st.samples.resize(S);
+        accumulate(false, &st.maxAbs, percentile ? &st.samples : nullptr, i0, n, sc);
+      }
+    });
+    // Reduced in chunk order: the same totals whatever the thread count.
+    double nonzero = 0, power = 0, total = 0;
+    std::vector<float> maxAbs(S, 0.0f);
+    std::vector<std::vector<float>> samples(percentile ? S : 0);  // pre-ADC sums seen in calibration
+    for (const ChunkStats& st : stats) {
+      nonzero += st.nonzero;
+      power += st.power;
+      total += st.total;
+      for (size_t s = 0; s < st.maxAbs.size(); ++s) maxAbs[s] = std::max(maxAbs[s], st.maxAbs[s]);
+      for (size_t s = 0; s < st.samples.size(); ++s)
+        samples[s].insert(samples[s].end(), st.samples[s].begin(), st.samples[s].end());
     }
     cal->dacActivity = total > 0 ? nonzero / total : 0.0;
     cal->inputPower = total > 0 ? std::min(1.0, power / total) : 0.0;
@@ -400,13 +431,13 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     }
   }
   RowMatrix y(static_cast<Eigen::Index>(images) * P, C);
-  for (int i0 = 0; i0 < images; i0 += chunk) {
-    const int n = std::min(chunk, images - i0);
-    prepare(i0, n);
-    y.middleRows(static_cast<Eigen::Index>(i0) * P, static_cast<Eigen::Index>(n) * P) = accumulate(true, nullptr, i0, n);
-  }
-  passes.clear();
-  cols.resize(0, 0);
+  parallelFor(static_cast<std::size_t>(chunks), ctx.threads, [&](std::size_t ci) {
+    Scratch sc;
+    const int i0 = static_cast<int>(ci) * chunk, n = std::min(chunk, images - i0);
+    prepare(i0, n, sc);
+    y.middleRows(static_cast<Eigen::Index>(i0) * P, static_cast<Eigen::Index>(n) * P) =
+        accumulate(true, nullptr, nullptr, i0, n, sc);
+  });
 
   // Digital side: undo the normalisations (image scale × weight scale), compensate drift, add the bias.
   Eigen::VectorXf rowScale(y.rows());
@@ -419,8 +450,9 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
 }
 
 RowMatrix FunctionalEngine::run(const RowMatrix& images, const ChipInstance* chip, Mode mode,
-                                ChipInstance* calibrating, std::uint64_t dataTag, std::uint64_t firstImage) const {
-  const Context ctx{mode, chip, calibrating, dataTag, firstImage};
+                                ChipInstance* calibrating, std::uint64_t dataTag, std::uint64_t firstImage,
+                                int threads) const {
+  const Context ctx{mode, chip, calibrating, dataTag, firstImage, threads};
   std::vector<RowMatrix> buf(m_program.buffers.size());
   buf[m_program.input] = images;
   // A buffer is freed after the last step reading it (the output is kept): a batch holds only live tensors.

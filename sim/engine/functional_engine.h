@@ -59,7 +59,8 @@ class FunctionalEngine {
   ChipInstance programChip(std::uint64_t seed, double timeSeconds = 0.0, int threads = 1) const;
   /// Set per-layer input signedness, ADC ranges and activation-noise scales from calibration images
   /// (layer by layer, so each layer is calibrated on the outputs of the layers before it).
-  void calibrate(ChipInstance& chip, const RowMatrix& images) const;
+  /// The chunks of each layer run on up to `threads` threads; the settings do not depend on the count.
+  void calibrate(ChipInstance& chip, const RowMatrix& images, int threads = 1) const;
   /// Give an aged instance the settings calibrated on the same chip at programming time; with
   /// `compensateDrift`, each layer's outputs are rescaled by the ratio of its all-ones reference reads.
   void adoptCalibration(const ChipInstance& calibrated, ChipInstance& aged, bool compensateDrift) const;
@@ -81,7 +82,7 @@ class FunctionalEngine {
   enum class Mode { Ideal, Calibrate, Run };
   struct Context;
   RowMatrix run(const RowMatrix& images, const ChipInstance* chip, Mode mode, ChipInstance* calibrating,
-                std::uint64_t dataTag, std::uint64_t firstImage) const;
+                std::uint64_t dataTag, std::uint64_t firstImage, int threads) const;
   void analogStep(const wl::Step& step, int layer, const RowMatrix& x, const Context& ctx, RowMatrix& out) const;
   static void binaryStep(const wl::Step& step, const std::vector<RowMatrix>& buf, RowMatrix& out);
   void forChunks(std::size_t images, int threads, const std::function<void(std::size_t, std::size_t)>& fn) const;

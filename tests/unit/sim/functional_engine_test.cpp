@@ -79,8 +79,22 @@ TEST(FunctionalEngine, SameSeedSameBitsAnyThreadCount) {
   ChipInstance a = eng.programChip(42), b = eng.programChip(42, 0.0, 3), c = eng.programChip(43);
   for (size_t l = 0; l < a.layers.size(); ++l) ASSERT_TRUE(a.layers[l].gEff == b.layers[l].gEff) << "layer " << l;
   eng.calibrate(a, x.topRows(64));
-  eng.calibrate(b, x.topRows(64));
+  eng.calibrate(b, x.topRows(64), 3);  // the layer's image chunks (42 images each here) on 3 threads
   eng.calibrate(c, x.topRows(64));
+  for (size_t l = 0; l < a.layers.size(); ++l) {
+    EXPECT_EQ(a.layers[l].adcFullScale, b.layers[l].adcFullScale) << "layer " << l;
+    EXPECT_EQ(a.layers[l].dacActivity, b.layers[l].dacActivity) << "layer " << l;
+    EXPECT_EQ(a.layers[l].inputPower, b.layers[l].inputPower) << "layer " << l;
+  }
+  {  // and over many chunks
+    ChipInstance one = eng.programChip(42), two = eng.programChip(42);
+    eng.calibrate(one, x, 1);
+    eng.calibrate(two, x, 2);
+    for (size_t l = 0; l < one.layers.size(); ++l) {
+      EXPECT_EQ(one.layers[l].adcFullScale, two.layers[l].adcFullScale) << "layer " << l;
+      EXPECT_EQ(one.layers[l].dacActivity, two.layers[l].dacActivity) << "layer " << l;
+    }
+  }
   ASSERT_TRUE(a.layers[0].gEff == b.layers[0].gEff);
   EXPECT_FALSE(a.layers[0].gEff == c.layers[0].gEff);
   const RowMatrix one = eng.logits(x, &a, 1);
