@@ -59,6 +59,19 @@ void im2col(const Eigen::Ref<const RowMatrix>& x, const Window& w, RowMatrix& co
   }
 }
 
+void padPlanes(const Eigen::Ref<const RowMatrix>& x, const Window& w, RowMatrix& padded) {
+  const Eigen::Index Hp = w.inH + w.padTop + w.padBottom, Wp = w.inW + w.padLeft + w.padRight;
+  const Eigen::Index slack = static_cast<Eigen::Index>(w.kernelW - 1) * w.dilationW;
+  padded.setZero(x.rows(), w.inC * Hp * Wp + slack);
+  for (Eigen::Index n = 0; n < x.rows(); ++n)
+    for (int c = 0; c < w.inC; ++c)
+      for (int h = 0; h < w.inH; ++h) {
+        const float* src = x.row(n).data() + (static_cast<Eigen::Index>(c) * w.inH + h) * w.inW;
+        float* dst = padded.row(n).data() + (c * Hp + h + w.padTop) * Wp + w.padLeft;
+        for (int j = 0; j < w.inW; ++j) dst[j] = src[j];
+      }
+}
+
 void rowsToNchw(const RowMatrix& rows, int images, RowMatrix& out) {
   const Eigen::Index P = rows.rows() / images;
   const Eigen::Index C = rows.cols();

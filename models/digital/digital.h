@@ -32,6 +32,10 @@ namespace kernels {
 /// pixel, zeros in the padding. Each row is built from contiguous runs of the input (this layout is the
 /// transpose of the classic im2col rows; the arrays' GEMM reads it as xᵀ, Eigen packs it without gathers).
 void im2col(const Eigen::Ref<const RowMatrix>& x, const Window& w, RowMatrix& cols);
+/// Zero-padded input planes of a batch for an implicit stride-1 conv (PatchRows::conv): row n = image n's
+/// C planes of (inH + padTop + padBottom) × (inW + padLeft + padRight), then (kernelW − 1)·dilationW zeros
+/// that the last grid positions of the last plane read.
+void padPlanes(const Eigen::Ref<const RowMatrix>& x, const Window& w, RowMatrix& padded);
 /// Rows [(n, p) × C] back to [N × C·P] (NCHW).
 void rowsToNchw(const RowMatrix& rows, int images, RowMatrix& out);
 void relu(RowMatrix& x);

@@ -1,6 +1,5 @@
 #include "models/tile/array_core.h"
 
-#include "sim/core/gemm.h"
 
 namespace mxsim {
 
@@ -33,32 +32,29 @@ void ArrayCore::convertOutputs(RowMatrix& out, float adcFullScale, float* maxAbs
   }
 }
 
-void ArrayCore::pass(const Eigen::Ref<const RowMatrix>& xT, const Eigen::Ref<const ColMatrix>& g, float adcFullScale,
-                     RowMatrix& out, float* maxAbs, const std::vector<AdcInstance>* adcs) const {
-  out.resize(xT.cols(), g.cols());
-  gemmTN(xT, g, out);
+void ArrayCore::pass(const PatchRows& x, const Eigen::Ref<const ColMatrix>& g, float adcFullScale, RowMatrix& out,
+                     float* maxAbs, const std::vector<AdcInstance>* adcs) const {
+  gemmPatch(x, g, out);
   convertOutputs(out, adcFullScale, maxAbs, adcs);
 }
 
-void ArrayCore::pass(const Eigen::Ref<const RowMatrix>& xT, const Eigen::Ref<const ColMatrix>& g,
+void ArrayCore::pass(const PatchRows& x, const Eigen::Ref<const ColMatrix>& g,
                      const Eigen::Ref<const ColMatrix>& readVar, const RowMatrix& z, float adcFullScale,
                      RowMatrix& out, float* maxAbs, const std::vector<AdcInstance>* adcs) const {
-  out.resize(xT.cols(), g.cols());
-  gemmTN(xT, g, out);
+  gemmPatch(x, g, out);
   // Σ_i x_i·(w_i + n_i) with independent n_i ~ N(0, var_i) is x·w + N(0, Σ_i x_i²·var_i): one draw per output.
+  const Eigen::ArrayXf squares = Eigen::Map<const Eigen::ArrayXf>(x.base, x.extent).square();
   RowMatrix var;
-  var.noalias() = xT.array().square().matrix().transpose() * readVar;
+  gemmPatch(x.over(squares.data()), readVar, var);
   out.array() += var.array().sqrt() * z.array();
   convertOutputs(out, adcFullScale, maxAbs, adcs);
 }
 
-void ArrayCore::pass(const Eigen::Ref<const RowMatrix>& xT, const Eigen::Ref<const ColMatrix>& g, float readVar,
-                     const RowMatrix& z, float adcFullScale, RowMatrix& out, float* maxAbs,
-                     const std::vector<AdcInstance>* adcs) const {
-  out.resize(xT.cols(), g.cols());
-  gemmTN(xT, g, out);
-  const Eigen::RowVectorXf sd = (xT.colwise().squaredNorm() * readVar).cwiseSqrt();
-  out.array() += z.array().colwise() * sd.transpose().array();
+void ArrayCore::pass(const PatchRows& x, const Eigen::Ref<const ColMatrix>& g, float readVar, const RowMatrix& z,
+                     float adcFullScale, RowMatrix& out, float* maxAbs, const std::vector<AdcInstance>* adcs) const {
+  gemmPatch(x, g, out);
+  const Eigen::VectorXf sd = (patchRowSums(x, 1) * readVar).cwiseSqrt();
+  out.array() += z.array().colwise() * sd.array();
   convertOutputs(out, adcFullScale, maxAbs, adcs);
 }
 
@@ -69,7 +65,7 @@ void ArrayCore::mvm(const Eigen::Ref<const RowMatrix>& xq, const Eigen::Ref<cons
   out = RowMatrix::Zero(xq.rows(), gEff.cols());
   RowMatrix part;
   for (const InputPass& p : passes) {
-    pass(p.x, gEff, adcFullScale, part, maxAbs);
+    pass(PatchRows::dense(p.x), gEff, adcFullScale, part, maxAbs);
     out += p.weight * part;
   }
   const float offset = m_dac.offsetScale(signedInput);

@@ -9,6 +9,7 @@
 #include "models/converters/adc.h"
 #include "models/converters/dac.h"
 #include "models/crossbar/crossbar.h"
+#include "sim/core/gemm.h"
 
 namespace mxsim {
 
@@ -43,19 +44,20 @@ class ArrayCore {
   const ArrayParams& params() const { return m_p; }
 
   /// One pass of input vectors through effective weights g (k × c): p = x·g, converted by the ADC
-  /// (adcFullScale ≤ 0 skips it: calibration, ideal ADC). The input comes transposed, xT = k × vectors (one
-  /// column per input vector: the values the DAC drives on the k rows), the layout im2col builds. maxAbs, if
+  /// (adcFullScale ≤ 0 skips it: calibration, ideal ADC). The input comes as a patch matrix, row k = the
+  /// values the DAC drives on array row k for every vector (explicit: PatchRows::dense of a k × vectors
+  /// matrix; implicit: the shifted padded planes of a stride-1 conv, PatchRows::conv). maxAbs, if
   /// given, receives max |p| before conversion. `adcs`, if given, holds the static errors of the ADCs of each
   /// column block (array) in column order. out: vectors × c.
-  void pass(const Eigen::Ref<const RowMatrix>& xT, const Eigen::Ref<const ColMatrix>& g, float adcFullScale,
+  void pass(const PatchRows& x, const Eigen::Ref<const ColMatrix>& g, float adcFullScale,
             RowMatrix& out, float* maxAbs = nullptr, const std::vector<AdcInstance>* adcs = nullptr) const;
   /// The same with read noise: each output gains √((x∘x)·readVar) · z, z standard normals supplied by the
   /// caller (so draws are keyed by image, not by thread). readVar is per weight, in w_eff² units.
-  void pass(const Eigen::Ref<const RowMatrix>& xT, const Eigen::Ref<const ColMatrix>& g,
+  void pass(const PatchRows& x, const Eigen::Ref<const ColMatrix>& g,
             const Eigen::Ref<const ColMatrix>& readVar, const RowMatrix& z, float adcFullScale, RowMatrix& out,
             float* maxAbs = nullptr, const std::vector<AdcInstance>* adcs = nullptr) const;
   /// The same when every weight has read-noise variance `readVar`: the std is √(readVar·Σ_i x_i²).
-  void pass(const Eigen::Ref<const RowMatrix>& xT, const Eigen::Ref<const ColMatrix>& g, float readVar,
+  void pass(const PatchRows& x, const Eigen::Ref<const ColMatrix>& g, float readVar,
             const RowMatrix& z, float adcFullScale, RowMatrix& out, float* maxAbs = nullptr,
             const std::vector<AdcInstance>* adcs = nullptr) const;
 

@@ -228,19 +228,36 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     }
   };
   RowMatrix cols;
+  // A conv's patch matrix: implicit over zero-padded planes for stride 1 (no im2col copy), else explicit.
+  auto view = [&](const RowMatrix& buffer) {
+    return step.isConv && PatchRows::implicitFits(step.window) ? PatchRows::conv(buffer, step.window)
+                                                               : PatchRows::dense(buffer);
+  };
+  const bool implicit = step.isConv && PatchRows::implicitFits(step.window);
+  auto patches = [&](const Eigen::Ref<const RowMatrix>& in, RowMatrix& buffer) {
+    if (implicit) {
+      kernels::padPlanes(in, step.window, buffer);
+    } else {
+      kernels::im2col(in, step.window, buffer);
+    }
+    return view(buffer);
+  };
   // Exact float x·W + b as (N·P) × C rows: ideal mode, noise.array: ideal, and steps that are not on the
   // arrays (denoiser blocks: the digital engine's exact math). Convs multiply the transposed patch matrix.
   auto exact = [&] {
     RowMatrix y;
     if (step.isConv) {
-      kernels::im2col(x, step.window, cols);
-      y.resize(cols.cols(), C);
+      const PatchRows px = patches(x, cols);
       if (step.groups == 1) {
-        gemmTN(cols, step.weight, y);
+        gemmPatch(px, step.weight, y);
       } else {  // only the diagonal blocks: the rest of the weight matrix is structurally zero
+        y.resize(px.vectors(), C);
+        RowMatrix part;
         const Eigen::Index kg = step.rowsPerGroup(), cg = step.colsPerGroup();
-        for (Eigen::Index g = 0; g < step.groups; ++g)
-          gemmTN(cols.middleRows(g * kg, kg), step.weight.block(g * kg, g * cg, kg, cg), y.middleCols(g * cg, cg));
+        for (Eigen::Index g = 0; g < step.groups; ++g) {
+          gemmPatch(px.rowBlock(g * kg, kg), step.weight.block(g * kg, g * cg, kg, cg), part);
+          y.middleCols(g * cg, cg) = part;
+        }
       }
     } else {  // dense: groups == 1
       if (P != 1) vectorRows(x, cols);
@@ -310,7 +327,7 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   // im2col builds them.
   auto prepare = [&](int i0, int n, Scratch& sc) {
     if (step.isConv) {
-      kernels::im2col(xNorm.middleRows(i0, n), step.window, sc.cols);
+      patches(xNorm.middleRows(i0, n), sc.cols);
     } else {
       sc.cols = Eigen::Map<const RowMatrix>(xNorm.row(i0).data(), static_cast<Eigen::Index>(n) * P, K).transpose();
     }
@@ -328,6 +345,8 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
                         int n, Scratch& sc) {
     const std::vector<InputPass>& passes = sc.passes;
     RowMatrix& part = sc.part;
+    std::vector<PatchRows> px;
+    for (const InputPass& ps : passes) px.push_back(view(ps.x));
     RowMatrix acc = RowMatrix::Zero(static_cast<Eigen::Index>(n) * P, C);
     for (int s = 0; s < S; ++s) {
       const float fs = quantise ? L.adcFullScale[s] : 0.0f;
@@ -339,7 +358,7 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
           const Eigen::Index rows = std::min<Eigen::Index>(R, p.rowStart + p.rows - r0);
           const std::vector<AdcInstance>* adcs = L.adcs.empty() ? nullptr : &L.adcs[grb * S + s];
           for (size_t k = 0; k < passes.size(); ++k) {
-            const auto xk = passes[k].x.middleRows(r0, rows);
+            const PatchRows xk = px[k].rowBlock(r0, rows);
             const auto gk = L.gEff[s].block(r0, p.colStart, rows, p.cols);
             if (readNoise) {
               fillNormals(sc.z, P, p.cols, n, ctx.chip->seed, kReadNoiseTag, ctx.dataTag,
@@ -380,15 +399,12 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
       const int i0 = static_cast<int>(ci) * chunk, n = std::min(chunk, images - i0);
       prepare(i0, n, sc);
       for (const InputPass& ps : sc.passes) {
-        // Per input vector in float, then in double: the total does not depend on the chunking.
-        Eigen::ArrayXXf levels = Eigen::ArrayXXf::Zero(2, ps.x.cols());  // row by row: contiguous reads
-        for (Eigen::Index r = 0; r < ps.x.rows(); ++r) {
-          levels.row(0) += ps.x.row(r).array().abs();  // driven level: a unit cell per level
-          levels.row(1) += ps.x.row(r).array().square();
-        }
-        st.nonzero += levels.row(0).cast<double>().sum();
-        st.power += levels.row(1).cast<double>().sum();
-        st.total += static_cast<double>(ps.x.size());
+        // Over the patch matrix (every conversion the DAC makes), per input vector in float, then in double:
+        // the total does not depend on the chunking.
+        const PatchRows pr = view(ps.x);
+        st.nonzero += patchRowSums(pr, 0).cast<double>().sum();  // driven level: a unit cell per level
+        st.power += patchRowSums(pr, 1).cast<double>().sum();
+        st.total += static_cast<double>(pr.rows()) * static_cast<double>(pr.vectors());
       }
       if (measure) {
         st.maxAbs.assign(S, 0.0f);

@@ -477,7 +477,8 @@ TEST(ArrayCoreReadNoiseTest, PerWeightVarianceGivesStandardisedUnitVariance) {
   Rng rng(streamKey(50, {4}));
   fillStandardNormal(rng, z.data(), static_cast<std::size_t>(z.size()));
   RowMatrix out;
-  core.pass(RowMatrix(x.transpose()), g, readVar, z, 0.0f, out);  // pass takes the inputs transposed
+  const RowMatrix xT = x.transpose();  // pass takes the inputs as a patch matrix (k × vectors)
+  core.pass(PatchRows::dense(xT), g, readVar, z, 0.0f, out);
   ASSERT_EQ(out.rows(), N);
   ASSERT_EQ(out.cols(), C);
   std::vector<double> std01;
@@ -508,10 +509,11 @@ TEST(ArrayCoreReadNoiseTest, UniformOverloadEqualsConstantMatrix) {
   fillStandardNormal(rng, z.data(), static_cast<std::size_t>(z.size()));
   const float v = 2.5e-3f;
   RowMatrix a, b, clean;
-  const RowMatrix xT = x.transpose();  // pass takes the inputs transposed (k × vectors)
-  core.pass(xT, g, v, z, 0.0f, a);
-  core.pass(xT, g, ColMatrix::Constant(K, C, v), z, 0.0f, b);
-  core.pass(xT, g, 0.0f, clean);
+  const RowMatrix xT = x.transpose();  // pass takes the inputs as a patch matrix (k × vectors)
+  const PatchRows px = PatchRows::dense(xT);
+  core.pass(px, g, v, z, 0.0f, a);
+  core.pass(px, g, ColMatrix::Constant(K, C, v), z, 0.0f, b);
+  core.pass(px, g, 0.0f, clean);
   EXPECT_GT((a - clean).cwiseAbs().maxCoeff(), 0.1f) << "noise is applied";
   for (int i = 0; i < a.size(); ++i) {
     ASSERT_NEAR(a.data()[i], b.data()[i], 1e-5 * std::max(1.0f, std::abs(b.data()[i]))) << i;

@@ -13,6 +13,7 @@
 #include "models/digital/digital.h"
 #include "models/memory/sram.h"
 #include "sim/core/rng.h"
+#include "sim/core/gemm.h"
 
 namespace mxsim {
 namespace {
@@ -364,6 +365,68 @@ TEST(DigitalKernelsTest, RoundHalvesToEvenInEveryRoundingMode) {
       EXPECT_EQ(std::signbit(x(0, i)), std::signbit(expected[i])) << "mode " << mode << ", round(" << in[i] << ")";
     }
   }
+}
+
+}  // namespace
+}  // namespace mxsim
+
+namespace mxsim {
+namespace {
+
+// The implicit patch matrix of a stride-1 conv (padded planes read at shifted offsets, PatchRows::conv) must
+// give bit for bit the products and row sums of the explicit im2col matrix, for every kernel / padding /
+// dilation mix (asymmetric padding, kernels wider than the image, 1×1), several images and channels.
+TEST(DigitalKernelsTest, ImplicitConvPatchesEqualIm2colBitForBit) {
+  int configs = 0;
+  for (int kh : {1, 2, 3, 5})
+    for (int kw : {1, 3, 4})
+      for (int pad : {0, 1, 2})
+        for (int dil : {1, 2})
+          for (int extraPad : {0, 1}) {
+            Window w;
+            w.kernelH = kh;
+            w.kernelW = kw;
+            w.padTop = pad;
+            w.padBottom = pad + extraPad;
+            w.padLeft = pad + extraPad;
+            w.padRight = pad;
+            w.dilationH = w.dilationW = dil;
+            w.inC = 3;
+            w.inH = 7;
+            w.inW = 9;
+            w.outH = outSize(w.inH, kh, 1, w.padTop, w.padBottom, dil);
+            w.outW = outSize(w.inW, kw, 1, w.padLeft, w.padRight, dil);
+            if (w.outH <= 0 || w.outW <= 0) continue;
+            ++configs;
+            const int K = w.inC * kh * kw, C = 5;
+            const RowMatrix x =
+                randomBatch(3, w.inC * w.inH * w.inW, streamKey(4, {static_cast<std::uint64_t>(configs)}), -1, 1);
+            const ColMatrix g = randomBatch(K, C, streamKey(5, {static_cast<std::uint64_t>(configs)}), -1, 1);
+            RowMatrix cols, padded, explicitOut, implicitOut;
+            kernels::im2col(x, w, cols);
+            kernels::padPlanes(x, w, padded);
+            const PatchRows ex = PatchRows::dense(cols), im = PatchRows::conv(padded, w);
+            ASSERT_EQ(im.vectors(), ex.vectors());
+            ASSERT_EQ(im.rows(), K);
+            gemmPatch(ex, g, explicitOut);
+            gemmPatch(im, g, implicitOut);
+            ASSERT_TRUE(explicitOut == implicitOut) << "kh=" << kh << " kw=" << kw << " pad=" << pad << " dil=" << dil
+                                                    << " max diff " << (explicitOut - implicitOut).cwiseAbs().maxCoeff();
+            // An array's row block of the patch matrix, and the per-vector sums of |x| and x².
+            const Eigen::Index r0 = K / 3, n = K - K / 3;
+            gemmPatch(ex.rowBlock(r0, n), g.middleRows(r0, n), explicitOut);
+            gemmPatch(im.rowBlock(r0, n), g.middleRows(r0, n), implicitOut);
+            ASSERT_TRUE(explicitOut == implicitOut) << "row block, kh=" << kh << " kw=" << kw;
+            for (int which : {0, 1}) {
+              const Eigen::VectorXf a = patchRowSums(ex, which), b = patchRowSums(im, which);
+              ASSERT_TRUE(a == b) << "sums " << which << " kh=" << kh << " kw=" << kw << " pad=" << pad;
+              const Eigen::VectorXf ref =
+                  which == 0 ? Eigen::VectorXf(cols.cwiseAbs().colwise().sum().transpose())
+                             : Eigen::VectorXf(cols.cwiseAbs2().colwise().sum().transpose());
+              ASSERT_LT((a - ref).cwiseAbs().maxCoeff(), 1e-4f);
+            }
+          }
+  EXPECT_GT(configs, 100);
 }
 
 }  // namespace
