@@ -36,7 +36,8 @@
 #   BENCH_NETS         networks for the T and M rows (default "vgg8 resnet20"); each name <arch> must be an
 #                      architecture of tools/mxsim_py/nets.py with workloads/models/<arch>_baseline.onnx
 #   BENCH_IMAGES       test images for the one-pass M runs             (default 10000; >= 2)
-#   BENCH_BS_IMAGES    test images for the bit-serial M runs           (default 1000; >= 2)
+#   BENCH_BS_IMAGES    test images for the bit-serial M runs   (default: BENCH_IMAGES, so that the
+#                      per-chip calibration weighs the same in Mbs as in M; >= 2)
 #   BENCH_REPS         repetitions of every mxsim M run; the minimum wall time is used (default 1)
 #   BENCH_T_IMAGES     test images for T (default 10000 = all; fewer only for quick tests: then top-1
 #                      is not compared with the manifest)
@@ -58,7 +59,7 @@ PY=/usr/bin/python3
 MXSIM="$BUILD_DIR/mxsim"
 NETS="${BENCH_NETS-vgg8 resnet20}"
 IMAGES="${BENCH_IMAGES:-10000}"
-BS_IMAGES="${BENCH_BS_IMAGES:-1000}"
+BS_IMAGES="${BENCH_BS_IMAGES:-$IMAGES}"
 T_IMAGES="${BENCH_T_IMAGES:-10000}"
 S_TIMEOUT="${BENCH_S_TIMEOUT:-30}"
 REPS="${BENCH_REPS:-1}"
