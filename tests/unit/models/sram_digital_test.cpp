@@ -88,6 +88,27 @@ int outSize(int in, int k, int stride, int padA, int padB, int dil) {
   return (in + padA + padB - dil * (k - 1) - 1) / stride + 1;
 }
 
+/// A kh × kw window over C × H × W with top/right padding `pad` and bottom/left `pad + extraPad` (asymmetric),
+/// the given strides and dilation, and the output size that follows.
+Window sweptWindow(int kh, int kw, int strideH, int strideW, int pad, int extraPad, int dil, int C, int H, int W) {
+  Window w;
+  w.kernelH = kh;
+  w.kernelW = kw;
+  w.strideH = strideH;
+  w.strideW = strideW;
+  w.padTop = pad;
+  w.padBottom = pad + extraPad;
+  w.padLeft = pad + extraPad;
+  w.padRight = pad;
+  w.dilationH = w.dilationW = dil;
+  w.inC = C;
+  w.inH = H;
+  w.inW = W;
+  w.outH = outSize(H, kh, strideH, w.padTop, w.padBottom, dil);
+  w.outW = outSize(W, kw, strideW, w.padLeft, w.padRight, dil);
+  return w;
+}
+
 TEST(DigitalKernelsTest, Im2colTimesWeightsEqualsDirectConvolution) {
   const int N = 2, C = 3, H = 9, W = 8, OC = 4;
   Window w;
@@ -162,21 +183,8 @@ TEST(DigitalKernelsTest, Im2colEqualsNaiveGatherForManyWindows) {
       for (int pad : {0, 1, 2})
         for (int dil : {1, 2})
           for (int extraPad : {0, 1}) {
-            Window w;
-            w.kernelH = k;
-            w.kernelW = k == 5 ? 3 : k;  // also a non-square kernel
-            w.strideH = stride;
-            w.strideW = stride == 3 ? 1 : stride;
-            w.padTop = pad;
-            w.padBottom = pad + extraPad;
-            w.padLeft = pad + extraPad;
-            w.padRight = pad;
-            w.dilationH = w.dilationW = dil;
-            w.inC = 2;
-            w.inH = 7;
-            w.inW = 6;
-            w.outH = outSize(w.inH, w.kernelH, w.strideH, w.padTop, w.padBottom, dil);
-            w.outW = outSize(w.inW, w.kernelW, w.strideW, w.padLeft, w.padRight, dil);
+            // also a non-square kernel (5 × 3) and unequal strides (3, 1)
+            const Window w = sweptWindow(k, k == 5 ? 3 : k, stride, stride == 3 ? 1 : stride, pad, extraPad, dil, 2, 7, 6);
             if (w.outH <= 0 || w.outW <= 0) continue;
             ++configs;
             const RowMatrix x = randomBatch(2, w.inC * w.inH * w.inW, streamKey(3, {static_cast<std::uint64_t>(configs)}), -1, 1);
@@ -383,19 +391,7 @@ TEST(DigitalKernelsTest, ImplicitConvPatchesEqualIm2colBitForBit) {
       for (int pad : {0, 1, 2})
         for (int dil : {1, 2})
           for (int extraPad : {0, 1}) {
-            Window w;
-            w.kernelH = kh;
-            w.kernelW = kw;
-            w.padTop = pad;
-            w.padBottom = pad + extraPad;
-            w.padLeft = pad + extraPad;
-            w.padRight = pad;
-            w.dilationH = w.dilationW = dil;
-            w.inC = 3;
-            w.inH = 7;
-            w.inW = 9;
-            w.outH = outSize(w.inH, kh, 1, w.padTop, w.padBottom, dil);
-            w.outW = outSize(w.inW, kw, 1, w.padLeft, w.padRight, dil);
+            const Window w = sweptWindow(kh, kw, 1, 1, pad, extraPad, dil, 3, 7, 9);
             if (w.outH <= 0 || w.outW <= 0) continue;
             ++configs;
             const int K = w.inC * kh * kw, C = 5;
