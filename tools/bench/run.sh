@@ -29,9 +29,9 @@
 # Exit status: 0 when the table was produced (targets met or not); non-zero, with one
 # "bench: error: ..." line, on errors (missing model or tool, bad knob, failed build or run).
 #
-# Environment knobs. The defaults keep the whole run at roughly 8.5 minutes on 2 idle cores (mxsim one-pass
-# runs ~3.7 min, bit-serial runs ~3.3 min, T ~0.5 min, S ~0.6 min, R ~0.2 min); BENCH_REPS=2 (the old
-# default) adds another ~7 min, BENCH_IMAGES=5000 saves ~1.7 min:
+# Environment knobs. The defaults keep the whole run at roughly 8 minutes on 2 idle cores (measured
+# 2026-11-24: mxsim one-pass runs ~2.5 min, bit-serial runs ~3.5 min, T ~1 min, S and R ~0.5 min);
+# BENCH_REPS=2 adds ~6 min, BENCH_IMAGES=5000 saves ~3 min:
 #   BUILD_DIR          CMake build dir holding mxsim (default: <repo>/build; built, never reconfigured)
 #   BENCH_NETS         networks for the T and M rows (default "vgg8 resnet20"); each name <arch> must be an
 #                      architecture of tools/mxsim_py/nets.py with workloads/models/<arch>_baseline.onnx
