@@ -228,12 +228,12 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     }
   };
   RowMatrix cols;
-  // A conv's patch matrix: implicit over zero-padded planes for stride 1 (no im2col copy), else explicit.
-  auto view = [&](const RowMatrix& buffer) {
-    return step.isConv && PatchRows::implicitFits(step.window) ? PatchRows::conv(buffer, step.window)
-                                                               : PatchRows::dense(buffer);
-  };
+  // A conv's patch matrix: implicit over zero-padded planes for stride 1 (no im2col copy), else explicit
+  // (im2col, or a dense layer's transposed inputs). view() reads a buffer (or a DAC pass of it) as one.
   const bool implicit = step.isConv && PatchRows::implicitFits(step.window);
+  auto view = [&](const RowMatrix& buffer) {
+    return implicit ? PatchRows::conv(buffer, step.window) : PatchRows::dense(buffer);
+  };
   auto patches = [&](const Eigen::Ref<const RowMatrix>& in, RowMatrix& buffer) {
     if (implicit) {
       kernels::padPlanes(in, step.window, buffer);
@@ -243,7 +243,7 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     return view(buffer);
   };
   // Exact float x·W + b as (N·P) × C rows: ideal mode, noise.array: ideal, and steps that are not on the
-  // arrays (denoiser blocks: the digital engine's exact math). Convs multiply the transposed patch matrix.
+  // arrays (denoiser blocks: the digital engine's exact math). Convs multiply the patch matrix.
   auto exact = [&] {
     RowMatrix y;
     if (step.isConv) {
