@@ -30,7 +30,7 @@ class DigitalCore {
 namespace kernels {
 /// Patches of a batch x [N × C·H·W] as the patch matrix [(c, kh, kw) × (n, oh, ow)]: one column per output
 /// pixel, zeros in the padding. Each row is built from contiguous runs of the input (this layout is the
-/// transpose of the classic im2col rows; the arrays' GEMM reads it as xᵀ, Eigen packs it without gathers).
+/// transpose of the classic im2col rows, read by gemmTN / gemmPatch without packing).
 void im2col(const Eigen::Ref<const RowMatrix>& x, const Window& w, RowMatrix& cols);
 /// Zero-padded input planes of a batch for an implicit stride-1 conv (PatchRows::conv): row n = image n's
 /// C planes of (inH + padTop + padBottom) × (inW + padLeft + padRight), then (kernelW − 1)·dilationW zeros

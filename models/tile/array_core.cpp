@@ -1,6 +1,5 @@
 #include "models/tile/array_core.h"
 
-
 namespace mxsim {
 
 ArrayParams ArrayParams::fromConfig(ConfigReader& r) {
@@ -43,7 +42,7 @@ void ArrayCore::pass(const PatchRows& x, const Eigen::Ref<const ColMatrix>& g,
                      RowMatrix& out, float* maxAbs, const std::vector<AdcInstance>* adcs) const {
   gemmPatch(x, g, out);
   // Σ_i x_i·(w_i + n_i) with independent n_i ~ N(0, var_i) is x·w + N(0, Σ_i x_i²·var_i): one draw per output.
-  const Eigen::ArrayXf squares = Eigen::Map<const Eigen::ArrayXf>(x.base, x.extent).square();
+  const Eigen::ArrayXf squares = Eigen::Map<const Eigen::ArrayXf>(x.base, x.span()).square();  // this block's rows
   RowMatrix var;
   gemmPatch(x.over(squares.data()), readVar, var);
   out.array() += var.array().sqrt() * z.array();
@@ -53,7 +52,7 @@ void ArrayCore::pass(const PatchRows& x, const Eigen::Ref<const ColMatrix>& g,
 void ArrayCore::pass(const PatchRows& x, const Eigen::Ref<const ColMatrix>& g, float readVar, const RowMatrix& z,
                      float adcFullScale, RowMatrix& out, float* maxAbs, const std::vector<AdcInstance>* adcs) const {
   gemmPatch(x, g, out);
-  const Eigen::VectorXf sd = (patchRowSums(x, 1) * readVar).cwiseSqrt();
+  const Eigen::VectorXf sd = (patchRowSums(x, RowSum::Square) * readVar).cwiseSqrt();
   out.array() += z.array().colwise() * sd.array();
   convertOutputs(out, adcFullScale, maxAbs, adcs);
 }

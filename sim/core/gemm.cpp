@@ -1,7 +1,6 @@
 #include "sim/core/gemm.h"
 
 #include <algorithm>
-#include <cmath>
 
 namespace mxsim {
 
@@ -87,9 +86,19 @@ void gemmRowsTN(const float* const* X, Eigen::Index K, Eigen::Index V, const Eig
   }
 }
 
+Eigen::Index PatchRows::span() const {
+  if (offset.empty() || images == 0) return 0;
+  return (images - 1) * imageStride + *std::max_element(offset.begin(), offset.end()) + gridRows * gridWidth;
+}
+
 PatchRows PatchRows::rowBlock(Eigen::Index r0, Eigen::Index n) const {
   PatchRows r = *this;
   r.offset.assign(offset.begin() + r0, offset.begin() + r0 + n);
+  if (!r.offset.empty()) {
+    const std::ptrdiff_t first = *std::min_element(r.offset.begin(), r.offset.end());
+    r.base += first;
+    for (std::ptrdiff_t& o : r.offset) o -= first;
+  }
   return r;
 }
 
@@ -105,7 +114,6 @@ PatchRows PatchRows::dense(const Eigen::Ref<const RowMatrix>& xT) {
   r.offset.resize(static_cast<std::size_t>(xT.rows()));
   for (Eigen::Index k = 0; k < xT.rows(); ++k) r.offset[static_cast<std::size_t>(k)] = k * xT.outerStride();
   r.gridWidth = r.validWidth = xT.cols();
-  r.extent = xT.rows() ? (xT.rows() - 1) * xT.outerStride() + xT.cols() : 0;
   return r;
 }
 
@@ -124,7 +132,6 @@ PatchRows PatchRows::conv(const RowMatrix& padded, const Window& w) {
   r.gridRows = w.outH;
   r.gridWidth = Wp;
   r.validWidth = w.outW;
-  r.extent = padded.size();
   return r;
 }
 
@@ -156,7 +163,7 @@ void gemmPatch(const PatchRows& x, const Eigen::Ref<const ColMatrix>& g, RowMatr
   });
 }
 
-Eigen::VectorXf patchRowSums(const PatchRows& x, int which) {
+Eigen::VectorXf patchRowSums(const PatchRows& x, RowSum f) {
   const Eigen::Index P = x.vectorsPerImage(), grid = x.gridRows * x.gridWidth;
   Eigen::VectorXf sums(x.vectors());
   Eigen::ArrayXf acc(grid);
@@ -164,7 +171,7 @@ Eigen::VectorXf patchRowSums(const PatchRows& x, int which) {
     acc.setZero();  // over the whole grid, k by k (long contiguous runs), then the real positions kept
     for (Eigen::Index k = 0; k < x.rows(); ++k) {
       const Eigen::Map<const Eigen::ArrayXf> r(rows[k], grid);
-      if (which == 0) {
+      if (f == RowSum::Abs) {
         acc += r.abs();
       } else {
         acc += r.square();

@@ -35,12 +35,14 @@ struct PatchRows {
   std::ptrdiff_t imageStride = 0;       // image n starts at base + n·imageStride
   Eigen::Index gridRows = 1, gridWidth = 0, validWidth = 0;  // per image: gridRows × gridWidth positions,
                                                              // the first validWidth of each grid row real
-  Eigen::Index extent = 0;              // floats reachable from base (all images)
 
   Eigen::Index rows() const { return static_cast<Eigen::Index>(offset.size()); }
   Eigen::Index vectorsPerImage() const { return gridRows * validWidth; }
   Eigen::Index vectors() const { return images * vectorsPerImage(); }
-  /// Rows [r0, r0 + n) of the same matrix (an array's row block).
+  /// Floats from base that the matrix reads (all images): [base, base + span()).
+  Eigen::Index span() const;
+  /// Rows [r0, r0 + n) of the same matrix (an array's row block), based at its first run, so span() covers
+  /// only what the block reads.
   PatchRows rowBlock(Eigen::Index r0, Eigen::Index n) const;
   /// The same positions over another buffer of the same layout (a DAC pass, the squared inputs).
   PatchRows over(const float* otherBase) const;
@@ -55,7 +57,8 @@ struct PatchRows {
 
 /// out (resized to vectors × c) = Xᵀ·g, the vectors of image 0 first.
 void gemmPatch(const PatchRows& x, const Eigen::Ref<const ColMatrix>& g, RowMatrix& out);
-/// Per vector: Σ_k f(X(k, v)) for f = |·| (which = 0) or (·)² (which = 1), as a column (vectors).
-Eigen::VectorXf patchRowSums(const PatchRows& x, int which);
+enum class RowSum { Abs, Square };
+/// Per vector: Σ_k |X(k, v)| or Σ_k X(k, v)², as a column (vectors).
+Eigen::VectorXf patchRowSums(const PatchRows& x, RowSum f);
 
 }  // namespace mxsim

@@ -33,9 +33,7 @@ void fillNormals(RowMatrix& z, Eigen::Index rowsPerImage, Eigen::Index cols, int
     fillStandardNormal(rng, z.row(rowsPerImage * n).data(), static_cast<std::size_t>(rowsPerImage * cols));
   }
 }
-}  // namespace
 
-namespace {
 /// fn(i) for i in [0, n) on up to `threads` threads (the caller's included), dynamically scheduled; the first
 /// exception is rethrown after all threads stop.
 void parallelFor(std::size_t n, int threads, const std::function<void(std::size_t)>& fn) {
@@ -402,8 +400,8 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
         // Over the patch matrix (every conversion the DAC makes), per input vector in float, then in double:
         // the total does not depend on the chunking.
         const PatchRows pr = view(ps.x);
-        st.nonzero += patchRowSums(pr, 0).cast<double>().sum();  // driven level: a unit cell per level
-        st.power += patchRowSums(pr, 1).cast<double>().sum();
+        st.nonzero += patchRowSums(pr, RowSum::Abs).cast<double>().sum();  // driven level: a unit cell per level
+        st.power += patchRowSums(pr, RowSum::Square).cast<double>().sum();
         st.total += static_cast<double>(pr.rows()) * static_cast<double>(pr.vectors());
       }
       if (measure) {

@@ -413,11 +413,11 @@ TEST(DigitalKernelsTest, ImplicitConvPatchesEqualIm2colBitForBit) {
             gemmPatch(ex.rowBlock(r0, n), g.middleRows(r0, n), explicitOut);
             gemmPatch(im.rowBlock(r0, n), g.middleRows(r0, n), implicitOut);
             ASSERT_TRUE(explicitOut == implicitOut) << "row block, kh=" << kh << " kw=" << kw;
-            for (int which : {0, 1}) {
-              const Eigen::VectorXf a = patchRowSums(ex, which), b = patchRowSums(im, which);
-              ASSERT_TRUE(a == b) << "sums " << which << " kh=" << kh << " kw=" << kw << " pad=" << pad;
+            for (RowSum f : {RowSum::Abs, RowSum::Square}) {
+              const Eigen::VectorXf a = patchRowSums(ex, f), b = patchRowSums(im, f);
+              ASSERT_TRUE(a == b) << "sums " << static_cast<int>(f) << " kh=" << kh << " kw=" << kw << " pad=" << pad;
               const Eigen::VectorXf ref =
-                  which == 0 ? Eigen::VectorXf(cols.cwiseAbs().colwise().sum().transpose())
+                  f == RowSum::Abs ? Eigen::VectorXf(cols.cwiseAbs().colwise().sum().transpose())
                              : Eigen::VectorXf(cols.cwiseAbs2().colwise().sum().transpose());
               ASSERT_LT((a - ref).cwiseAbs().maxCoeff(), 1e-4f);
             }
