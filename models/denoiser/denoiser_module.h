@@ -38,16 +38,18 @@ class DenoiserModule : public Shell<DenoiserCore> {
 
   /// Timing and actions of `images` back-to-back runs of one block. Throws MappingError (before counting or
   /// waiting) if the block does not fit the line buffer. Returns the per-image timing.
-  DenoiserTiming runBlock(const DenoiserBlockShape& s, std::uint64_t images = 1) {
+  /// `countActions` false: time only (a caller that counts one representative image of many).
+  DenoiserTiming runBlock(const DenoiserBlockShape& s, std::uint64_t images = 1, bool countActions = true) {
     m_core.requireLineBuffer(s);
     const DenoiserTiming t = m_core.timing(s);
     const DenoiserWork w = m_core.work(s);
-    count(action::kDenoiserMac, w.macs * images);
-    count(action::kDenoiserWeightReadBit, w.weightReadBits * images);
-    count(action::kDenoiserLineBufferBit, w.lineBufferBits() * images);
-    count(action::kDenoiserSubtract, w.subtracts * images);
-    count(action::kDenoiserExp, w.exps * images);
-    count(action::kGrngSample, w.grngSamples * images);
+    const std::uint64_t counted = countActions ? images : 0;
+    count(action::kDenoiserMac, w.macs * counted);
+    count(action::kDenoiserWeightReadBit, w.weightReadBits * counted);
+    count(action::kDenoiserLineBufferBit, w.lineBufferBits() * counted);
+    count(action::kDenoiserSubtract, w.subtracts * counted);
+    count(action::kDenoiserExp, w.exps * counted);
+    count(action::kGrngSample, w.grngSamples * counted);
 
     const std::uint64_t cycles = t.blockCycles * images;
     const sc_core::sc_time now = sc_core::sc_time_stamp();

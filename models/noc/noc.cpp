@@ -49,6 +49,25 @@ void NocParams::validate(const std::string& path) const {
   if (!(energyPerBitHopJ >= 0)) bad("energy_per_bit_hop", "must not be negative");
   if (!(routerAreaM2 >= 0)) bad("router_area", "must not be negative");
   if (!(busAreaM2 >= 0)) bad("bus_area", "must not be negative");
+  if (packetFlits < 1 || packetFlits > kMaxPacketFlits)
+    bad("packet_flits", fmt::format("value {} is out of range (1 … {} flits)", packetFlits, kMaxPacketFlits));
+  if (routerBufferFlits < 1 || routerBufferFlits > kMaxRouterBufferFlits) {
+    bad("router_buffer_flits",
+        fmt::format("value {} is out of range (1 … {} flits)", routerBufferFlits, kMaxRouterBufferFlits));
+  }
+  if (routerBufferFlits < packetFlits) {
+    bad("router_buffer_flits",
+        fmt::format("value {} is below {}.packet_flits = {} (virtual cut-through moves a packet into a router "
+                    "buffer only whole, so a buffer must hold at least one packet: at least {} flits)",
+                    routerBufferFlits, path, packetFlits, packetFlits));
+  }
+  if (concentration < 1 || concentration > kMaxConcentration) {
+    bad("concentration",
+        fmt::format("value {} is out of range (1 … {} tiles per router)", concentration, kMaxConcentration));
+  }
+  if (topology == NocTopology::Bus && concentration != 1) {
+    bad("concentration", fmt::format("value {} given but topology is bus (mesh only; leave it out)", concentration));
+  }
 }
 
 NocParams NocParams::fromConfig(ConfigReader& r) {
@@ -84,6 +103,22 @@ NocParams NocParams::fromConfig(ConfigReader& r) {
   p.busAreaM2 = r.getQuantity(
       "bus_area", Dimension::Area, 0.090e-6, 0.0, 1e-3, "area of the whole shared bus (topology: bus)",
       {"assumption: ISAAC's tile-internal eDRAM-to-IMA bus (384 wires) is 0.090 mm2; a chip-wide bus is longer"});
+  p.packetFlits = static_cast<int>(r.getInt(
+      "packet_flits", kDefaultPacketFlits, 1, kMaxPacketFlits,
+      "flits per packet (packet-level model): a transfer of B bits is ceil(ceil(B / link_width) / packet_flits) "
+      "packets, the last one possibly shorter",
+      "flits", {"assumption: ISAAC-style wormhole / virtual cut-through routers move multi-flit packets"}));
+  p.routerBufferFlits = static_cast<int>(r.getInt(
+      "router_buffer_flits", kDefaultRouterBufferFlits, 1, kMaxRouterBufferFlits,
+      "capacity of each router input-port buffer (packet-level model); at least packet_flits (virtual cut-through)",
+      "flits",
+      {"assumption: 4 packets of 16 flits; full link rate needs floor(buffer / packet) x packet >= hop_latency + "
+       "packet (docs/noc.md)"}));
+  p.concentration = static_cast<int>(
+      r.getInt("concentration", 1, 1, kMaxConcentration,
+               "tiles sharing one mesh router (packet-level model, mesh only): tile t attaches to router floor(t / "
+               "concentration) + 1",
+               "tiles/router", {"ISAAC (Shafiee et al., ISCA 2016): 4 tiles per router (concentrated mesh)"}));
   r.finish();
   p.validate(r.path());
   return p;

@@ -37,6 +37,11 @@ enum class NocMulticast {
 struct NocParams {
   static constexpr int kDefaultLinkWidthBits = 32;
   static constexpr int kDefaultHopLatencyCycles = 2;
+  static constexpr int kDefaultPacketFlits = 16;
+  static constexpr int kDefaultRouterBufferFlits = 64;
+  static constexpr int kMaxPacketFlits = 1 << 16;
+  static constexpr int kMaxRouterBufferFlits = 1 << 20;
+  static constexpr int kMaxConcentration = 64;
 
   NocTopology topology = NocTopology::Mesh;
   int linkWidthBits = kDefaultLinkWidthBits;        // bits a link (or the bus) moves per cycle: one flit
@@ -47,6 +52,10 @@ struct NocParams {
   double energyPerBitHopJ = 0.137e-12;  // J per bit per hop (action noc.bit_hop)
   double routerAreaM2 = 0.151e-6;       // m² per mesh router
   double busAreaM2 = 0.090e-6;          // m² for the whole bus
+  // Packet-level model only (PacketNoc, models/noc/packet_noc.h); NocCore and NocScheduler ignore these.
+  int packetFlits = kDefaultPacketFlits;              // flits per packet (the last packet of a transfer may be shorter)
+  int routerBufferFlits = kDefaultRouterBufferFlits;  // capacity of one router input-port buffer; >= packetFlits
+  int concentration = 1;                              // tiles sharing one mesh router (mesh only)
 
   /// Throws ConfigError naming the key under `path` (e.g. chip.noc.link_width) if a value breaks the model.
   void validate(const std::string& path = "chip.noc") const;

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstring>
 #include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -219,42 +223,165 @@ std::string layerCsv(const json& layers) {
   return out.str();
 }
 
+/// How many of each priced action one image performed (before data-aware scaling), so a reviewer can divide
+/// energy.by_action by it and see the price used.
+json actionCounts(const TimingResult& timing, const EnergyReport& energy) {
+  json out = json::object();
+  for (const auto& [name, joules] : energy.byAction) out[name] = timing.ledger.total(name);
+  return out;
+}
+
+/// Steady-state throughput (docs/chip.md): images/s, TOPS (2 ops per MAC), the initiation interval, the
+/// bottleneck stage and per-stage utilisation (its busiest resource's cycles per image / the interval).
+json throughputJson(const Loaded& l, const TimingResult& timing, const EnergyReport& energy) {
+  const ThroughputResult& t = timing.throughput;
+  const double ops = 2.0 * static_cast<double>(l.program.totalMacsPerImage());
+  json stages = json::array();
+  for (const StageActivity& s : timing.stages) {
+    const double ii = static_cast<double>(std::max<std::uint64_t>(1, t.initiationIntervalCycles));
+    stages.push_back({{"name", s.name},
+                      {"array_cycles_per_image", s.arrayCyclesPerImage},
+                      {"digital_cycles_per_image", s.digitalCyclesPerImage},
+                      {"memory_cycles_per_image", s.memoryCyclesPerImage},
+                      {"engine_cycles_per_image", s.engineCyclesPerImage},
+                      {"utilisation", static_cast<double>(s.maxCycles()) / ii}});
+  }
+  // Power at full rate: each image's dynamic energy once per interval, plus the chip's leakage.
+  const double leakW = l.chip.totalLeakageW(l.mapping.arraysUsed, timing.denoiserEngine);
+  return {{"images_per_s", t.imagesPerSecond},
+          {"tops", ops * t.imagesPerSecond / 1e12},
+          {"initiation_interval_cycles", t.initiationIntervalCycles},
+          {"measured_interval_cycles", t.measuredIntervalCycles},
+          {"pipeline_images", t.images},
+          {"measured", t.measured},
+          {"makespan_s", t.makespanSeconds},
+          {"bottleneck", t.bottleneck},
+          {"bottleneck_cycles_per_image", t.bottleneckCyclesPerImage},
+          {"power_w", energy.dynamicJ * t.imagesPerSecond + leakW},
+          {"model", timing.dataflow ? "dataflow" : "global_buffer"},
+          {"stages", stages}};
+}
+
+/// The program without its denoiser blocks: each block's output is replaced by its input (the block's first
+/// step's input), and the blocks' steps are dropped. The other steps are unchanged, so the mapping's analog
+/// layers are the same, in the same order.
+wl::Program withoutDenoiserBlocks(const wl::Program& p) {
+  wl::Program q = p;
+  q.steps.clear();
+  std::map<int, int> inputOf, outputOf;  // block -> its input buffer, its output buffer (last step's)
+  for (const wl::Step& s : p.steps) {
+    if (s.denoiserBlock < 0) continue;
+    if (!inputOf.count(s.denoiserBlock)) inputOf[s.denoiserBlock] = s.inputs.front();
+    outputOf[s.denoiserBlock] = s.output;
+  }
+  std::map<int, int> alias;  // buffer -> the buffer that replaces it
+  for (const auto& [id, out] : outputOf) alias[out] = inputOf[id];
+  auto resolve = [&](int b) {
+    for (auto it = alias.find(b); it != alias.end(); it = alias.find(b)) b = it->second;
+    return b;
+  };
+  for (const wl::Step& s : p.steps) {
+    if (s.denoiserBlock >= 0) continue;
+    wl::Step t = s;
+    for (int& b : t.inputs) b = resolve(b);
+    q.steps.push_back(std::move(t));
+  }
+  q.output = resolve(p.output);
+  return q;
+}
+
+struct RunTotals {
+  double seconds = 0, joules = 0, imagesPerSecond = 0;
+};
+
+/// Data-aware energy: a crossbar read dissipates ∝ V²·G, a DAC ∝ the level it drives.
+void applyActivity(const wl::Program& program, const Mapping& mapping, const std::vector<AnalogLayerState>& activityOf,
+                   TimingResult& timing) {
+  for (std::size_t li = 0; li < mapping.layers.size() && li < activityOf.size(); ++li) {
+    const std::string& scope = program.steps[static_cast<std::size_t>(mapping.layers[li].step)].name;
+    const AnalogLayerState& a = activityOf[li];
+    timing.ledger.setActionScale(scope, action::kXbarCellRead, a.inputPower * a.conductanceMean);
+    timing.ledger.setActionScale(scope, action::kDacConvert, a.dacActivity);
+  }
+}
+
+/// Latency, energy and throughput of the same chip and model without the denoiser blocks and engine: a second
+/// timing run, in a child process because SystemC allows one elaboration per process. Call it before this
+/// process elaborates anything.
+RunTotals runWithoutDenoiserBlocks(const Loaded& l, const std::vector<bool>& signedInputs,
+                                   const std::vector<AnalogLayerState>& activityOf, int images) {
+  int fds[2];
+  if (pipe(fds) != 0) throw Error("cannot create a pipe for the denoiser-overhead run");
+  std::cout.flush();
+  std::cerr.flush();
+  const pid_t pid = fork();
+  if (pid < 0) throw Error("cannot fork the denoiser-overhead run");
+  if (pid == 0) {
+    close(fds[0]);
+    std::string msg;
+    RunTotals t;
+    try {
+      const wl::Program program = withoutDenoiserBlocks(l.program);
+      ChipParams chip = l.chip;
+      chip.denoiserPresence = DenoiserPresence::Auto;  // no blocks: no engine
+      const Mapping mapping = mapProgram(program, chip);
+      TimingResult timing = runTiming(program, chip, mapping, signedInputs, nullptr, images);
+      applyActivity(program, mapping, activityOf, timing);
+      const EnergyReport energy = priceEnergy(timing, chip, mapping.arraysUsed);
+      t = {timing.seconds, energy.totalJ, timing.throughput.imagesPerSecond};
+    } catch (const std::exception& e) {
+      msg = e.what();
+    }
+    const char ok = msg.empty() ? 1 : 0;
+    bool wrote = write(fds[1], &ok, 1) == 1;
+    if (ok) wrote = wrote && write(fds[1], &t, sizeof t) == static_cast<ssize_t>(sizeof t);
+    else wrote = wrote && write(fds[1], msg.data(), msg.size()) == static_cast<ssize_t>(msg.size());
+    close(fds[1]);
+    _exit(wrote && ok ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string bytes;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) bytes.append(buf, static_cast<std::size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (bytes.empty()) throw Error("the denoiser-overhead run (model without its blocks) died");
+  if (bytes[0] != 1) throw Error(fmt::format("the model without its denoiser blocks: {}", bytes.substr(1)));
+  RunTotals t;
+  if (bytes.size() != 1 + sizeof t) throw Error("the denoiser-overhead run returned a short result");
+  std::memcpy(&t, bytes.data() + 1, sizeof t);
+  return t;
+}
+
 /// Cost and benefit bookkeeping of denoiser blocks versus the same chip without the engine and blocks
-/// (docs/chip.md): null when the model has none. Latency and energy without them are the totals minus the
-/// blocks' layers and the engine's leakage; area without them is the total minus the engine.
+/// (docs/chip.md): null when the model has none. Latency, energy and throughput come from two timing runs,
+/// with and without (so they are right in any schedule, whatever overlaps); area is the total minus the engine.
 json denoiserOverhead(const Loaded& l, const TimingResult& timing, const EnergyReport& energy,
-                      const std::map<std::string, double>& area) {
+                      const std::map<std::string, double>& area, const RunTotals& base) {
   std::int64_t blockParams = 0, otherParams = 0;
   for (const auto& s : l.program.steps) (s.unit() == wl::Unit::Denoiser ? blockParams : otherParams) += s.params();
   if (blockParams == 0 && !timing.denoiserEngine) return nullptr;
-  // The blocks' layers: their cycles and their dynamic energy (each layer's energy less its leakage share).
-  std::uint64_t blockCycles = 0;
-  double layerCycles = 0, blockDynJ = 0;
-  for (const auto& lt : timing.layers) layerCycles += static_cast<double>(lt.cycles);
-  for (std::size_t i = 0; i < timing.layers.size(); ++i) {
-    const LayerTiming& lt = timing.layers[i];
-    if (lt.step < 0 || l.program.steps[static_cast<std::size_t>(lt.step)].unit() != wl::Unit::Denoiser) continue;
-    blockCycles += lt.cycles;
-    const double leakShare = layerCycles > 0 ? energy.leakageJ * static_cast<double>(lt.cycles) / layerCycles : 0.0;
-    blockDynJ += energy.byLayer[i] - leakShare;
-  }
-  // Without the engine and blocks: the other layers' dynamic energy, and the chip without the engine
-  // leaking for the shorter run.
-  const double baseSeconds = timing.seconds - static_cast<double>(blockCycles) / l.chip.clockHz;
-  const double baseJ = energy.dynamicJ - blockDynJ + l.chip.totalLeakageW(l.mapping.arraysUsed, false) * baseSeconds;
+  std::uint64_t engineCycles = 0;  // the blocks' own layer time (they may overlap other layers)
+  for (const auto& lt : timing.layers)
+    if (lt.step >= 0 && l.program.steps[static_cast<std::size_t>(lt.step)].unit() == wl::Unit::Denoiser)
+      engineCycles += lt.cycles;
   double areaTotal = 0;
   for (const auto& [k, v] : area) areaTotal += v;
   const double engineArea = area.count("denoiser") ? area.at("denoiser") : 0.0;
   const double pWith = timing.seconds > 0 ? energy.totalJ / timing.seconds : 0.0;
-  const double pBase = baseSeconds > 0 ? baseJ / baseSeconds : 0.0;
-  auto pct = [](double with, double base) { return base > 0 ? 100.0 * (with - base) / base : 0.0; };
+  const double pBase = base.seconds > 0 ? base.joules / base.seconds : 0.0;
+  auto pct = [](double with, double b) { return b > 0 ? 100.0 * (with - b) / b : 0.0; };
   return {{"block_params", blockParams},
           {"params_pct", otherParams > 0 ? 100.0 * static_cast<double>(blockParams) / static_cast<double>(otherParams) : 0.0},
-          {"block_cycles", blockCycles},
-          {"latency_pct", pct(timing.seconds, baseSeconds)},
-          {"energy_j_without", baseJ},
-          {"energy_pct", pct(energy.totalJ, baseJ)},
+          {"block_cycles", engineCycles},
+          {"latency_s_without", base.seconds},
+          {"latency_pct", pct(timing.seconds, base.seconds)},
+          {"energy_j_without", base.joules},
+          {"energy_pct", pct(energy.totalJ, base.joules)},
           {"power_pct", pct(pWith, pBase)},
+          {"throughput_images_per_s_without", base.imagesPerSecond},
+          {"throughput_pct", pct(timing.throughput.imagesPerSecond, base.imagesPerSecond)},
           {"area_m2", engineArea},
           {"area_pct", pct(areaTotal, areaTotal - engineArea)}};
 }
@@ -362,14 +489,13 @@ int runCommand(const RunOptions& o) {
 
   ActivityLog activity;
   activity.enable(!o.vcd.empty());
-  TimingResult timing = runTiming(l.program, l.chip, l.mapping, signedInputs, &activity);
-  // Data-aware energy: a crossbar read dissipates ∝ V²·G, a DAC ∝ the level it drives.
-  for (std::size_t li = 0; li < l.mapping.layers.size() && li < activityOf.size(); ++li) {
-    const std::string& scope = l.program.steps[static_cast<std::size_t>(l.mapping.layers[li].step)].name;
-    const AnalogLayerState& a = activityOf[li];
-    timing.ledger.setActionScale(scope, action::kXbarCellRead, a.inputPower * a.conductanceMean);
-    timing.ledger.setActionScale(scope, action::kDacConvert, a.dacActivity);
-  }
+  bool hasBlocks = false;
+  for (const auto& s : l.program.steps) hasBlocks = hasBlocks || s.unit() == wl::Unit::Denoiser;
+  RunTotals withoutBlocks;
+  if (hasBlocks || l.chip.denoiserPresence == DenoiserPresence::On)
+    withoutBlocks = runWithoutDenoiserBlocks(l, signedInputs, activityOf, o.pipelineImages);
+  TimingResult timing = runTiming(l.program, l.chip, l.mapping, signedInputs, &activity, o.pipelineImages);
+  applyActivity(l.program, l.mapping, activityOf, timing);
   const EnergyReport energy = priceEnergy(timing, l.chip, l.mapping.arraysUsed);
   const PeakPower peak = peakPower(timing, energy, l.chip);
   const auto area = areaBreakdownM2(l.chip, timing.denoiserEngine);
@@ -377,7 +503,8 @@ int runCommand(const RunOptions& o) {
   for (const auto& [k, v] : area) areaTotal += v;
   json components = json::array();
   for (const ComponentActivity& c : timing.components) {
-    const double capacity = c.instances * timing.seconds;
+    // Utilisation over the whole run: all images streamed (the dataflow model), else the one image.
+    const double capacity = c.instances * std::max(timing.seconds, timing.throughput.makespanSeconds);
     components.push_back({{"kind", c.kind},
                           {"instances", c.instances},
                           {"busy_cycles", std::llround(c.busySeconds * l.chip.clockHz)},
@@ -420,19 +547,21 @@ int runCommand(const RunOptions& o) {
       {"accuracy", accuracy},
       {"latency", {{"cycles", timing.totalCycles}, {"seconds", timing.seconds}}},
       {"energy", {{"total_j", energy.totalJ}, {"dynamic_j", energy.dynamicJ}, {"leakage_j", energy.leakageJ},
-                  {"by_component", energy.byComponent}, {"by_action", energy.byAction}}},
+                  {"by_component", energy.byComponent}, {"by_action", energy.byAction},
+                  {"action_counts", actionCounts(timing, energy)}}},
       {"power", {{"average_w", timing.seconds > 0 ? energy.totalJ / timing.seconds : 0.0},
                  {"leakage_w", l.chip.totalLeakageW(l.mapping.arraysUsed, timing.denoiserEngine)},
                  {"peak_w", peak.watts},
                  {"peak_window_s", peak.windowSeconds},
                  {"peak_window_start_s", peak.windowStartSeconds}}},
       {"area", {{"total_m2", areaTotal}, {"by_component_m2", area}}},
+      {"throughput", throughputJson(l, timing, energy)},
       {"schedule", l.chip.schedule == Schedule::Pipelined ? "pipelined" : "sequential"},
       {"components", components},
       {"mapping", mapping},
       {"layers", layers},
   };
-  const json overhead = denoiserOverhead(l, timing, energy, area);
+  const json overhead = denoiserOverhead(l, timing, energy, area, withoutBlocks);
   if (!overhead.is_null()) report["denoiser_overhead"] = overhead;
   if (!o.out.empty()) {
     writeFileAtomic(o.out, report.dump(2) + "\n");
@@ -477,6 +606,13 @@ int runCommand(const RunOptions& o) {
     fmt::print("accuracy   n/a (unlabelled {} data, {} images)\n", o.data, nImages);
   }
   fmt::print("latency    {} cycles = {} per image\n", timing.totalCycles, formatQuantity(timing.seconds, Dimension::Time));
+  if (timing.dataflow) {
+    const ThroughputResult& t = timing.throughput;
+    fmt::print("throughput {:.4g} images/s = {:.4g} TOPS ({} {} cycles per image{}; bottleneck {})\n",
+               t.imagesPerSecond, 2.0 * static_cast<double>(l.program.totalMacsPerImage()) * t.imagesPerSecond / 1e12,
+               t.measured ? "measured over" : "bound:", t.initiationIntervalCycles,
+               t.measured ? fmt::format(", {} images in flight", t.images) : std::string(""), t.bottleneck);
+  }
   fmt::print("energy     {} per image:", formatQuantity(energy.totalJ, Dimension::Energy));
   for (const auto& [c, j] : energy.byComponent) fmt::print(" {} {:.1f}%", c, energy.totalJ > 0 ? 100 * j / energy.totalJ : 0.0);
   fmt::print("\npower      {} average, {} peak ({} window)\n",

@@ -27,6 +27,7 @@ struct RunOptions : CommonOptions {
   std::string vcd;                     // VCD waveform of block activity ("" = none)
   bool progress = true;
   bool ideal = false;                  // --ideal: only the exact float model's accuracy (no chip, timing, energy)
+  int pipelineImages = 1;              // images streamed through the dataflow pipeline (throughput)
 };
 
 struct InferOptions : CommonOptions {

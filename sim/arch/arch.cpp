@@ -92,6 +92,19 @@ TileParams TileParams::fromConfig(ConfigReader& tile) {
   p.partialSumBits = static_cast<int>(tile.getInt(
       "partial_sum_bits", 16, 1, 64, "width of one partial sum sent from a tile to the digital unit", "bits",
       {"ISAAC: 16-bit outputs after shift-and-add"}));
+  p.memoryBytes = tile.getQuantity(
+      "memory", Dimension::Bytes, 0, 0, 1 << 30,
+      "per-tile activation memory (eDRAM/SRAM) holding the input rows of the layers mapped on the tile; 0: none, "
+      "activations live in the global buffer and the chip runs the global-buffer model (docs/chip.md)",
+      {"ISAAC: 64 KB eDRAM per tile"});
+  p.memoryWordBits = static_cast<int>(tile.getInt(
+      "memory_word_bits", 256, 8, 1 << 16, "bits per tile-memory access, one read or write per cycle", "bits",
+      {"ISAAC: 256-bit eDRAM-to-IMA bus per tile"}));
+  p.digitalLanes = static_cast<int>(tile.getInt(
+      "digital_lanes", 8, 1, 1 << 16,
+      "ALU lanes of a tile's own digital unit (row-block accumulation, activation, pooling, residual add); used "
+      "when chip.tile.memory > 0",
+      "lanes", {"ISAAC: per tile 12 IMAs x 4 shift-and-add units plus the tile's S+A, sigmoid and max-pool units"}));
   return p;
 }
 
@@ -145,6 +158,10 @@ MappingParams MappingParams::fromConfig(ConfigReader& r) {
       {{policyName(Replication::None), Replication::None}, {policyName(Replication::Auto), Replication::Auto}},
       "auto: when the model fits in one round, spare arrays hold whole extra copies of the layers that stream "
       "the most vectors per copy; copies split the layer's input vectors");
+  p.tileAligned = r.getBool(
+      "tile_aligned", false,
+      "every layer, and the group of its extra copies, starts on a fresh tile (no two layers share a tile), so each "
+      "tile memory holds the input rows of one layer; arrays left over at the end of a layer's last tile stay empty");
   r.finish();
   return p;
 }

@@ -63,6 +63,8 @@ struct MappingParams {
   /// Images streamed through each round per reprogramming: the per-image reprogramming cost is divided by it.
   int multiplexBatch = 1;
   Replication replication = Replication::None;
+  /// Each layer (and the group of its copies) starts on a fresh tile: a tile's memory serves one layer's inputs.
+  bool tileAligned = false;
   static MappingParams fromConfig(ConfigReader& r);
 };
 
@@ -91,6 +93,12 @@ struct TileParams {
   double outputBufferBytes = 256;   // holds the tile's partial sums before they leave
   int bufferWordBits = 128;         // bits per buffer access (one access per cycle per buffer)
   int partialSumBits = 16;          // width of a partial sum sent from a tile to the digital unit
+  /// Per-tile activation memory (SRAM/eDRAM) holding the rows of the layer inputs the tile's arrays and
+  /// digital unit consume; 0: none (activations live in the global buffer). With it, the chip runs the
+  /// dataflow model (sim/timing/dataflow.h): layers stream rows tile to tile over the interconnect.
+  double memoryBytes = 0;
+  int memoryWordBits = 256;         // bits per memory access, one access per cycle (read or write)
+  int digitalLanes = 8;             // ALU lanes of the tile's digital unit (shift-and-add, accumulate, act., pool)
   static TileParams fromConfig(ConfigReader& tile);
 };
 

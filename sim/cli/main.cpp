@@ -37,7 +37,7 @@ const char* kUsage = R"(mxsim — simulator of mixed-signal (analog in-memory co
 Usage:
   mxsim run     [--model M.onnx] [--arch A.yaml] [--set key.path=value]... [--data fashion-mnist|random]
                 [--data-dir DIR] [--images N] [--chips K] [--seed S] [--threads T] [--out REPORT.json]
-                [--times 1s,1h,1d,1y] [--vcd WAVES.vcd] [--no-progress] [--ideal]
+                [--times 1s,1h,1d,1y] [--vcd WAVES.vcd] [--pipeline-images N] [--no-progress] [--ideal]
   mxsim infer   --input X.npy --output Y.npy [--model M.onnx] [--arch A.yaml] [--set k=v]... [--ideal]
                 [--seed S] [--threads T]
   mxsim inspect [--model M.onnx] [--arch A.yaml] [--set k=v]... [--json]
@@ -52,6 +52,8 @@ Commands:
            each chip aged to those times since programming, with and without drift compensation. With --out,
            a per-layer CSV is written next to the JSON (same name, .csv); --vcd writes a waveform of every
            block's busy/idle activity (arrays, ADCs, DACs, buffers, links, denoiser cores) for GTKWave.
+           --pipeline-images N streams N images back to back through a chip with per-tile memories and
+           measures the steady-state throughput (default 1: the bottleneck stage bounds it).
            --ideal: only the exact float model's accuracy over the dataset (accuracy.ideal_top1): no chip
            instances, calibration, timing or energy, so it is fast; not with --chips, --times or --vcd.
   infer    logits of NCHW float32 inputs (NPY) on one chip instance, or exact float math with --ideal.
@@ -155,13 +157,14 @@ int dispatch(int argc, char** argv) {
     while (!a.done()) {
       const std::string f = a.next();
       if (commonFlag(f, a, o)) continue;
-      if (f == "--chips" || f == "--times" || f == "--vcd") chipFlags.push_back(f);
+      if (f == "--chips" || f == "--times" || f == "--vcd" || f == "--pipeline-images") chipFlags.push_back(f);
       if (f == "--data") o.data = a.value(f);
       else if (f == "--data-dir") o.dataDir = a.value(f);
       else if (f == "--images") o.images = parseNumber<std::size_t>(f, a.value(f), 1, 100000000);
       else if (f == "--chips") o.chips = parseNumber<int>(f, a.value(f), 1, 100000);
       else if (f == "--out") o.out = a.value(f);
       else if (f == "--vcd") o.vcd = a.value(f);
+      else if (f == "--pipeline-images") o.pipelineImages = parseNumber<int>(f, a.value(f), 1, 4096);
       else if (f == "--times") {
         std::stringstream list(a.value(f));
         for (std::string t; std::getline(list, t, ',');) o.times.push_back(t);

@@ -14,6 +14,12 @@ std::int64_t ceilDiv(std::int64_t a, std::int64_t b) {
   return (a + b - 1) / b;
 }
 
+/// First array of the next tile boundary at or after `next` (tile-aligned placement), else `next`.
+int aligned(int next, const ChipParams& chip) {
+  if (!chip.mapping.tileAligned) return next;
+  return static_cast<int>(ceilDiv(next, chip.arraysPerTile)) * chip.arraysPerTile;
+}
+
 void place(ArrayBlock& b, int arrayIndex, int arraysPerTile) {
   b.arrayIndex = arrayIndex;
   b.tile = arrayIndex / arraysPerTile;
@@ -50,7 +56,9 @@ void assignRounds(Mapping& m, const wl::Program& program, const ChipParams& chip
 /// ⌈vectors / replicas⌉, the fewest extra copies that lower that number, if they fit; ties go to the layer
 /// needing fewer arrays, then to the earlier one.
 void replicate(Mapping& m, const wl::Program& program, const ChipParams& chip) {
-  int spare = m.arraysAvailable - m.arraysNeeded;
+  // Tile-aligned: each layer's group of copies may start on a fresh tile, leaving up to a tile's arrays unused.
+  int spare = m.arraysAvailable - aligned(m.arraysNeeded, chip) -
+              (chip.mapping.tileAligned ? static_cast<int>(m.layers.size()) * (chip.arraysPerTile - 1) : 0);
   for (;;) {
     int best = -1;
     std::int64_t bestPerCopy = 0, bestNeed = 0, bestReplicas = 0;
@@ -76,6 +84,7 @@ void replicate(Mapping& m, const wl::Program& program, const ChipParams& chip) {
   // Copies take the arrays after the base placement, layer by layer.
   int next = m.arraysNeeded;
   for (LayerMapping& lm : m.layers) {
+    if (lm.replicas > 1) next = aligned(next, chip);  // a layer's copies share tiles only with each other
     for (int r = 1; r < lm.replicas; ++r) {
       for (const ArrayBlock& b : lm.blocks) {
         ArrayBlock copy = b;
@@ -103,6 +112,7 @@ Mapping mapProgram(const wl::Program& program, const ChipParams& chip) {
     if (step.unit() != wl::Unit::Analog) continue;  // digital steps, views and denoiser blocks hold no arrays
     LayerMapping lm;
     lm.step = static_cast<int>(s);
+    next = aligned(next, chip);
     lm.slices = chip.array.xbar.slices();
     const int K = static_cast<int>(step.weight.rows()), N = static_cast<int>(step.weight.cols());
     // Packs: a dense layer is one pack; a grouped conv packs as many groups as fit an array's rows (and,
@@ -164,10 +174,12 @@ Mapping mapProgram(const wl::Program& program, const ChipParams& chip) {
   } else if (chip.mapping.replication == Replication::Auto) {
     replicate(m, program, chip);
   }
-  // The global buffer holds a layer's inputs and its output at the same time.
+  // The global buffer holds a layer's inputs and its output at the same time (chips whose activations live in
+  // per-tile memories check those instead: planDataflow, sim/timing/dataflow.h).
   const SramCore sram(chip.sram);
   m.spillBitsOfStep.assign(program.steps.size(), 0);
-  for (size_t s = 0; s < program.steps.size(); ++s) {
+  const bool tileMemories = chip.tile.memoryBytes > 0 && !m.timeMultiplexed();
+  for (size_t s = 0; s < program.steps.size() && !tileMemories; ++s) {
     const auto& step = program.steps[s];
     if (step.kind == wl::StepKind::Reshape) continue;  // a view: nothing stored
     std::uint64_t values = static_cast<std::uint64_t>(wl::numel(step.outShape));

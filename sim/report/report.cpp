@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "models/noc/packet_noc.h"
 #include "sim/core/error.h"
 
 namespace mxsim {
@@ -91,11 +92,12 @@ std::map<std::string, double> areaBreakdownM2(const ChipParams& chip, bool denoi
   a["crossbar"] = arrays * chip.area.arrayM2;
   a["dac"] = arrays * chip.array.xbar.rows * chip.area.dacM2;
   a["adc"] = arrays * chip.array.adc.perArray * chip.area.adcM2;
-  a["sram"] = chip.sram.capacityBytes / 1024.0 * chip.area.sramPerKibM2;
+  a["sram"] = (chip.sram.capacityBytes + chip.tiles * chip.tile.memoryBytes) / 1024.0 * chip.area.sramPerKibM2;
   a["tile_buffer"] =
       chip.tiles * (chip.tile.inputBufferBytes + chip.tile.outputBufferBytes) / 1024.0 * chip.area.tileBufferPerKibM2;
-  a["digital"] = chip.digital.lanes * chip.area.digitalPerLaneM2;
-  a["noc"] = NocCore(chip.noc, chip.tiles).areaM2();
+  const double tileLanes = chip.tile.memoryBytes > 0 ? static_cast<double>(chip.tiles) * chip.tile.digitalLanes : 0.0;
+  a["digital"] = (chip.digital.lanes + tileLanes) * chip.area.digitalPerLaneM2;
+  a["noc"] = PacketNoc(chip.noc, chip.tiles).areaM2();  // routers for ceil(tiles / concentration) + 1 nodes
   if (denoiserEngine) a["denoiser"] = DenoiserCore(chip.denoiser).area().totalM2();
   return a;
 }

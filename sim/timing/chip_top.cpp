@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "sim/core/error.h"
+#include "sim/timing/dataflow.h"
 
 namespace mxsim {
 
@@ -16,23 +17,6 @@ bool hasDenoiserSteps(const wl::Program& p) {
   return std::any_of(p.steps.begin(), p.steps.end(), [](const wl::Step& s) { return s.unit() == wl::Unit::Denoiser; });
 }
 
-/// The engine's view of denoiser block `id`: C×H×W from its first step's input, Cr from its first GEMM.
-DenoiserBlockShape blockShape(const wl::Program& p, int id, DenoiserMode mode) {
-  DenoiserBlockShape s;
-  s.mode = mode;
-  for (const auto& st : p.steps) {
-    if (st.denoiserBlock != id) continue;
-    if (s.channels == 0) {
-      const wl::Shape& in = st.inShape;
-      s.channels = static_cast<int>(in.empty() ? 1 : in[0]);
-      s.height = static_cast<int>(in.size() > 1 ? in[1] : 1);
-      s.width = static_cast<int>(in.size() > 2 ? in[2] : 1);
-    }
-    if (s.reducedChannels == 0 && st.kind == wl::StepKind::AnalogGemm) s.reducedChannels = static_cast<int>(st.weight.cols());
-  }
-  if (s.reducedChannels == 0) s.reducedChannels = std::max(1, s.channels);
-  return s;
-}
 }  // namespace
 
 ChipTop::ChipTop(const sc_core::sc_module_name& name, const wl::Program& program, const ChipParams& chip,
@@ -79,7 +63,7 @@ ChipTop::ChipTop(const sc_core::sc_module_name& name, const wl::Program& program
     std::vector<DenoiserBlockShape> shapes;
     std::vector<std::string> names;
     for (int id : ids) {
-      shapes.push_back(blockShape(program, id, chip.denoiser.mode));
+      shapes.push_back(denoiserBlockShape(program, id, chip.denoiser.mode));
       names.push_back(fmt::format("{}: denoiser block {}", program.modelPath, id));
     }
     m_denoiserCore->requireFits(shapes, names);
@@ -115,18 +99,6 @@ ChipTop::ChipTop(const sc_core::sc_module_name& name, const wl::Program& program
     }
   }
 
-  // Concurrent steps (pipelined schedule) must charge their own layer: the scope follows the process.
-  m_producer.assign(program.buffers.size(), -1);
-  for (std::size_t s = 0; s < program.steps.size(); ++s) m_producer[static_cast<std::size_t>(program.steps[s].output)] = static_cast<int>(s);
-  const std::size_t n = program.steps.size();
-  m_start.assign(n, sc_core::SC_ZERO_TIME);
-  m_end.assign(n, sc_core::SC_ZERO_TIME);
-  m_started.assign(n, false);
-  m_finished.assign(n, false);
-  for (std::size_t s = 0; s < n; ++s) {
-    m_startEvent.push_back(std::make_unique<sc_core::sc_event>());
-    m_endEvent.push_back(std::make_unique<sc_core::sc_event>());
-  }
   SC_THREAD(controller);
 }
 
@@ -171,15 +143,7 @@ void ChipTop::controller() {
     const auto it = m_scopeOf.find(proc);
     return it == m_scopeOf.end() ? m_ledger.scope() : it->second;
   });
-  if (m_chip.schedule == Schedule::Pipelined && !m_mapping.timeMultiplexed()) {
-    sc_core::sc_event_and_list all;
-    std::vector<sc_core::sc_process_handle> procs;
-    for (std::size_t s = 0; s < m_program.steps.size(); ++s) {
-      procs.push_back(spawnIn(m_program.steps[s].name, [this, s] { pipelinedStep(s); }));
-      all &= procs.back().terminated_event();
-    }
-    if (!procs.empty()) sc_core::wait(all);
-  } else {
+  {
     int round = -1;
     for (std::size_t s = 0; s < m_program.steps.size(); ++s) {
       const int layer = m_mapping.layerOfStep[s];
@@ -196,115 +160,6 @@ void ChipTop::controller() {
   }
   m_totalCycles = m_clock.toCycles(sc_core::sc_time_stamp());
   // No sc_stop(): with no clock ticking, sc_start() returns once the last event has fired.
-}
-
-double ChipTop::leadFraction(const wl::Step& s) const {
-  switch (s.kind) {
-    case wl::StepKind::AnalogGemm:
-    case wl::StepKind::MaxPool:
-    case wl::StepKind::AvgPool: {
-      if (s.kind == wl::StepKind::AnalogGemm && !s.isConv) return 1.0;  // a dense layer needs its whole input
-      const Window& w = s.window;
-      // The first output row reads input rows up to (kernelH − 1)·dilation − padTop.
-      const double rows = std::max(1, (w.kernelH - 1) * w.dilationH + 1 - w.padTop);
-      return std::min(1.0, rows / std::max(1, w.inH));
-    }
-    case wl::StepKind::Activation:
-    case wl::StepKind::Binary:
-    case wl::StepKind::Affine:
-    case wl::StepKind::Reshape: {
-      const std::uint64_t rows = outputRows(s);
-      return 1.0 / static_cast<double>(rows);
-    }
-    default: return 1.0;  // global pooling, softmax, gathers, concat: the whole input
-  }
-}
-
-std::uint64_t ChipTop::outputRows(const wl::Step& s) const {
-  if (s.kind == wl::StepKind::Reshape && s.outShape.size() < 3) return 1;  // flatten: the consumer sees a vector
-  return s.outShape.size() == 3 ? static_cast<std::uint64_t>(std::max<std::int64_t>(1, s.outShape[1])) : 1;
-}
-
-std::uint64_t ChipTop::uncontendedCycles(std::size_t si) const {
-  const wl::Step& s = m_program.steps[si];
-  if (s.kind == wl::StepKind::Reshape) return 0;
-  const auto act = static_cast<std::uint64_t>(m_chip.sram.activationBits);
-  std::uint64_t inBits = 0;
-  for (int b : s.inputs) inBits += static_cast<std::uint64_t>(wl::numel(m_program.buffers[static_cast<std::size_t>(b)])) * act;
-  const std::uint64_t outBits = static_cast<std::uint64_t>(wl::numel(s.outShape)) * act;
-  std::uint64_t c = m_sramCore.transferCycles(inBits, SramAccess::Read) + m_sramCore.transferCycles(outBits, SramAccess::Write);
-  const int l = m_mapping.layerOfStep[si];
-  if (l >= 0) {
-    // The flow of runAnalog without contention: multicast in, the slowest tile (buffer write, its arrays'
-    // pipeline, partial sums out and back), the digital accumulation.
-    const LayerMapping& lm = m_mapping.layers[static_cast<std::size_t>(l)];
-    const int passes = m_arrayCore.dac().passCount(m_signed.at(static_cast<std::size_t>(l)));
-    const std::uint64_t vectors = (static_cast<std::uint64_t>(s.vectorsPerImage()) + lm.replicas - 1) / lm.replicas;
-    const std::uint64_t a = m_arrayCore.dac().cyclesPerVector(passes);
-    const std::uint64_t b = m_arrayCore.crossbar().cyclesPerVector(passes);
-    std::map<int, std::uint64_t> psumBits;  // per tile
-    std::map<int, std::uint64_t> stream;    // per tile: its slowest array
-    int hops = 0;
-    for (int r = 0; r < lm.replicas; ++r)
-      for (std::size_t i = 0; i < lm.blocks.size(); ++i) {
-        const ArrayBlock& blk = lm.replicaBlock(r, i);
-        const std::uint64_t d = m_arrayCore.adc().cyclesPerVector(blk.cols) * static_cast<std::uint64_t>(passes);
-        stream[blk.tile] = std::max(stream[blk.tile], a + b + d + (vectors ? vectors - 1 : 0) * std::max({a, b, d}));
-        if (blk.slice == 0) psumBits[blk.tile] += vectors * static_cast<std::uint64_t>(blk.cols) * m_chip.tile.partialSumBits;
-        hops = std::max(hops, m_nocCore.hops(NocCore::kGlobalBufferNode, NocCore::tileNode(blk.tile)));
-      }
-    std::uint64_t slowest = 0;
-    for (const auto& [t, cyc] : stream) {
-      const std::uint64_t out = psumBits[t];
-      slowest = std::max(slowest, m_inBufCore.cycles(inBits) + cyc + 2 * m_outBufCore.cycles(out) +
-                                      m_nocCore.transferCycles(out, m_nocCore.hops(NocCore::tileNode(t), NocCore::kGlobalBufferNode)));
-    }
-    c += m_nocCore.transferCycles(inBits, hops) + slowest;
-    const auto outs = static_cast<std::uint64_t>(s.vectorsPerImage()) * static_cast<std::uint64_t>(s.weight.cols());
-    c += m_digitalCore.cycles(outs * static_cast<std::uint64_t>(lm.rowBlocks) + 2 * outs);
-  } else {
-    const wl::DigitalWork w = s.digitalWork();
-    c += m_digitalCore.cycles(w.adds + w.ops);
-  }
-  return c;
-}
-
-void ChipTop::pipelinedStep(std::size_t s) {
-  const wl::Step& step = m_program.steps[s];
-  // Start once every producer has made the part of its output this step's first result needs.
-  const double f = leadFraction(step);
-  std::vector<int> producers;
-  for (int b : step.inputs)
-    if (m_producer[static_cast<std::size_t>(b)] >= 0) producers.push_back(m_producer[static_cast<std::size_t>(b)]);
-  for (int p : producers) {
-    const auto pi = static_cast<std::size_t>(p);
-    if (f >= 1.0) {
-      if (!m_finished[pi]) sc_core::wait(*m_endEvent[pi]);
-      continue;
-    }
-    if (!m_started[pi]) sc_core::wait(*m_startEvent[pi]);
-    const sc_core::sc_time ready = m_start[pi] + m_clock.cycles(static_cast<std::uint64_t>(f * static_cast<double>(uncontendedCycles(pi))));
-    if (ready > sc_core::sc_time_stamp()) sc_core::wait(ready - sc_core::sc_time_stamp());
-  }
-  m_start[s] = sc_core::sc_time_stamp();
-  m_started[s] = true;
-  m_startEvent[s]->notify(sc_core::SC_ZERO_TIME);
-  LayerTiming lt{step.name, step.op, m_clock.toCycles(m_start[s]), 0, 0, static_cast<int>(s)};
-  const sc_core::sc_time workStart = sc_core::sc_time_stamp();
-  executeStep(s, lt);
-  // Its last output row needs its producers' last rows: it ends no earlier than they do plus one row's work.
-  const sc_core::sc_time rowTime = (sc_core::sc_time_stamp() - workStart) / static_cast<double>(outputRows(step));
-  for (int p : producers) {
-    const auto pi = static_cast<std::size_t>(p);
-    if (!m_finished[pi]) sc_core::wait(*m_endEvent[pi]);
-    if (m_end[pi] + rowTime > sc_core::sc_time_stamp()) sc_core::wait(m_end[pi] + rowTime - sc_core::sc_time_stamp());
-  }
-  m_end[s] = sc_core::sc_time_stamp();
-  m_finished[s] = true;
-  m_endEvent[s]->notify(sc_core::SC_ZERO_TIME);
-  lt.cycles = m_clock.toCycles(m_end[s]) - lt.startCycle;
-  m_layers.push_back(lt);
-  std::sort(m_layers.begin(), m_layers.end(), [](const LayerTiming& a, const LayerTiming& b) { return a.step < b.step; });
 }
 
 void ChipTop::executeStep(std::size_t s, LayerTiming& lt) {
@@ -425,7 +280,7 @@ void ChipTop::runDenoiser(std::size_t s) {
   const wl::Step& step = m_program.steps[s];
   // The whole block runs on the engine when its first step comes; its other steps take no time.
   if (m_blockFirstStep.at(step.denoiserBlock) != s) return;
-  const DenoiserBlockShape shape = blockShape(m_program, step.denoiserBlock, m_chip.denoiser.mode);
+  const DenoiserBlockShape shape = denoiserBlockShape(m_program, step.denoiserBlock, m_chip.denoiser.mode);
   const DenoiserWork w = m_denoiserCore->work(shape);
   m_sram.read(w.inputReadBits);
   m_denoiser->runBlock(shape);

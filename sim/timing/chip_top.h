@@ -7,9 +7,9 @@
 // input-buffer write, the arrays stream the vectors (the input buffer feeding them in parallel), the partial
 // sums go to the output buffer and back over the interconnect → digital accumulation → global-buffer write.
 // A digital step: read, digital unit, write. A denoiser block: read, engine, write.
-// Schedules: sequential (one step after another) or pipelined (one thread per step; a step starts once the
-// steps producing its inputs have made the fraction of their output its first result needs, and cannot
-// finish before they do; contention for the shared blocks is what slows concurrent steps down).
+// Schedule: sequential (one step after another). This is the model of chips whose activations live in the
+// global buffer (chip.tile.memory = 0); chips with per-tile memories run DataflowTop (sim/timing/dataflow_top.h),
+// which also pipelines.
 // Time-multiplexed mappings reprogram each round's arrays before its first layer (sequential schedule).
 #pragma once
 #include <map>
@@ -45,16 +45,10 @@ class ChipTop : public sc_core::sc_module {
 
  private:
   void controller();
-  void pipelinedStep(std::size_t s);
   void executeStep(std::size_t s, LayerTiming& lt);
   void runAnalog(const wl::Step& step, const LayerMapping& lm, bool signedInput);
   void runDenoiser(std::size_t s);
   void reprogram(int round);
-  /// Fraction of a producer's output step `s` needs before its first result (pipelined schedule).
-  double leadFraction(const wl::Step& s) const;
-  /// Rows of a step's output that arrive one after another (its last one trails its producer's end).
-  std::uint64_t outputRows(const wl::Step& s) const;
-  std::uint64_t uncontendedCycles(std::size_t s) const;
   /// Spawn a process whose actions are charged to `scope` (processes are reused addresses once they end,
   /// so the binding is removed when it finishes).
   template <class Fn>
@@ -89,11 +83,6 @@ class ChipTop : public sc_core::sc_module {
   std::vector<int> m_nocSignals;  // activity signal per link
   std::map<int, std::size_t> m_blockFirstStep;  // denoiser block -> its first step (which runs the block)
   std::vector<LayerTiming> m_layers;
-  // Pipelined schedule: per step, when it started and finished, and events announcing both.
-  std::vector<sc_core::sc_time> m_start, m_end;
-  std::vector<bool> m_started, m_finished;
-  std::vector<std::unique_ptr<sc_core::sc_event>> m_startEvent, m_endEvent;
-  std::vector<int> m_producer;  // buffer id -> step that writes it (-1: the graph input)
   std::uint64_t m_totalCycles = 0;
   std::uint64_t m_nocStallCycles = 0;  // interconnect: delivery time beyond the uncontended transfer time
   std::map<const sc_core::sc_object*, std::string> m_scopeOf;  // process -> layer its actions belong to

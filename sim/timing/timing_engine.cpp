@@ -1,14 +1,40 @@
 #include "sim/timing/timing_engine.h"
 
+#include <fmt/format.h>
+
+#include "sim/core/error.h"
 #include "sim/timing/chip_top.h"
+#include "sim/timing/dataflow_top.h"
 
 namespace mxsim {
 
-TimingResult runTiming(const wl::Program& program, const ChipParams& chip, const Mapping& mapping,
-                       const std::vector<bool>& signedInputs, ActivityLog* activity) {
+namespace {
+TimingResult runDataflow(const wl::Program& program, const ChipParams& chip, const Mapping& mapping,
+                         const std::vector<bool>& signedInputs, ActivityLog* activity, int images) {
   TimingResult r;
+  Clock clock(chip.clockHz);
+  DataflowPlan plan = planDataflow(program, chip, mapping, signedInputs);
+  auto top = std::make_unique<DataflowTop>("chip", program, chip, mapping, plan, clock, r.ledger, activity, images);
+  sc_core::sc_start();
+  r.ledger.setScopeResolver(nullptr);
+  top->checkComplete();
+  top->fill(r);
+  return r;
+}
+}  // namespace
+
+TimingResult runTiming(const wl::Program& program, const ChipParams& chip, const Mapping& mapping,
+                       const std::vector<bool>& signedInputs, ActivityLog* activity, int images) {
   // 1 fs resolution keeps cycle counts exact for clocks whose period is not a whole number of ps.
   sc_core::sc_set_time_resolution(1, sc_core::SC_FS);
+  if (chip.tile.memoryBytes > 0 && !mapping.timeMultiplexed())
+    return runDataflow(program, chip, mapping, signedInputs, activity, images);
+  if (chip.schedule == Schedule::Pipelined)
+    throw ConfigError(fmt::format(
+        "chip.schedule: pipelined needs per-tile activation memories (chip.tile.memory > 0){}: layers stream rows "
+        "from tile to tile; with activations in the global buffer only the sequential schedule is modelled",
+        mapping.timeMultiplexed() ? " and a model that fits the chip without time multiplexing" : ""));
+  TimingResult r;
   Clock clock(chip.clockHz);
   auto top = std::make_unique<ChipTop>("chip", program, chip, mapping, signedInputs, clock, r.ledger,
                                        activity);
@@ -20,6 +46,11 @@ TimingResult runTiming(const wl::Program& program, const ChipParams& chip, const
   r.elaboratedArrays = top->arrayCount();
   r.components = top->componentActivity();
   r.denoiserEngine = top->hasDenoiser();
+  r.throughput.images = 1;
+  r.throughput.imagesPerSecond = r.seconds > 0 ? 1.0 / r.seconds : 0.0;  // one image at a time
+  r.throughput.initiationIntervalCycles = r.totalCycles;
+  r.throughput.makespanSeconds = r.seconds;
+  r.throughput.bottleneck = "sequential";
   return r;
 }
 

@@ -3,6 +3,7 @@
 // through them, event-driven. It returns cycles per layer and the action counts energy is priced from.
 // SystemC allows one elaboration per process: call runTiming() at most once per process.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,6 +32,32 @@ struct ComponentActivity {
   double stallSeconds = 0;   // Σ of the time requests waited for a busy instance (contention)
 };
 
+/// Per-image occupancy of one pipeline stage's resources (dataflow model): the initiation interval is bounded
+/// below by the largest of these over all stages (and by every shared memory and link).
+struct StageActivity {
+  std::string name;
+  int step = -1;
+  std::uint64_t arrayCyclesPerImage = 0;    // the layer's arrays (all copies work in parallel)
+  std::uint64_t digitalCyclesPerImage = 0;  // its home tile's digital unit
+  std::uint64_t memoryCyclesPerImage = 0;   // tile-memory reads (the busiest tile's share is at most this)
+  std::uint64_t engineCyclesPerImage = 0;   // denoiser engine (engine clock)
+  std::uint64_t maxCycles() const {
+    return std::max({arrayCyclesPerImage, digitalCyclesPerImage, memoryCyclesPerImage, engineCyclesPerImage});
+  }
+};
+
+/// Steady-state throughput of the dataflow model.
+struct ThroughputResult {
+  int images = 0;                    // images streamed through the pipeline (--pipeline-images)
+  double imagesPerSecond = 0;        // clock / initiationIntervalCycles
+  bool measured = false;             // true: from completions; false: the bottleneck bound
+  std::uint64_t initiationIntervalCycles = 0;  // max(measured, bottleneck): cycles between images
+  std::uint64_t measuredIntervalCycles = 0;    // (last − first completion) / (images − 1); 0 if one image
+  std::string bottleneck;            // resource with the most busy cycles per image
+  std::uint64_t bottleneckCyclesPerImage = 0;
+  double makespanSeconds = 0;        // first input row in → last image's output stored
+};
+
 struct TimingResult {
   std::uint64_t totalCycles = 0;
   double seconds = 0;
@@ -41,11 +68,15 @@ struct TimingResult {
   int elaboratedArrays = 0;
   std::vector<ComponentActivity> components;
   bool denoiserEngine = false;  // the chip had a denoiser engine
+  bool dataflow = false;        // per-tile memories: the dataflow model ran (throughput and stages filled)
+  ThroughputResult throughput;
+  std::vector<StageActivity> stages;
 };
 
 /// signedInputs[l]: whether analog layer l (Mapping::layers order) needs two input phases.
 /// `activity`: when non-null and enabled, every block reports its busy intervals there (--vcd).
+/// `images`: images streamed back to back through the dataflow model (ignored by the global-buffer model).
 TimingResult runTiming(const wl::Program& program, const ChipParams& chip, const Mapping& mapping,
-                       const std::vector<bool>& signedInputs, ActivityLog* activity = nullptr);
+                       const std::vector<bool>& signedInputs, ActivityLog* activity = nullptr, int images = 1);
 
 }  // namespace mxsim

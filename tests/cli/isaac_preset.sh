@@ -28,26 +28,29 @@ mm2 = 1e-6
 tiles, imas, arrays = 168, 12, 168 * 96
 # ISAAC's table (32 nm), as cited in the preset: per IMA 8 crossbars 0.0002 mm2, 8 ADCs 0.0096 mm2,
 # 8 x 128 DACs 0.00017 mm2, shift-and-add 0.00024 mm2, 2 KB input register 0.0021 mm2; per tile a 64 KB eDRAM
-# 0.083 mm2; a router 0.151 mm2 shared by 4 tiles (mxsim: one router per mesh node, 13 x 13 for 169 nodes).
-# The tile's output registers (12 x 256 B) are priced at the input register's density, as in the preset.
+# 0.083 mm2 (the tile memory); a router 0.151 mm2 shared by 4 tiles: ceil(168 / 4) + 1 = 43 routers on a
+# 7 x 7 grid (every grid slot has a router). mxsim adds a 64 KB I/O buffer at eDRAM density and one
+# chip-level digital lane. The tile's output registers (12 x 256 B) are priced at the input register's density.
 expected = {
     "crossbar": arrays * 0.0002 / 8 * mm2,
     "adc": arrays * 1 * 0.0096 / 8 * mm2,
     "dac": arrays * 128 * 0.00017 / (8 * 128) * mm2,
-    "sram": tiles * 0.083 * mm2,
+    "sram": (tiles + 1) * 0.083 * mm2,
     "tile_buffer": tiles * (imas * 2048 + imas * 256) / 2048 * 0.0021 * mm2,
-    "digital": tiles * imas * 0.00024 * mm2,
-    "noc": 13 * 13 * 0.151 / 4 * mm2,
+    "digital": (tiles * imas * 8 + 1) * 0.00024 / 8 * mm2,
+    "noc": 7 * 7 * 0.151 * mm2,
 }
 got = r["area"]["by_component_m2"]
 for k, v in expected.items():
     assert math.isclose(got[k], v, rel_tol=1e-9), (k, got[k], v)
 assert math.isclose(r["area"]["total_m2"], sum(got.values()), rel_tol=1e-12)
-# ADC: one conversion per busy cycle (conversion_cycles 1), so its energy per busy cycle is the price per
-# conversion: 16 mW per 8 ADCs / 1.28 GS/s.
-adc = next(c for c in r["components"] if c["kind"] == "adc")
-per_conversion = r["energy"]["by_action"]["adc.convert"] / adc["busy_cycles"]
+# ADC: the price of one conversion is 16 mW per 8 ADCs / 1.28 GS/s.
+per_conversion = r["energy"]["by_action"]["adc.convert"] / r["energy"]["action_counts"]["adc.convert"]
 assert math.isclose(per_conversion, 16e-3 / 8 / 1.28e9, rel_tol=1e-6), per_conversion
+# The dataflow model ran (per-tile memories) and reports throughput.
+t = r["throughput"]
+assert t["model"] == "dataflow" and t["images_per_s"] > 0 and t["tops"] > 0, t
+assert t["initiation_interval_cycles"] >= t["bottleneck_cycles_per_image"] > 0, t
 assert r["power"]["leakage_w"] == 0 and r["energy"]["by_component"]["leakage"] == 0
 print("isaac preset: area %.3f mm2 (%s), ADC %.4g pJ per conversion" %
       (r["area"]["total_m2"] / mm2, ", ".join("%s %.4f" % (k, got[k] / mm2) for k in sorted(got)),

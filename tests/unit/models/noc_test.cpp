@@ -487,7 +487,9 @@ TEST(NocParamsTest, EveryKeyIsDocumented) {
   EXPECT_EQ(keys,
             (std::vector<std::string>{"chip.noc.topology", "chip.noc.link_width", "chip.noc.hop_latency",
                                       "chip.noc.mesh_cols", "chip.noc.mesh_rows", "chip.noc.multicast",
-                                      "chip.noc.energy_per_bit_hop", "chip.noc.router_area", "chip.noc.bus_area"}));
+                                      "chip.noc.energy_per_bit_hop", "chip.noc.router_area", "chip.noc.bus_area",
+                                      "chip.noc.packet_flits", "chip.noc.router_buffer_flits",
+                                      "chip.noc.concentration"}));
   for (const ParamDoc& d : reg.docs()) {
     if (d.path == "chip.noc.energy_per_bit_hop" || d.path == "chip.noc.router_area" ||
         d.path == "chip.noc.link_width" || d.path == "chip.noc.hop_latency") {

@@ -1,0 +1,627 @@
+#include "sim/timing/dataflow_top.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "sim/core/error.h"
+
+namespace mxsim {
+
+namespace {
+constexpr std::uint64_t kNever = ~std::uint64_t{0};
+std::uint64_t ceilDivU(std::uint64_t a, std::uint64_t b) { return b ? (a + b - 1) / b : 0; }
+/// A place's part of a per-row quantity (rounded up: a partial word or lane still takes its cycle).
+std::uint64_t share(std::uint64_t n, double fraction) {
+  return fraction >= 1.0 ? n : static_cast<std::uint64_t>(std::ceil(static_cast<double>(n) * fraction));
+}
+}  // namespace
+
+DataflowTop::DataflowTop(const sc_core::sc_module_name& name, const wl::Program& program, const ChipParams& chip,
+                         const Mapping& mapping, const DataflowPlan& plan, const Clock& clock, ActionLedger& ledger,
+                         ActivityLog* activity, int images)
+    : sc_module(name),
+      m_program(program),
+      m_chip(chip),
+      m_mapping(mapping),
+      m_plan(plan),
+      m_clock(clock),
+      m_ledger(ledger),
+      m_activity(activity && activity->enabled() ? activity : nullptr),
+      m_images(std::max(1, images)),
+      m_sequential(chip.schedule == Schedule::Sequential),
+      m_noc(chip.noc, chip.tiles) {
+  const std::size_t n = plan.steps.size();
+  m_tileMemory.resize(static_cast<std::size_t>(chip.tiles));
+  m_tileDigital.resize(static_cast<std::size_t>(chip.tiles));
+  m_layerArrays.resize(mapping.layers.size());
+  m_consumers.resize(n + 1);
+  m_arrival.resize(n);
+  m_released.resize(n);
+  m_rowStart.resize(n);
+  m_rowEnd.resize(n);
+  m_drained.assign(n, 0);
+  m_imagesDone.assign(n, 0);
+  m_imageDone.assign(static_cast<std::size_t>(m_images), 0);
+  m_arrayBusyPerStep.assign(n, 0);
+  m_digitalBusyPerStep.assign(n, 0);
+  m_memoryBusyPerStep.assign(n, 0);
+  for (std::size_t s = 0; s < n; ++s) {
+    const DataflowStep& d = plan.steps[s];
+    m_arrival[s].resize(d.inputs.size());
+    m_released[s].assign(d.inputs.size(), 0);
+    for (std::size_t e = 0; e < d.inputs.size(); ++e) {
+      const int p = d.inputs[e].producer;
+      m_consumers[p < 0 ? n : static_cast<std::size_t>(p)].push_back({s, e});
+      m_arrival[s][e].reserve(static_cast<std::size_t>(d.inputs[e].producerRows) * static_cast<std::size_t>(m_images));
+    }
+    const std::size_t rows = static_cast<std::size_t>(d.rows) * static_cast<std::size_t>(m_images);
+    m_rowStart[s].assign(rows, kNever);
+    m_rowEnd[s].assign(rows, kNever);
+    m_offered.push_back(std::make_unique<sc_core::sc_event>());
+    m_releasedEvent.push_back(std::make_unique<sc_core::sc_event>());
+    m_issuedEvent.push_back(std::make_unique<sc_core::sc_event>());
+    m_drainedEvent.push_back(std::make_unique<sc_core::sc_event>());
+  }
+
+  bool blocks = false;
+  for (const wl::Step& st : program.steps) blocks = blocks || st.unit() == wl::Unit::Denoiser;
+  if (blocks && chip.denoiserPresence == DenoiserPresence::Off)
+    throw ConfigError(fmt::format("{}: the model has denoiser blocks but chip.denoiser.present is 'no'",
+                                  program.modelPath));
+  if (blocks || chip.denoiserPresence == DenoiserPresence::On) {
+    m_denoiserCore = std::make_unique<DenoiserCore>(chip.denoiser);
+    std::vector<DenoiserBlockShape> shapes;
+    std::vector<std::string> names;
+    for (std::size_t k = 0; k < program.steps.size(); ++k) {
+      const int id = program.steps[k].denoiserBlock;
+      if (id >= 0 && m_blockFirstStep.emplace(id, k).second) {
+        shapes.push_back(denoiserBlockShape(program, id, chip.denoiser.mode));
+        names.push_back(fmt::format("{}: denoiser block {}", program.modelPath, id));
+      }
+    }
+    m_denoiserCore->requireFits(shapes, names);
+    m_denoiser = std::make_unique<DenoiserModule>("denoiser", *m_denoiserCore, ShellContext{nullptr, &ledger});
+  }
+
+  if (m_activity) {
+    m_globalBuffer.signal = m_activity->signal("chip.global_buffer", "global_buffer");
+    for (int t = 0; t < chip.tiles; ++t) {
+      m_tileMemory[static_cast<std::size_t>(t)].signal = m_activity->signal(fmt::format("chip.tile{}.memory", t), "tile_memory");
+      m_tileDigital[static_cast<std::size_t>(t)].signal = m_activity->signal(fmt::format("chip.tile{}.digital", t), "digital");
+    }
+    for (std::size_t l = 0; l < mapping.layers.size(); ++l)
+      m_layerArrays[l].signal = m_activity->signal(
+          fmt::format("chip.arrays.{}", program.steps[static_cast<std::size_t>(mapping.layers[l].step)].name), "array");
+    for (int l = 0; l < m_noc.linkCount(); ++l)
+      m_linkSignals.push_back(m_activity->signal("chip.noc." + m_noc.linkName(l), "link"));
+    m_noc.setIntervalObserver([this](int link, std::uint64_t start, std::uint64_t end) {
+      m_activity->busy(m_linkSignals[static_cast<std::size_t>(link)], m_clock.cycles(start).to_seconds(),
+                       m_clock.cycles(end).to_seconds());
+    });
+    if (m_denoiser) {
+      m_denoiser->onBusy([this](const DenoiserModule::BusyInterval& b) {
+        const bool core = b.unit == DenoiserModule::Unit::Core;
+        const int id = m_activity->signal(fmt::format("chip.denoiser.{}{}", core ? "core" : "grng", b.index),
+                                          core ? "denoiser_core" : "grng");
+        m_activity->busy(id, b.start.to_seconds(), b.end.to_seconds());
+      });
+    }
+  }
+
+  // Every process charges its actions to its own step (the ledger asks which process is running).
+  m_ledger.setScopeResolver([this]() -> std::string {
+    const auto* proc = sc_core::sc_get_current_process_handle().get_process_object();
+    const auto it = m_scopeOf.find(proc);
+    return it == m_scopeOf.end() ? m_ledger.scope() : it->second;
+  });
+  auto spawn = [this](const std::string& scope, auto fn) {
+    sc_core::sc_spawn([this, scope, fn] {
+      m_scopeOf[sc_core::sc_get_current_process_handle().get_process_object()] = scope;
+      fn();
+    });
+  };
+  const std::string firstScope = program.steps.empty() ? std::string("input") : program.steps.front().name;
+  spawn(firstScope, [this] { source(); });
+  for (std::size_t s = 0; s < n; ++s) {
+    const DataflowStep& d = plan.steps[s];
+    spawn(program.steps[s].name, [this, s] { issue(s); });
+    if (!d.view && !d.denoiserPassive && !d.denoiserRunner) spawn(program.steps[s].name, [this, s] { drain(s); });
+  }
+}
+
+std::uint64_t DataflowTop::now() const { return m_clock.toCycles(sc_core::sc_time_stamp()); }
+
+void DataflowTop::waitUntil(std::uint64_t cycle) {
+  const sc_core::sc_time t = m_clock.cycles(cycle);
+  if (t > sc_core::sc_time_stamp()) sc_core::wait(t - sc_core::sc_time_stamp());
+}
+
+std::uint64_t DataflowTop::reserve(Resource& r, std::uint64_t earliest, std::uint64_t cycles) {
+  if (cycles == 0) return earliest;
+  // Reservations can lie in the future (a row written when it arrives): a request takes the first gap of
+  // `cycles` at or after `earliest`, so a later request for an earlier time is not pushed behind them.
+  const std::uint64_t t0 = now();
+  while (!r.intervals.empty() && r.intervals.begin()->second <= t0) r.intervals.erase(r.intervals.begin());
+  std::uint64_t start = earliest;
+  auto it = r.intervals.upper_bound(start);
+  if (it != r.intervals.begin() && std::prev(it)->second > start) start = std::prev(it)->second;
+  while (it != r.intervals.end() && it->first < start + cycles) {
+    start = std::max(start, it->second);
+    ++it;
+  }
+  const std::uint64_t end = start + cycles;
+  // Insert [start, end), merging with touching neighbours to keep the set small.
+  std::uint64_t lo = start, hi = end;
+  auto next = r.intervals.lower_bound(start);
+  if (next != r.intervals.begin() && std::prev(next)->second == start) {
+    --next;
+    lo = next->first;
+    next = r.intervals.erase(next);
+  }
+  if (next != r.intervals.end() && next->first == end) {
+    hi = next->second;
+    r.intervals.erase(next);
+  }
+  r.intervals[lo] = hi;
+  r.freeAt = std::max(r.freeAt, end);
+  r.stall += start - earliest;
+  r.busy += cycles;
+  if (m_activity && r.signal >= 0)
+    m_activity->busy(r.signal, m_clock.cycles(start).to_seconds(), m_clock.cycles(end).to_seconds());
+  return end;
+}
+
+int DataflowTop::endpointOf(int site) const { return site < 0 ? m_noc.ioEndpoint() : m_noc.tileEndpoint(site); }
+
+std::uint64_t DataflowTop::send(int from, int to, std::uint64_t bits) {
+  const std::uint64_t t = now();
+  if (from == to || bits == 0) return t;
+  const PacketDelivery d = m_noc.send(endpointOf(from), endpointOf(to), bits, t);
+  if (d.bitHops) m_ledger.add(action::kNocBitHop, d.bitHops);
+  return d.doneCycle;
+}
+
+void DataflowTop::charge(const char* action, std::uint64_t n, int image) {
+  if (image == 0 && n) m_ledger.add(action, n);  // every image does the same work: count one
+}
+
+std::uint64_t DataflowTop::deliver(int s, std::uint64_t row) {
+  const std::size_t n = m_plan.steps.size();
+  const auto& consumers = m_consumers[s < 0 ? n : static_cast<std::size_t>(s)];
+  // Credits: every consumer must have room for the row (rows it has not released yet are held).
+  for (const auto& [c, e] : consumers) {
+    const DataflowEdge& edge = m_plan.steps[c].inputs[e];
+    if (edge.tiles.empty()) continue;
+    // Held rows: those sent and not yet released (slots may be unbounded: no sum that could overflow).
+    while (row >= m_released[c][e] && row - m_released[c][e] >= edge.slots) sc_core::wait(*m_releasedEvent[c]);
+  }
+  // The row's shares leave from where they were made (one place per copy of a replicated layer).
+  static const std::vector<Placement> kInputPlace = {{kChipSite, 1.0}};
+  const std::vector<Placement>& from = s < 0 ? kInputPlace : m_plan.steps[static_cast<std::size_t>(s)].places;
+  const int rowsPerImage = s < 0 ? m_plan.inputRows : m_plan.steps[static_cast<std::size_t>(s)].rows;
+  const int image = static_cast<int>(row / static_cast<std::uint64_t>(rowsPerImage));
+  const std::uint64_t t = now();
+  std::uint64_t last = t;
+  const auto word = static_cast<std::uint64_t>(m_chip.tile.memoryWordBits);
+  for (const auto& [c, e] : consumers) {
+    const DataflowEdge& edge = m_plan.steps[c].inputs[e];
+    // Per destination, the cycle its bits have arrived; from each producer place whose part of the row
+    // overlaps the destination's part, that overlap's bits.
+    std::vector<std::uint64_t> got(edge.tiles.size(), t);
+    double at = 0;
+    for (const Placement& p : from) {
+      std::vector<int> dsts;
+      std::vector<std::size_t> index;
+      std::vector<std::uint64_t> bits;
+      std::uint64_t sum = 0;
+      for (std::size_t k = 0; k < edge.tiles.size(); ++k) {
+        const auto [lo, hi] = edge.columns[k];
+        const double overlap = std::min(hi, at + p.share) - std::max(lo, at);
+        if (overlap <= 0 || hi <= lo) continue;
+        const auto b = static_cast<std::uint64_t>(std::ceil(static_cast<double>(edge.bitsPerRow[k]) * overlap / (hi - lo)));
+        if (edge.tiles[k] == p.tile || b == 0) continue;  // already there
+        dsts.push_back(edge.tiles[k]);
+        index.push_back(k);
+        bits.push_back(b);
+        sum += b;
+      }
+      // Where the destinations' parts overlap (copies reading the same input columns, halos), sending the
+      // place's part of the row once as a tree multicast moves less than one unicast each.
+      const auto part = static_cast<std::uint64_t>(std::ceil(static_cast<double>(edge.rowBits) * p.share));
+      if (dsts.size() > 1 && sum > part && m_chip.noc.multicast == NocMulticast::Tree) {
+        std::vector<int> eps;
+        for (int d : dsts) eps.push_back(endpointOf(d));
+        const std::vector<PacketDelivery> ds = m_noc.multicast(endpointOf(p.tile), eps, part, t);
+        for (std::size_t i = 0; i < ds.size(); ++i) {
+          got[index[i]] = std::max(got[index[i]], ds[i].doneCycle);
+          if (ds[i].bitHops) m_ledger.add(action::kNocBitHop, ds[i].bitHops);
+        }
+      } else {
+        for (std::size_t i = 0; i < dsts.size(); ++i) got[index[i]] = std::max(got[index[i]], send(p.tile, dsts[i], bits[i]));
+      }
+      at += p.share;
+    }
+    std::uint64_t arrive = t;
+    for (std::size_t k = 0; k < edge.tiles.size(); ++k) {
+      std::uint64_t a = got[k];
+      if (edge.tiles[k] >= 0) {
+        a = reserve(m_tileMemory[static_cast<std::size_t>(edge.tiles[k])], a, ceilDivU(edge.bitsPerRow[k], word));
+        charge(action::kSramWriteBit, edge.bitsPerRow[k], image);
+      }
+      arrive = std::max(arrive, a);
+    }
+    auto& arr = m_arrival[c][e];
+    arr.push_back(arr.empty() ? arrive : std::max(arr.back(), arrive));  // stored in order
+    m_offered[c]->notify(sc_core::SC_ZERO_TIME);
+    last = std::max(last, arrive);
+  }
+  if (s >= 0 && s == m_plan.outputStep) {
+    // The graph output leaves through the global buffer at the chip site.
+    const std::uint64_t bits = m_plan.steps[static_cast<std::size_t>(s)].outRowBits;
+    const SramCore gb(m_chip.sram);
+    std::uint64_t a = t;
+    for (const Placement& p : from)
+      a = std::max(a, send(p.tile, kChipSite, static_cast<std::uint64_t>(std::ceil(static_cast<double>(bits) * p.share))));
+    a = reserve(m_globalBuffer, a, gb.transferCycles(bits, SramAccess::Write));
+    charge(action::kSramWriteBit, bits, image);
+    m_imageDone[static_cast<std::size_t>(image)] = std::max(m_imageDone[static_cast<std::size_t>(image)], a);
+    last = std::max(last, a);
+  }
+  return last;
+}
+
+void DataflowTop::waitInputs(std::size_t s, int image, int r) {
+  const DataflowStep& d = m_plan.steps[s];
+  for (std::size_t e = 0; e < d.inputs.size(); ++e) {
+    const DataflowEdge& edge = d.inputs[e];
+    const int need = m_sequential ? edge.producerRows - 1 : edge.lastNeeded(r);
+    const std::uint64_t g = static_cast<std::uint64_t>(image) * static_cast<std::uint64_t>(edge.producerRows) +
+                            static_cast<std::uint64_t>(need);
+    while (m_arrival[s][e].size() <= g) sc_core::wait(*m_offered[s]);
+    waitUntil(m_arrival[s][e][g]);
+  }
+}
+
+void DataflowTop::releaseInputs(std::size_t s, int image, int r) {
+  const DataflowStep& d = m_plan.steps[s];
+  bool any = false;
+  for (std::size_t e = 0; e < d.inputs.size(); ++e) {
+    const DataflowEdge& edge = d.inputs[e];
+    const auto rows = static_cast<std::uint64_t>(edge.producerRows);
+    const bool lastRow = r + 1 >= d.rows || m_sequential;
+    const std::uint64_t keep = lastRow ? (static_cast<std::uint64_t>(image) + 1) * rows
+                                       : static_cast<std::uint64_t>(image) * rows +
+                                             static_cast<std::uint64_t>(edge.firstNeeded(r + 1));
+    if (keep > m_released[s][e]) {
+      m_released[s][e] = keep;
+      any = true;
+    }
+  }
+  if (any) m_releasedEvent[s]->notify(sc_core::SC_ZERO_TIME);
+}
+
+void DataflowTop::source() {
+  const SramCore gb(m_chip.sram);
+  for (int img = 0; img < m_images; ++img)
+    for (int r = 0; r < m_plan.inputRows; ++r) {
+      const std::uint64_t g = static_cast<std::uint64_t>(img) * static_cast<std::uint64_t>(m_plan.inputRows) +
+                              static_cast<std::uint64_t>(r);
+      if (m_sequential && img > 0 && r == 0 && m_plan.outputStep >= 0) {
+        // One image at a time: the next image enters when the previous one has left.
+        while (m_imagesDone[static_cast<std::size_t>(m_plan.outputStep)] < static_cast<std::uint64_t>(img))
+          sc_core::wait(*m_drainedEvent[static_cast<std::size_t>(m_plan.outputStep)]);
+      }
+      waitUntil(reserve(m_globalBuffer, now(), gb.transferCycles(m_plan.inputRowBits, SramAccess::Read)));
+      charge(action::kSramReadBit, m_plan.inputRowBits, img);
+      deliver(-1, g);
+    }
+}
+
+void DataflowTop::issue(std::size_t s) {
+  const DataflowStep& d = m_plan.steps[s];
+  const wl::Step& st = m_program.steps[s];
+  const auto rows = static_cast<std::uint64_t>(d.rows);
+  const auto word = static_cast<std::uint64_t>(m_chip.tile.memoryWordBits);
+  const auto lanes = static_cast<std::uint64_t>(m_chip.tile.digitalLanes);
+  for (int img = 0; img < m_images; ++img) {
+    if (m_sequential && s > 0) {
+      // Layer by layer: the previous step has finished this image.
+      while (m_imagesDone[s - 1] <= static_cast<std::uint64_t>(img)) sc_core::wait(*m_drainedEvent[s - 1]);
+    }
+    if (d.denoiserRunner) {
+      waitInputs(s, img, d.rows - 1);
+      const std::uint64_t g0 = static_cast<std::uint64_t>(img) * rows;
+      m_rowStart[s][g0] = now();
+      const DenoiserBlockShape shape = denoiserBlockShape(m_program, st.denoiserBlock, m_chip.denoiser.mode);
+      m_denoiser->runBlock(shape, 1, img == 0);  // every image takes the engine; actions counted once
+      releaseInputs(s, img, d.rows - 1);
+      for (int r = 0; r < d.rows; ++r) {
+        const std::uint64_t g = g0 + static_cast<std::uint64_t>(r);
+        m_rowEnd[s][g] = now();
+        deliver(static_cast<int>(s), g);
+        ++m_drained[s];
+      }
+      ++m_imagesDone[s];
+      m_drainedEvent[s]->notify(sc_core::SC_ZERO_TIME);
+      continue;
+    }
+    for (int r = 0; r < d.rows; ++r) {
+      const std::uint64_t g = static_cast<std::uint64_t>(img) * rows + static_cast<std::uint64_t>(r);
+      waitInputs(s, img, r);
+      if (d.view || d.denoiserPassive) {
+        m_rowStart[s][g] = now();
+        releaseInputs(s, img, r);
+        m_rowEnd[s][g] = now();
+        deliver(static_cast<int>(s), g);
+        ++m_drained[s];
+        if (r + 1 == d.rows) ++m_imagesDone[s];
+        m_drainedEvent[s]->notify(sc_core::SC_ZERO_TIME);
+        continue;
+      }
+      // At most two rows between the arrays (or ALU) and the drain: the tile's output registers.
+      while (g >= m_drained[s] + 2) sc_core::wait(*m_drainedEvent[s]);
+      const std::uint64_t t0 = now();
+      m_rowStart[s][g] = t0;
+      if (d.layer >= 0) {
+        std::uint64_t readsEnd = t0;
+        for (const TileRowWork& w : d.tiles) {
+          const std::uint64_t c = ceilDivU(w.memoryReadBits, word);
+          readsEnd = std::max(readsEnd, reserve(m_tileMemory[static_cast<std::size_t>(w.tile)], t0, c));
+          m_memoryBusyPerStep[s] += c;
+          charge(action::kSramReadBit, w.memoryReadBits, img);
+        }
+        Resource& arrays = m_layerArrays[static_cast<std::size_t>(d.layer)];
+        const std::uint64_t issueEnd = reserve(arrays, t0, d.arrayIssueCycles());
+        const std::uint64_t start = issueEnd - d.arrayIssueCycles();
+        m_arrayBusyPerStep[s] += d.arrayIssueCycles();
+        m_rowEnd[s][g] = std::max(start + d.arrayRowCycles(), readsEnd);
+        if (img == 0 && r == 0) {
+          // The array actions of the whole image (copies split the vectors as in the functional engine).
+          const LayerMapping& lm = m_mapping.layers[static_cast<std::size_t>(d.layer)];
+          const ArrayCore core(m_chip.array, m_chip.deviceNoise);
+          const bool signedIn = m_plan.signedInputs.at(static_cast<std::size_t>(d.layer));
+          const int passes = core.dac().passCount(signedIn);
+          const auto vectors = static_cast<std::uint64_t>(st.vectorsPerImage());
+          const auto copies = static_cast<std::uint64_t>(lm.replicas);
+          const std::uint64_t perCopy = ceilDivU(vectors, copies);
+          std::uint64_t dac = 0, cell = 0, adc = 0;
+          for (int rep = 0; rep < lm.replicas; ++rep) {
+            const std::uint64_t first = std::min(vectors, perCopy * static_cast<std::uint64_t>(rep));
+            const std::uint64_t share = std::min(perCopy, vectors - first);
+            for (std::size_t i = 0; i < lm.blocks.size(); ++i) {
+              const ArrayBlock& b = lm.replicaBlock(rep, i);
+              const ArrayActions a = core.actionsPerVector(b.rows, b.cols, passes);
+              dac += share * a.dacConversions;
+              cell += share * a.cellReads;
+              adc += share * a.adcConversions;
+            }
+          }
+          std::uint64_t shiftAdds = 0;
+          for (const Pack& p : lm.packs)
+            shiftAdds += vectors * static_cast<std::uint64_t>(p.cols) * static_cast<std::uint64_t>(p.rowBlocks) *
+                         (static_cast<std::uint64_t>(lm.slices) * static_cast<std::uint64_t>(passes) - 1);
+          charge(action::kDacConvert, dac, 0);
+          charge(action::kXbarCellRead, cell, 0);
+          charge(action::kAdcConvert, adc, 0);
+          charge(action::kDigitalAdd, shiftAdds, 0);
+        }
+        m_issuedEvent[s]->notify(sc_core::SC_ZERO_TIME);
+        waitUntil(issueEnd);  // the next row's vectors enter when this row's have
+      } else {
+        // Every place works on its share of the row in parallel.
+        std::uint64_t end = t0, aluEnd = t0;
+        for (const Placement& p : d.places) {
+          const auto tile = static_cast<std::size_t>(p.tile);
+          const std::uint64_t c = ceilDivU(share(d.memoryReadBitsPerRow, p.share), word);
+          end = std::max(end, reserve(m_tileMemory[tile], t0, c));
+          const std::uint64_t alu = ceilDivU(share(d.digitalAddsPerRow + d.digitalOpsPerRow, p.share), lanes);
+          aluEnd = std::max(aluEnd, reserve(m_tileDigital[tile], t0, alu));
+          if (&p == &d.places.front()) {  // the first place has the largest share: the stage's busy time
+            m_memoryBusyPerStep[s] += c;
+            m_digitalBusyPerStep[s] += alu;
+          }
+        }
+        charge(action::kSramReadBit, d.memoryReadBitsPerRow, img);
+        charge(action::kDigitalAdd, d.digitalAddsPerRow, img);
+        charge(action::kDigitalOp, d.digitalOpsPerRow, img);
+        m_rowEnd[s][g] = std::max(end, aluEnd);
+        m_issuedEvent[s]->notify(sc_core::SC_ZERO_TIME);
+        waitUntil(aluEnd);
+      }
+    }
+  }
+}
+
+void DataflowTop::drain(std::size_t s) {
+  const DataflowStep& d = m_plan.steps[s];
+  const auto rows = static_cast<std::uint64_t>(d.rows);
+  const auto lanes = static_cast<std::uint64_t>(m_chip.tile.digitalLanes);
+  for (int img = 0; img < m_images; ++img)
+    for (int r = 0; r < d.rows; ++r) {
+      const std::uint64_t g = static_cast<std::uint64_t>(img) * rows + static_cast<std::uint64_t>(r);
+      while (m_rowEnd[s][g] == kNever) sc_core::wait(*m_issuedEvent[s]);
+      waitUntil(m_rowEnd[s][g]);
+      releaseInputs(s, img, r);
+      if (d.layer >= 0) {
+        // Partial sums of the row blocks on other tiles travel to the home tile, which accumulates them.
+        // Each tile merges the row blocks it holds; then the partial sums meet at each copy's lead tile in a
+        // binary tree, level by level (a level's transfers leave once the previous level has arrived and been
+        // added); the lead finally scales, adds the bias (and the offset term).
+        std::uint64_t end = now();
+        for (const TileRowWork& w : d.tiles)
+          if (w.localAdds) end = std::max(end, reserve(m_tileDigital[static_cast<std::size_t>(w.tile)], now(), ceilDivU(w.localAdds, lanes)));
+        for (const auto& level : d.reduction) {
+          waitUntil(end);
+          for (const ReduceHop& h : level) {
+            const std::uint64_t a = send(h.from, h.to, h.bits);
+            end = std::max(end, reserve(m_tileDigital[static_cast<std::size_t>(h.to)], a, ceilDivU(h.adds, lanes)));
+          }
+        }
+        const std::uint64_t start = end;
+        for (const Placement& p : d.places) {
+          const std::uint64_t alu = ceilDivU(share(d.leadAddsPerRow + d.digitalOpsPerRow, p.share), lanes);
+          end = std::max(end, reserve(m_tileDigital[static_cast<std::size_t>(p.tile)], start, alu));
+          if (&p == &d.places.front()) m_digitalBusyPerStep[s] += alu;
+        }
+        charge(action::kDigitalAdd, d.digitalAddsPerRow, img);
+        charge(action::kDigitalOp, d.digitalOpsPerRow, img);
+        waitUntil(end);
+      }
+      m_rowEnd[s][g] = now();
+      deliver(static_cast<int>(s), g);
+      ++m_drained[s];
+      if (r + 1 == d.rows) ++m_imagesDone[s];
+      m_drainedEvent[s]->notify(sc_core::SC_ZERO_TIME);
+    }
+}
+
+void DataflowTop::checkComplete() const {
+  // The first unfinished step in program order is where the deadlock starts; later ones only wait for it.
+  std::string stuck;
+  std::size_t first = m_plan.steps.size();
+  for (std::size_t s = 0; s < m_plan.steps.size(); ++s) {
+    const std::uint64_t want = static_cast<std::uint64_t>(m_plan.steps[s].rows) * static_cast<std::uint64_t>(m_images);
+    if (m_drained[s] == want) continue;
+    if (first == m_plan.steps.size()) first = s;
+    if (stuck.size() < 400)
+      stuck += fmt::format("{}'{}' {} of {} rows", stuck.empty() ? "" : ", ", m_program.steps[s].name, m_drained[s], want);
+  }
+  if (first == m_plan.steps.size()) return;
+  std::string held;
+  for (std::size_t e = 0; e < m_plan.steps[first].inputs.size(); ++e)
+    held += fmt::format("{}input {} holds {} rows", held.empty() ? "" : ", ", e, m_plan.steps[first].inputs[e].slots);
+  throw MappingError(fmt::format(
+      "{}: the schedule deadlocked at layer '{}' ({}; unfinished: {}): a tile memory is too small for the rows "
+      "producers must hold while their consumers catch up (e.g. a residual skip path); raise chip.tile.memory",
+      m_program.modelPath, m_program.steps[first].name, held, stuck));
+}
+
+std::vector<LayerTiming> DataflowTop::layers() const {
+  std::vector<LayerTiming> out;
+  for (std::size_t s = 0; s < m_plan.steps.size(); ++s) {
+    const DataflowStep& d = m_plan.steps[s];
+    LayerTiming lt{m_program.steps[s].name, m_program.steps[s].op, 0, 0, 0, static_cast<int>(s)};
+    const std::uint64_t start = m_rowStart[s][0];
+    const std::uint64_t end = m_rowEnd[s][static_cast<std::size_t>(d.rows - 1)];
+    lt.startCycle = start == kNever ? 0 : start;
+    lt.cycles = (end == kNever || start == kNever || end < start) ? 0 : end - start;
+    if (d.layer >= 0) {
+      lt.arrays = m_mapping.layers[static_cast<std::size_t>(d.layer)].arrays();
+      lt.round = m_mapping.layers[static_cast<std::size_t>(d.layer)].round;
+    }
+    out.push_back(lt);
+  }
+  return out;
+}
+
+std::uint64_t DataflowTop::latencyCycles() const { return m_imageDone.empty() ? 0 : m_imageDone.front(); }
+
+std::uint64_t DataflowTop::makespanCycles() const {
+  return m_imageDone.empty() ? 0 : *std::max_element(m_imageDone.begin(), m_imageDone.end());
+}
+
+std::vector<ComponentActivity> DataflowTop::componentActivity() const {
+  std::vector<ComponentActivity> out;
+  auto secs = [&](std::uint64_t c) { return m_clock.cycles(c).to_seconds(); };
+  ComponentActivity arrays{"array", 0, 0, 0};
+  for (std::size_t l = 0; l < m_layerArrays.size(); ++l) {
+    const int a = m_mapping.layers[l].arrays();
+    arrays.instances += a;
+    arrays.busySeconds += secs(m_layerArrays[l].busy) * a;
+    arrays.stallSeconds += secs(m_layerArrays[l].stall);
+  }
+  out.push_back(arrays);
+  auto sum = [&](const char* kind, const std::vector<Resource>& rs) {
+    ComponentActivity c{kind, static_cast<int>(rs.size()), 0, 0};
+    for (const Resource& r : rs) {
+      c.busySeconds += secs(r.busy);
+      c.stallSeconds += secs(r.stall);
+    }
+    out.push_back(c);
+  };
+  sum("tile_memory", m_tileMemory);
+  sum("digital", m_tileDigital);
+  out.push_back({"global_buffer", 1, secs(m_globalBuffer.busy), secs(m_globalBuffer.stall)});
+  ComponentActivity links{"link", m_noc.linkCount(), 0, 0};
+  for (int l = 0; l < m_noc.linkCount(); ++l) links.busySeconds += secs(m_noc.linkBusyCycles(l));
+  out.push_back(links);
+  if (m_denoiser)
+    out.push_back({"denoiser", 1, m_denoiser->busyTime().to_seconds(), m_denoiser->stallTime().to_seconds()});
+  return out;
+}
+
+std::vector<StageActivity> DataflowTop::stageActivity() const {
+  std::vector<StageActivity> out;
+  const auto images = static_cast<std::uint64_t>(m_images);
+  for (std::size_t s = 0; s < m_plan.steps.size(); ++s) {
+    const DataflowStep& d = m_plan.steps[s];
+    if (d.view || d.denoiserPassive) continue;
+    StageActivity a;
+    a.name = m_program.steps[s].name;
+    a.step = static_cast<int>(s);
+    a.arrayCyclesPerImage = m_arrayBusyPerStep[s] / images;
+    a.digitalCyclesPerImage = m_digitalBusyPerStep[s] / images;
+    a.memoryCyclesPerImage = m_memoryBusyPerStep[s] / images;
+    if (d.denoiserRunner && m_denoiserCore)
+      a.engineCyclesPerImage = m_denoiserCore->timing(denoiserBlockShape(m_program, m_program.steps[s].denoiserBlock,
+                                                                          m_chip.denoiser.mode)).blockCycles;
+    out.push_back(a);
+  }
+  return out;
+}
+
+
+void DataflowTop::fill(TimingResult& r) const {
+  r.dataflow = true;
+  r.layers = layers();
+  r.totalCycles = latencyCycles();
+  r.seconds = static_cast<double>(r.totalCycles) / m_chip.clockHz;
+  r.elaboratedArrays = m_chip.totalArrays();
+  r.components = componentActivity();
+  r.denoiserEngine = hasDenoiser();
+  r.stages = stageActivity();
+  ThroughputResult& t = r.throughput;
+  t.images = std::max(1, m_images);
+  t.makespanSeconds = static_cast<double>(makespanCycles()) / m_chip.clockHz;
+  // The bottleneck: the stage resource busiest per image (arrays, digital unit, memory reads, engine).
+  for (const StageActivity& s : r.stages) {
+    const double engineScale = m_chip.clockHz / m_chip.denoiser.clockHz;  // engine cycles -> chip cycles
+    const auto c = std::max(std::max({s.arrayCyclesPerImage, s.digitalCyclesPerImage, s.memoryCyclesPerImage}),
+                            static_cast<std::uint64_t>(static_cast<double>(s.engineCyclesPerImage) * engineScale + 0.5));
+    if (c > t.bottleneckCyclesPerImage) {
+      t.bottleneckCyclesPerImage = c;
+      t.bottleneck = s.name;
+    }
+  }
+  // Shared resources can bound the interval too: a tile's memory or digital unit serving several steps, a
+  // link, the global buffer.
+  const auto images = static_cast<std::uint64_t>(std::max(1, m_images));
+  auto consider = [&](const std::string& name, std::uint64_t busy) {
+    if (busy / images > t.bottleneckCyclesPerImage) {
+      t.bottleneckCyclesPerImage = busy / images;
+      t.bottleneck = name;
+    }
+  };
+  for (std::size_t k = 0; k < m_tileMemory.size(); ++k) {
+    consider(fmt::format("tile{}.memory", k), m_tileMemory[k].busy);
+    consider(fmt::format("tile{}.digital", k), m_tileDigital[k].busy);
+  }
+  for (int l = 0; l < m_noc.linkCount(); ++l) consider("link " + m_noc.linkName(l), m_noc.linkBusyCycles(l));
+  consider("global_buffer", m_globalBuffer.busy);
+  const auto& done = imageDoneCycles();
+  // Measured: the mean interval between completions. Over a finite run the first image can be slowed by the
+  // images behind it while the last one is not, so the measurement may fall below what the busiest resource
+  // allows; the reported interval is never below that bound.
+  t.initiationIntervalCycles = std::max<std::uint64_t>(t.bottleneckCyclesPerImage, 1);
+  if (done.size() >= 2 && done.back() > done.front()) {
+    t.measured = true;
+    t.measuredIntervalCycles = ceilDivU(done.back() - done.front(), done.size() - 1);
+    t.initiationIntervalCycles = std::max(t.initiationIntervalCycles, t.measuredIntervalCycles);
+  }
+  t.imagesPerSecond = m_chip.clockHz / static_cast<double>(t.initiationIntervalCycles);
+}
+
+}  // namespace mxsim

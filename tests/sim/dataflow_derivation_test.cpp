@@ -1,0 +1,206 @@
+// SystemC scenario: the dataflow chip model (per-tile memories, sim/timing/dataflow_top.h) against hand
+// derivations, seven chips side by side. Every expected cycle count is built below from the blocks' own
+// closed forms (array stage cycles, global-buffer access time, the interconnect's uncontended transfer time,
+// tile-memory and ALU cycles), composed by the schedule rules of docs/chip.md:
+//   - the graph input streams row by row from the global buffer (one read of a row's bits, back to back);
+//   - a conv output row r is issued when input row min(H−1, r·stride − pad + k − 1) has arrived in its tile
+//     memory and the layer's arrays have taken the previous row's vectors (n·interval cycles later);
+//   - the row is done latency + (n − 1)·interval after issue; partial sums of other tiles then travel to the
+//     home tile, whose ALU takes ceil((adds + ops) / lanes) cycles; the row is then sent to its consumers
+//     and written into their tile memories (one access), or to the global buffer for the graph output.
+#include <gtest/gtest.h>
+
+#include "sim/mapping/mapping.h"
+#include "tests/support/chip_runs.h"
+#include "tests/support/dataflow_runs.h"
+#include "tests/support/graph_builder.h"
+
+namespace mxsim {
+namespace {
+
+using testing::ceilDiv;
+
+ChipParams derivationChip() {
+  ChipParams chip = ChipParams::fromYaml(YAML::Node(YAML::NodeType::Map));
+  testing::applySmallTimingChip(chip);  // 16x2 arrays: DAC 2, read 7, one 3-cycle ADC; GB 64 bit, 2-cycle access
+  chip.sram.activationBits = 8;
+  chip.tiles = 4;
+  chip.arraysPerTile = 1;
+  chip.tile.memoryBytes = 4096;
+  chip.tile.memoryWordBits = 256;  // every row read or write here is one access
+  chip.tile.digitalLanes = 4;
+  chip.tile.partialSumBits = 16;
+  chip.noc.topology = NocTopology::Mesh;
+  chip.noc.linkWidthBits = 16;
+  chip.noc.hopLatencyCycles = 3;
+  chip.noc.packetFlits = 4;
+  chip.noc.routerBufferFlits = 64;
+  chip.noc.concentration = 1;
+  chip.schedule = Schedule::Pipelined;
+  return chip;
+}
+
+/// input 1xHxW -> conv(1 -> c1, 3x3, pad 1) [-> conv(c1 -> c2, 3x3, pad 1)]
+wl::Program convChain(int h, int w, int c1, int c2, int inC = 1) {
+  testing::GraphBuilder g(inC, h, w);
+  int x = g.conv(g.input(), c1, 3, 1, 1);
+  if (c2 > 0) x = g.conv(x, c2, 3, 1, 1);
+  return g.finish(x);
+}
+
+testing::DataflowCase makeCase(const std::string& name, const wl::Program& p, ChipParams chip,
+                               std::vector<bool> signedInputs = {}) {
+  testing::DataflowCase c;
+  c.name = name;
+  c.program = &p;
+  c.chip = chip;
+  c.mapping = mapProgram(p, chip);
+  c.signedInputs = signedInputs.empty() ? std::vector<bool>(c.mapping.layers.size(), false) : signedInputs;
+  return c;
+}
+
+struct Derivation {
+  std::uint64_t gbRead, gbWrite;  // global buffer: one row in / out
+  std::uint64_t lat, ii;          // array stage latency and interval per vector
+  std::uint64_t memAccess = 1;
+};
+
+TEST(DataflowDerivation, CyclesEqualTheirDerivations) {
+  const ChipParams base = derivationChip();
+  const wl::Program one = convChain(4, 4, 2, 0);        // A: one conv on one tile
+  const wl::Program two = convChain(4, 4, 1, 2);        // B: conv(1->1) on tile 0 -> conv(1->2) on tile 1
+  const wl::Program wide = convChain(4, 4, 2, 0, 2);    // C: K = 18 > 16 rows: two row blocks on two tiles
+  const wl::Program tall = convChain(8, 8, 1, 2);       // E: 8 rows, a slow consumer (two input phases)
+  ChipParams seq = base;
+  seq.schedule = Schedule::Sequential;
+  ChipParams narrow = base;
+  narrow.noc.linkWidthBits = 1;  // D: 32-bit rows take 32 cycles per link
+  ChipParams tight = base;
+  tight.tile.memoryBytes = 32;   // E: 4 rows of 64 bits in each tile
+  std::vector<testing::DataflowCase> cases = {
+      makeCase("A", one, base),          makeCase("B", two, base),          makeCase("Bseq", two, seq),
+      makeCase("C", wide, base),         makeCase("D", two, narrow),        makeCase("Etight", tall, tight, {false, true}),
+      makeCase("Eroomy", tall, base, {false, true})};
+  auto runs = testing::runDataflowSideBySide(cases);
+
+  const PacketNoc noc(base.noc, base.tiles);
+  const ArrayCore core(base.array, base.deviceNoise);
+  const SramCore gb(base.sram);
+  const int io = noc.ioEndpoint();
+  auto tile = [&](int t) { return noc.tileEndpoint(t); };
+  auto U = [&](int a, int b, std::uint64_t bits) { return noc.uncontendedCycles(a, b, bits); };
+  auto alu = [&](std::uint64_t ops) { return ceilDiv(ops, 4); };
+
+  // ---- A: input 1x4x4 (32-bit rows), conv 3x3 pad 1 -> 2x4x4 on tile 0 (one 9x2 block).
+  {
+    const StageCycles sc = core.cyclesPerVector(2, 1);
+    const std::uint64_t n = 4, rowCycles = sc.latency() + (n - 1) * sc.interval(), issue = n * sc.interval();
+    const std::uint64_t read = gb.transferCycles(32, SramAccess::Read);
+    // Input row i is read by (i+1)·read and stored at (i+1)·read + U(io, t0, 32) + 1.
+    auto arrive = [&](std::uint64_t i) { return (i + 1) * read + U(io, tile(0), 32) + 1; };
+    // Row r needs input row min(3, r + 1); the arrays take a row every `issue` cycles.
+    std::uint64_t t = arrive(1);
+    std::vector<std::uint64_t> T = {t};
+    for (std::uint64_t r = 1; r < 4; ++r) T.push_back(t = std::max(arrive(std::min<std::uint64_t>(3, r + 1)), t + issue));
+    const std::uint64_t ops = 2 * n * 2;  // scale and bias per output
+    const std::uint64_t last = T[3] + rowCycles + alu(ops);
+    const std::uint64_t expected = last + U(tile(0), io, 64) + gb.transferCycles(64, SramAccess::Write);
+    EXPECT_EQ(runs[0]->result.totalCycles, expected);
+    for (std::size_t r = 0; r < 4; ++r) EXPECT_EQ(runs[0]->top->rowStarts()[0][r], T[r]) << "row " << r;
+    EXPECT_EQ(runs[0]->result.layers[0].startCycle, T[0]);
+  }
+
+  // ---- B: conv1 (1->1, tile 0) streams rows to conv2 (1->2, tile 1): a two-layer row pipeline.
+  std::uint64_t pipelined = 0;
+  {
+    const StageCycles s1 = core.cyclesPerVector(1, 1), s2 = core.cyclesPerVector(2, 1);
+    const std::uint64_t n = 4, read = gb.transferCycles(32, SramAccess::Read);
+    const std::uint64_t row1 = s1.latency() + (n - 1) * s1.interval(), issue1 = n * s1.interval();
+    const std::uint64_t row2 = s2.latency() + (n - 1) * s2.interval(), issue2 = n * s2.interval();
+    auto in = [&](std::uint64_t i) { return (i + 1) * read + U(io, tile(0), 32) + 1; };
+    auto need = [](std::uint64_t r) { return std::min<std::uint64_t>(3, r + 1); };
+    std::vector<std::uint64_t> T1, E1, F, T2;
+    for (std::uint64_t r = 0; r < 4; ++r) {
+      T1.push_back(std::max(in(need(r)), r ? T1[r - 1] + issue1 : 0));
+      E1.push_back(T1[r] + row1 + alu(2 * n * 1));
+      F.push_back(E1[r] + U(tile(0), tile(1), 32) + 1);  // stored in tile 1's memory
+    }
+    for (std::uint64_t r = 0; r < 4; ++r) T2.push_back(std::max(F[need(r)], r ? T2[r - 1] + issue2 : 0));
+    pipelined = T2[3] + row2 + alu(2 * n * 2) + U(tile(1), io, 64) + gb.transferCycles(64, SramAccess::Write);
+    EXPECT_EQ(runs[1]->result.totalCycles, pipelined);
+    for (std::size_t r = 0; r < 4; ++r) {
+      EXPECT_EQ(runs[1]->top->arrivals()[1][0][r], F[r]) << "conv1 row " << r << " stored in tile 1";
+      EXPECT_EQ(runs[1]->top->rowStarts()[1][r], T2[r]) << "conv2 row " << r;
+    }
+    // conv2's first row starts on the arrival of conv1's row 1, long before conv1 has finished.
+    EXPECT_LT(T2[0], E1[3]);
+
+    // Sequential: conv1 starts when the whole input is stored, conv2 when conv1 has finished the image.
+    std::vector<std::uint64_t> S1, G, S2;
+    for (std::uint64_t r = 0; r < 4; ++r) {
+      S1.push_back(std::max(in(3), r ? S1[r - 1] + issue1 : 0));
+      G.push_back(S1[r] + row1 + alu(2 * n) + U(tile(0), tile(1), 32) + 1);
+    }
+    const std::uint64_t conv1Done = S1[3] + row1 + alu(2 * n);
+    for (std::uint64_t r = 0; r < 4; ++r) S2.push_back(std::max({G[3], conv1Done, r ? S2[r - 1] + issue2 : 0}));
+    const std::uint64_t sequential =
+        S2[3] + row2 + alu(2 * n * 2) + U(tile(1), io, 64) + gb.transferCycles(64, SramAccess::Write);
+    EXPECT_EQ(runs[2]->result.totalCycles, sequential);
+    EXPECT_LT(pipelined, sequential);
+    // Same work, same actions.
+    EXPECT_EQ(runs[1]->result.ledger.total(action::kXbarCellRead), runs[2]->result.ledger.total(action::kXbarCellRead));
+  }
+
+  // ---- C: two row blocks on tiles 0 and 1; tile 1's partial sums (4 vectors x 2 columns x 16 bits) travel
+  // to tile 0, whose ALU adds them (8 adds) and scales (16 ops): 24 / 4 lanes = 6 cycles.
+  {
+    const auto& top = *runs[3]->top;
+    const std::uint64_t rowCycles = core.cyclesPerVector(2, 1).latency() + 3 * core.cyclesPerVector(2, 1).interval();
+    const std::uint64_t reduce = U(tile(1), tile(0), 4 * 2 * 16) + alu(8 + 16);
+    for (std::size_t r = 0; r < 4; ++r)
+      EXPECT_EQ(top.rowEnds()[0][r] - top.rowStarts()[0][r], rowCycles + reduce) << "row " << r;
+    // Tile 0 holds 16 of the 18 input rows (channels), tile 1 the other 2: each receives its share of a row.
+    const DataflowEdge& e = runs[3]->plan.steps[0].inputs[0];
+    ASSERT_EQ(e.tiles.size(), 2u);
+    EXPECT_EQ(e.bitsPerRow[0], ceilDiv(64 * 16, 18));
+    EXPECT_EQ(e.bitsPerRow[1], ceilDiv(64 * 2, 18));
+  }
+
+  // ---- D: 1-bit links: every 32-bit row takes 32 cycles on each link, more than the arrays' 28 cycles per
+  // row, so rows arrive 32 cycles apart at tile 1: the interconnect bounds the pipeline.
+  {
+    const auto& arr = runs[4]->top->arrivals()[1][0];
+    const std::uint64_t issue = 4 * core.cyclesPerVector(1, 1).interval();
+    ASSERT_LT(issue, 32u);
+    for (std::size_t r = 1; r < 4; ++r) EXPECT_EQ(arr[r] - arr[r - 1], 32u) << "row " << r;
+    EXPECT_GT(runs[4]->result.totalCycles, pipelined);
+  }
+
+  // ---- E: conv2 takes two input phases (twice conv1's time per row), so conv1 runs ahead until conv2's
+  // tile memory is full and then waits for a free row (back-pressure). conv2 releases the input rows before
+  // firstNeeded(r + 1) = r when its row r leaves the arrays (start + latency + 7 intervals); conv1's row g
+  // needs g − released < S free, so it is sent when conv2's row g − S + 1 leaves its arrays, and arrives
+  // U(t0, t1, 64) + 1 cycles later. Tile 1's memory holds exactly the 4 rows conv2 needs at once (the kernel's 3
+  // plus 1 of the capacity left: 32 B of 8-byte rows) in the tight case, 3 + stride + 1 = 5 in the roomy one.
+  {
+    const StageCycles s2 = core.cyclesPerVector(2, 2);
+    const std::uint64_t row2 = s2.latency() + 7 * s2.interval();
+    ASSERT_EQ(s2.interval(), 2 * core.cyclesPerVector(1, 1).interval());
+    for (std::size_t k : {5u, 6u}) {
+      const auto& top = *runs[k]->top;
+      const std::uint64_t S = runs[k]->plan.steps[1].inputs[0].slots;
+      EXPECT_EQ(S, k == 5 ? 4u : 5u) << cases[k].name;
+      const auto& arrived = top.arrivals()[1][0];
+      for (std::uint64_t g = S; g < 8; ++g)
+        EXPECT_EQ(arrived[g], top.rowStarts()[1][g - S + 1] + row2 + U(tile(0), tile(1), 64) + 1)
+            << cases[k].name << " back-pressured row " << g;
+      for (std::size_t r = S + 1; r < 8; ++r)
+        EXPECT_EQ(arrived[r] - arrived[r - 1], 8 * s2.interval()) << cases[k].name << " row " << r << " at conv2's pace";
+    }
+    // The consumer bounds both: the same latency.
+    EXPECT_EQ(runs[5]->result.totalCycles, runs[6]->result.totalCycles);
+  }
+}
+
+}  // namespace
+}  // namespace mxsim
