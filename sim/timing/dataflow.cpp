@@ -420,9 +420,12 @@ DataflowPlan planDataflow(const wl::Program& program, const ChipParams& chip, co
       // Room for the rows of the next output row (double buffering): a window op's next `stride` rows plus the
       // one arriving, an elementwise op's next row, a whole-input op's next image. More would only let a
       // producer run ahead and flood the interconnect (links serve in request order).
-      const std::uint64_t ahead = e.need == RowNeed::Window ? static_cast<std::uint64_t>(e.stride) + 1
-                                  : e.need == RowNeed::Same ? 1
-                                                            : static_cast<std::uint64_t>(e.producerRows);
+      // A join's input (a residual skip) takes what is left, up to an image: its producer must run ahead by
+      // the other path's latency in rows, or the two paths advance in lock step.
+      const std::uint64_t ahead = d.inputs.size() > 1          ? static_cast<std::uint64_t>(e.producerRows)
+                                  : e.need == RowNeed::Window ? static_cast<std::uint64_t>(e.stride) + 1
+                                  : e.need == RowNeed::Same   ? 1
+                                                              : static_cast<std::uint64_t>(e.producerRows);
       e.slots = e.minSlots + std::min(extra, ahead);
     }
   return plan;

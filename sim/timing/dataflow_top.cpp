@@ -176,11 +176,11 @@ std::uint64_t DataflowTop::reserve(Resource& r, std::uint64_t earliest, std::uin
 
 int DataflowTop::endpointOf(int site) const { return site < 0 ? m_noc.ioEndpoint() : m_noc.tileEndpoint(site); }
 
-std::uint64_t DataflowTop::send(int from, int to, std::uint64_t bits) {
+std::uint64_t DataflowTop::send(int from, int to, std::uint64_t bits, int image) {
   const std::uint64_t t = now();
   if (from == to || bits == 0) return t;
   const PacketDelivery d = m_noc.send(endpointOf(from), endpointOf(to), bits, t);
-  if (d.bitHops) m_ledger.add(action::kNocBitHop, d.bitHops);
+  charge(action::kNocBitHop, d.bitHops, image);
   return d.doneCycle;
 }
 
@@ -237,10 +237,10 @@ std::uint64_t DataflowTop::deliver(int s, std::uint64_t row) {
         const std::vector<PacketDelivery> ds = m_noc.multicast(endpointOf(p.tile), eps, part, t);
         for (std::size_t i = 0; i < ds.size(); ++i) {
           got[index[i]] = std::max(got[index[i]], ds[i].doneCycle);
-          if (ds[i].bitHops) m_ledger.add(action::kNocBitHop, ds[i].bitHops);
+          charge(action::kNocBitHop, ds[i].bitHops, image);
         }
       } else {
-        for (std::size_t i = 0; i < dsts.size(); ++i) got[index[i]] = std::max(got[index[i]], send(p.tile, dsts[i], bits[i]));
+        for (std::size_t i = 0; i < dsts.size(); ++i) got[index[i]] = std::max(got[index[i]], send(p.tile, dsts[i], bits[i], image));
       }
       at += p.share;
     }
@@ -264,7 +264,7 @@ std::uint64_t DataflowTop::deliver(int s, std::uint64_t row) {
     const SramCore gb(m_chip.sram);
     std::uint64_t a = t;
     for (const Placement& p : from)
-      a = std::max(a, send(p.tile, kChipSite, static_cast<std::uint64_t>(std::ceil(static_cast<double>(bits) * p.share))));
+      a = std::max(a, send(p.tile, kChipSite, static_cast<std::uint64_t>(std::ceil(static_cast<double>(bits) * p.share)), image));
     a = reserve(m_globalBuffer, a, gb.transferCycles(bits, SramAccess::Write));
     charge(action::kSramWriteBit, bits, image);
     m_imageDone[static_cast<std::size_t>(image)] = std::max(m_imageDone[static_cast<std::size_t>(image)], a);
@@ -326,6 +326,8 @@ void DataflowTop::issue(std::size_t s) {
   const auto rows = static_cast<std::uint64_t>(d.rows);
   const auto word = static_cast<std::uint64_t>(m_chip.tile.memoryWordBits);
   const auto lanes = static_cast<std::uint64_t>(m_chip.tile.digitalLanes);
+  const std::uint64_t inFlight =
+      1 + std::max<std::uint64_t>(1, d.arrayIssueCycles() ? ceilDivU(d.arrayRowCycles(), d.arrayIssueCycles()) : 1);
   for (int img = 0; img < m_images; ++img) {
     if (m_sequential && s > 0) {
       // Layer by layer: the previous step has finished this image.
@@ -361,8 +363,9 @@ void DataflowTop::issue(std::size_t s) {
         m_drainedEvent[s]->notify(sc_core::SC_ZERO_TIME);
         continue;
       }
-      // At most two rows between the arrays (or ALU) and the drain: the tile's output registers.
-      while (g >= m_drained[s] + 2) sc_core::wait(*m_drainedEvent[s]);
+      // Rows between issue and drain: those still in the array pipeline (a row takes longer than the interval
+      // between rows) plus one in the output registers.
+      while (g >= m_drained[s] + inFlight) sc_core::wait(*m_drainedEvent[s]);
       const std::uint64_t t0 = now();
       m_rowStart[s][g] = t0;
       if (d.layer >= 0) {
@@ -409,7 +412,10 @@ void DataflowTop::issue(std::size_t s) {
           charge(action::kDigitalAdd, shiftAdds, 0);
         }
         m_issuedEvent[s]->notify(sc_core::SC_ZERO_TIME);
-        waitUntil(issueEnd);  // the next row's vectors enter when this row's have
+        // The next row's vectors enter when this row's have; once they have, and the reads are done, the input
+        // rows this row alone needed can go (the input registers hold what the vectors in flight use).
+        waitUntil(std::max(issueEnd, readsEnd));
+        releaseInputs(s, img, r);
       } else {
         // Every place works on its share of the row in parallel.
         std::uint64_t end = t0, aluEnd = t0;
@@ -429,7 +435,8 @@ void DataflowTop::issue(std::size_t s) {
         charge(action::kDigitalOp, d.digitalOpsPerRow, img);
         m_rowEnd[s][g] = std::max(end, aluEnd);
         m_issuedEvent[s]->notify(sc_core::SC_ZERO_TIME);
-        waitUntil(aluEnd);
+        waitUntil(m_rowEnd[s][g]);
+        releaseInputs(s, img, r);
       }
     }
   }
@@ -444,7 +451,6 @@ void DataflowTop::drain(std::size_t s) {
       const std::uint64_t g = static_cast<std::uint64_t>(img) * rows + static_cast<std::uint64_t>(r);
       while (m_rowEnd[s][g] == kNever) sc_core::wait(*m_issuedEvent[s]);
       waitUntil(m_rowEnd[s][g]);
-      releaseInputs(s, img, r);
       if (d.layer >= 0) {
         // Partial sums of the row blocks on other tiles travel to the home tile, which accumulates them.
         // Each tile merges the row blocks it holds; then the partial sums meet at each copy's lead tile in a
@@ -456,7 +462,7 @@ void DataflowTop::drain(std::size_t s) {
         for (const auto& level : d.reduction) {
           waitUntil(end);
           for (const ReduceHop& h : level) {
-            const std::uint64_t a = send(h.from, h.to, h.bits);
+            const std::uint64_t a = send(h.from, h.to, h.bits, img);
             end = std::max(end, reserve(m_tileDigital[static_cast<std::size_t>(h.to)], a, ceilDivU(h.adds, lanes)));
           }
         }

@@ -59,8 +59,9 @@ class DataflowTop : public sc_core::sc_module {
   std::uint64_t now() const;
   void waitUntil(std::uint64_t cycle);
   int endpointOf(int site) const;
-  /// Send `bits` from site a to site b now; returns the cycle the last bit arrives (counts bit-hops).
-  std::uint64_t send(int from, int to, std::uint64_t bits);
+  /// Send `bits` from site a to site b now; returns the cycle the last bit arrives (bit-hops counted for
+  /// image 0).
+  std::uint64_t send(int from, int to, std::uint64_t bits, int image);
   /// Deliver one finished row of step s (or of the graph input when s < 0) to every consumer; returns the
   /// last arrival. Waits for every consumer's credit first.
   std::uint64_t deliver(int s, std::uint64_t row);

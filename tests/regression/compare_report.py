@@ -12,7 +12,7 @@ import json
 import math
 import sys
 
-IGNORED = {"run.wall_seconds", "run.threads", "arch.path", "model.path", "mxsim_version", "run.out"}
+IGNORED = {"run.wall_seconds", "run.timing_wall_seconds", "run.threads", "arch.path", "model.path", "mxsim_version", "run.out"}
 
 
 def compare(golden, actual, path, rel, diffs):

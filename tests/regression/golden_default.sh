@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Golden regression: the default model's report on the default chip (sequential and pipelined schedules)
+# Golden regression: the default model's report on the default chip (sequential, global-buffer model) and on the
+# default chip with 32 KiB tile memories, pipelined (the dataflow model)
 # must match the committed goldens: counters (cycles, action-derived integers, arrays) exactly, energies,
 # power and accuracies within 1e-9 relative (compare_report.py; wall time, threads and paths ignored).
 # After an intended change of the model, regenerate: MXSIM_UPDATE_GOLDEN=1 ctest -R regression.golden
@@ -11,7 +12,9 @@ mkdir -p "$GOLD"
 ARGS=(run --images 500 --chips 2 --seed 7 --no-progress)
 for sched in sequential pipelined; do
   out="$WORK/default_$sched.json"
-  if ! "$MXSIM" "${ARGS[@]}" --set chip.schedule=$sched --out "$out" >"$WORK/$sched.stdout" 2>"$WORK/$sched.stderr"; then
+  extra=()
+  [[ $sched == pipelined ]] && extra=(--set chip.tile.memory=32KiB --pipeline-images 3)
+  if ! "$MXSIM" "${ARGS[@]}" --set chip.schedule=$sched "${extra[@]}" --out "$out" >"$WORK/$sched.stdout" 2>"$WORK/$sched.stderr"; then
     fail "$sched run failed: $(cat "$WORK/$sched.stderr")"
     continue
   fi

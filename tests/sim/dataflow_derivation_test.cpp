@@ -178,13 +178,13 @@ TEST(DataflowDerivation, CyclesEqualTheirDerivations) {
 
   // ---- E: conv2 takes two input phases (twice conv1's time per row), so conv1 runs ahead until conv2's
   // tile memory is full and then waits for a free row (back-pressure). conv2 releases the input rows before
-  // firstNeeded(r + 1) = r when its row r leaves the arrays (start + latency + 7 intervals); conv1's row g
-  // needs g − released < S free, so it is sent when conv2's row g − S + 1 leaves its arrays, and arrives
+  // firstNeeded(r + 1) = r once row r's 8 vectors have entered its arrays (start + 8 intervals); conv1's row g
+  // needs g − released < S free, so it is sent when conv2's row g − S + 1 has entered, and arrives
   // U(t0, t1, 64) + 1 cycles later. Tile 1's memory holds exactly the 4 rows conv2 needs at once (the kernel's 3
   // plus 1 of the capacity left: 32 B of 8-byte rows) in the tight case, 3 + stride + 1 = 5 in the roomy one.
   {
     const StageCycles s2 = core.cyclesPerVector(2, 2);
-    const std::uint64_t row2 = s2.latency() + 7 * s2.interval();
+    const std::uint64_t issue2 = 8 * s2.interval();
     ASSERT_EQ(s2.interval(), 2 * core.cyclesPerVector(1, 1).interval());
     for (std::size_t k : {5u, 6u}) {
       const auto& top = *runs[k]->top;
@@ -192,10 +192,10 @@ TEST(DataflowDerivation, CyclesEqualTheirDerivations) {
       EXPECT_EQ(S, k == 5 ? 4u : 5u) << cases[k].name;
       const auto& arrived = top.arrivals()[1][0];
       for (std::uint64_t g = S; g < 8; ++g)
-        EXPECT_EQ(arrived[g], top.rowStarts()[1][g - S + 1] + row2 + U(tile(0), tile(1), 64) + 1)
+        EXPECT_EQ(arrived[g], top.rowStarts()[1][g - S + 1] + issue2 + U(tile(0), tile(1), 64) + 1)
             << cases[k].name << " back-pressured row " << g;
       for (std::size_t r = S + 1; r < 8; ++r)
-        EXPECT_EQ(arrived[r] - arrived[r - 1], 8 * s2.interval()) << cases[k].name << " row " << r << " at conv2's pace";
+        EXPECT_EQ(arrived[r] - arrived[r - 1], issue2) << cases[k].name << " row " << r << " at conv2's pace";
     }
     // The consumer bounds both: the same latency.
     EXPECT_EQ(runs[5]->result.totalCycles, runs[6]->result.totalCycles);

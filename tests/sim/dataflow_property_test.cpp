@@ -130,7 +130,8 @@ TEST(DataflowProperties, CausalBoundedAndNeverSlowerPipelined) {
   for (std::size_t k = 0; k < runs.size(); k += 3) {
     SCOPED_TRACE(cases[k].name);
     EXPECT_LE(runs[k]->result.totalCycles, runs[k + 1]->result.totalCycles) << "pipelined slower than sequential";
-    for (const char* a : {action::kXbarCellRead, action::kAdcConvert, action::kDigitalOp, action::kSramWriteBit}) {
+    for (const char* a : {action::kXbarCellRead, action::kAdcConvert, action::kDigitalOp, action::kSramWriteBit,
+                          action::kNocBitHop}) {
       EXPECT_EQ(runs[k]->result.ledger.total(a), runs[k + 1]->result.ledger.total(a)) << a;
       EXPECT_EQ(runs[k]->result.ledger.total(a), runs[k + 2]->result.ledger.total(a)) << a << " (per image)";
     }
