@@ -12,12 +12,6 @@
 
 namespace mxsim {
 
-namespace {
-bool hasDenoiserSteps(const wl::Program& p) {
-  return std::any_of(p.steps.begin(), p.steps.end(), [](const wl::Step& s) { return s.unit() == wl::Unit::Denoiser; });
-}
-
-}  // namespace
 
 ChipTop::ChipTop(const sc_core::sc_module_name& name, const wl::Program& program, const ChipParams& chip,
                  const Mapping& mapping, const std::vector<bool>& signedInputs, const Clock& clock,
@@ -49,26 +43,9 @@ ChipTop::ChipTop(const sc_core::sc_module_name& name, const wl::Program& program
       m_arrays.push_back(
           std::make_unique<ArrayModule>(fmt::format("tile{}_array{}", t, a).c_str(), m_arrayCore, ctx));
   }
-  const bool blocks = hasDenoiserSteps(program);
-  if (blocks && chip.denoiserPresence == DenoiserPresence::Off)
-    throw ConfigError(fmt::format("{}: the model has denoiser blocks but chip.denoiser.present is 'no'",
-                                  program.modelPath));
-  if (blocks || chip.denoiserPresence == DenoiserPresence::On) {
-    m_denoiserCore = std::make_unique<DenoiserCore>(chip.denoiser);
-    std::set<int> ids;
-    for (std::size_t k = 0; k < program.steps.size(); ++k) {
-      const int id = program.steps[k].denoiserBlock;
-      if (id >= 0 && ids.insert(id).second) m_blockFirstStep[id] = k;
-    }
-    std::vector<DenoiserBlockShape> shapes;
-    std::vector<std::string> names;
-    for (int id : ids) {
-      shapes.push_back(denoiserBlockShape(program, id, chip.denoiser.mode));
-      names.push_back(fmt::format("{}: denoiser block {}", program.modelPath, id));
-    }
-    m_denoiserCore->requireFits(shapes, names);
+  m_denoiserCore = makeDenoiserEngine(program, chip, m_blockFirstStep);
+  if (m_denoiserCore)
     m_denoiser = std::make_unique<DenoiserModule>("denoiser", *m_denoiserCore, ShellContext{nullptr, &ledger});
-  }
 
   if (m_activity) {
     m_sram.trace(m_activity, "chip.global_buffer", "global_buffer");

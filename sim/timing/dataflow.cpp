@@ -69,6 +69,28 @@ DenoiserBlockShape denoiserBlockShape(const wl::Program& p, int id, DenoiserMode
   return s;
 }
 
+std::unique_ptr<DenoiserCore> makeDenoiserEngine(const wl::Program& program, const ChipParams& chip,
+                                                 std::map<int, std::size_t>& firstStep) {
+  const bool blocks = std::any_of(program.steps.begin(), program.steps.end(),
+                                  [](const wl::Step& s) { return s.unit() == wl::Unit::Denoiser; });
+  if (blocks && chip.denoiserPresence == DenoiserPresence::Off)
+    throw ConfigError(fmt::format("{}: the model has denoiser blocks but chip.denoiser.present is 'no'",
+                                  program.modelPath));
+  if (!blocks && chip.denoiserPresence != DenoiserPresence::On) return nullptr;
+  auto core = std::make_unique<DenoiserCore>(chip.denoiser);
+  std::vector<DenoiserBlockShape> shapes;
+  std::vector<std::string> names;
+  for (std::size_t k = 0; k < program.steps.size(); ++k) {
+    const int id = program.steps[k].denoiserBlock;
+    if (id >= 0 && firstStep.emplace(id, k).second) {
+      shapes.push_back(denoiserBlockShape(program, id, chip.denoiser.mode));
+      names.push_back(fmt::format("{}: denoiser block {}", program.modelPath, id));
+    }
+  }
+  core->requireFits(shapes, names);
+  return core;
+}
+
 int tensorRows(const wl::Shape& s) {
   return s.size() == 3 ? static_cast<int>(std::max<std::int64_t>(1, s[1])) : 1;
 }

@@ -7,6 +7,8 @@
 #pragma once
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -125,6 +127,12 @@ struct DataflowPlan {
 
 /// The denoiser engine's view of block `id`: C×H×W from its first step's input, Cr from its first GEMM.
 DenoiserBlockShape denoiserBlockShape(const wl::Program& p, int id, DenoiserMode mode);
+
+/// The chip's denoiser engine for this program, or null when it has none (chip.denoiser.present): throws a
+/// ConfigError if the model has blocks and the chip is told to have no engine, and a MappingError if a block
+/// does not fit the engine. `firstStep` receives each block's first step (the one that runs the block).
+std::unique_ptr<DenoiserCore> makeDenoiserEngine(const wl::Program& program, const ChipParams& chip,
+                                                 std::map<int, std::size_t>& firstStep);
 
 /// Rows of a tensor as the dataflow sees it: H for a C×H×W tensor, otherwise 1.
 int tensorRows(const wl::Shape& s);

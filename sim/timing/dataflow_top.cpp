@@ -66,25 +66,9 @@ DataflowTop::DataflowTop(const sc_core::sc_module_name& name, const wl::Program&
     m_drainedEvent.push_back(std::make_unique<sc_core::sc_event>());
   }
 
-  bool blocks = false;
-  for (const wl::Step& st : program.steps) blocks = blocks || st.unit() == wl::Unit::Denoiser;
-  if (blocks && chip.denoiserPresence == DenoiserPresence::Off)
-    throw ConfigError(fmt::format("{}: the model has denoiser blocks but chip.denoiser.present is 'no'",
-                                  program.modelPath));
-  if (blocks || chip.denoiserPresence == DenoiserPresence::On) {
-    m_denoiserCore = std::make_unique<DenoiserCore>(chip.denoiser);
-    std::vector<DenoiserBlockShape> shapes;
-    std::vector<std::string> names;
-    for (std::size_t k = 0; k < program.steps.size(); ++k) {
-      const int id = program.steps[k].denoiserBlock;
-      if (id >= 0 && m_blockFirstStep.emplace(id, k).second) {
-        shapes.push_back(denoiserBlockShape(program, id, chip.denoiser.mode));
-        names.push_back(fmt::format("{}: denoiser block {}", program.modelPath, id));
-      }
-    }
-    m_denoiserCore->requireFits(shapes, names);
+  m_denoiserCore = makeDenoiserEngine(program, chip, m_blockFirstStep);
+  if (m_denoiserCore)
     m_denoiser = std::make_unique<DenoiserModule>("denoiser", *m_denoiserCore, ShellContext{nullptr, &ledger});
-  }
 
   if (m_activity) {
     m_globalBuffer.signal = m_activity->signal("chip.global_buffer", "global_buffer");

@@ -6,6 +6,7 @@
 //   feeds has room for all f flits (credits); those f credits return when its tail has left on the next link.
 // Uncontended single packet: (h + 1)·L + f, h = router-to-router links.
 #include "models/noc/packet_noc.h"
+#include "tests/support/error_matchers.h"
 
 #include <gtest/gtest.h>
 
@@ -46,18 +47,8 @@ NocParams busParams(int width, int latency, int packetFlits, int bufferFlits) {
   return p;
 }
 
-std::string errorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
+using testing::configErrorOf;
+using testing::contains;
 
 NocParams parse(const std::string& yaml) {
   ConfigReader r(YAML::Load(yaml), "chip.noc");
@@ -338,7 +329,7 @@ TEST(PacketNocTest, ConcentrationSharesRoutersAndShrinksTheMesh) {
 
 TEST(PacketNocTest, ConcentrationMeshTooSmallNamesTheKeys) {
   // 12 tiles at 4 per router need 4 routers; a 1 × 3 mesh holds 3.
-  const std::string msg = errorOf([] { PacketNoc(meshParams(1, 3, 32, 2, 16, 64, 4), 12); });
+  const std::string msg = configErrorOf([] { PacketNoc(meshParams(1, 3, 32, 2, 16, 64, 4), 12); });
   EXPECT_TRUE(contains(msg, "chip.noc.mesh_cols")) << msg;
   EXPECT_TRUE(contains(msg, "chip.noc.concentration")) << msg;
   EXPECT_TRUE(contains(msg, "= 4 routers")) << msg;
@@ -935,13 +926,13 @@ TEST(PacketNocParamsTest, DefaultsAndKeys) {
 }
 
 TEST(PacketNocParamsTest, BufferSmallerThanAPacketIsAnError) {
-  const std::string msg = errorOf([] { parse("{packet_flits: 32, router_buffer_flits: 16}"); });
+  const std::string msg = configErrorOf([] { parse("{packet_flits: 32, router_buffer_flits: 16}"); });
   EXPECT_TRUE(contains(msg, "chip.noc.router_buffer_flits")) << msg;
   EXPECT_TRUE(contains(msg, "value 16")) << msg;
   EXPECT_TRUE(contains(msg, "chip.noc.packet_flits = 32")) << msg;
   // Built in code: the core checks again.
   NocParams p = meshParams(0, 0, 32, 2, 32, 16);
-  EXPECT_TRUE(contains(errorOf([&] { PacketNoc(p, 4); }), "chip.noc.router_buffer_flits"));
+  EXPECT_TRUE(contains(configErrorOf([&] { PacketNoc(p, 4); }), "chip.noc.router_buffer_flits"));
   EXPECT_NO_THROW(parse("{packet_flits: 32, router_buffer_flits: 32}"));
 }
 
@@ -955,7 +946,7 @@ TEST(PacketNocParamsTest, RangeErrorsNameTheKey) {
         Case{"{router_buffer_flits: 2000000}", "chip.noc.router_buffer_flits"},
         Case{"{concentration: 0}", "chip.noc.concentration"}, Case{"{concentration: 65}", "chip.noc.concentration"},
         Case{"{topology: bus, concentration: 4}", "chip.noc.concentration"}}) {
-    const std::string msg = errorOf([&] { parse(k.yaml); });
+    const std::string msg = configErrorOf([&] { parse(k.yaml); });
     EXPECT_TRUE(contains(msg, k.key)) << k.yaml << " -> '" << msg << "'";
   }
 }
