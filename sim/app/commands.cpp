@@ -556,7 +556,7 @@ int runCommand(const RunOptions& o) {
                  {"peak_w", peak.watts},
                  {"peak_window_s", peak.windowSeconds},
                  {"peak_window_start_s", peak.windowStartSeconds}}},
-      {"area", {{"total_m2", areaTotal}, {"by_component_m2", area}}},
+      {"area", {{"total_m2", areaTotal}, {"total_mm2", areaTotal * 1e6}, {"by_component_m2", area}}},
       {"throughput", throughputJson(l, timing, energy)},
       {"schedule", l.chip.schedule == Schedule::Pipelined ? "pipelined" : "sequential"},
       {"components", components},
