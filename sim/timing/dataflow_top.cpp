@@ -40,6 +40,8 @@ DataflowTop::DataflowTop(const sc_core::sc_module_name& name, const wl::Program&
   m_consumers.resize(n + 1);
   m_arrival.resize(n);
   m_released.resize(n);
+  m_sent.resize(n);
+  m_releaseLog.resize(n);
   m_rowStart.resize(n);
   m_rowEnd.resize(n);
   m_drained.assign(n, 0);
@@ -52,6 +54,8 @@ DataflowTop::DataflowTop(const sc_core::sc_module_name& name, const wl::Program&
     const DataflowStep& d = plan.steps[s];
     m_arrival[s].resize(d.inputs.size());
     m_released[s].assign(d.inputs.size(), 0);
+    m_sent[s].resize(d.inputs.size());
+    m_releaseLog[s].resize(d.inputs.size());
     for (std::size_t e = 0; e < d.inputs.size(); ++e) {
       const int p = d.inputs[e].producer;
       m_consumers[p < 0 ? n : static_cast<std::size_t>(p)].push_back({s, e});
@@ -237,6 +241,7 @@ std::uint64_t DataflowTop::deliver(int s, std::uint64_t row) {
       }
       arrive = std::max(arrive, a);
     }
+    m_sent[c][e].push_back(t);
     auto& arr = m_arrival[c][e];
     arr.push_back(arr.empty() ? arrive : std::max(arr.back(), arrive));  // stored in order
     m_offered[c]->notify(sc_core::SC_ZERO_TIME);
@@ -281,6 +286,7 @@ void DataflowTop::releaseInputs(std::size_t s, int image, int r) {
                                              static_cast<std::uint64_t>(edge.firstNeeded(r + 1));
     if (keep > m_released[s][e]) {
       m_released[s][e] = keep;
+      m_releaseLog[s][e].push_back({now(), keep});
       any = true;
     }
   }

@@ -45,6 +45,13 @@ class DataflowTop : public sc_core::sc_module {
   /// Per step: the cycle each output row's issue started and the cycle it was finished (before delivery).
   const std::vector<std::vector<std::uint64_t>>& rowStarts() const { return m_rowStart; }
   const std::vector<std::vector<std::uint64_t>>& rowEnds() const { return m_rowEnd; }
+  /// Per step and edge: the cycle each producer row was sent (its credit granted), and the (cycle, rows
+  /// released so far) history of the consumer's releases: with them a test checks the rows held never
+  /// exceed the edge's slots.
+  const std::vector<std::vector<std::vector<std::uint64_t>>>& sentCycles() const { return m_sent; }
+  const std::vector<std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>>>& releases() const {
+    return m_releaseLog;
+  }
 
  private:
   struct Resource {
@@ -94,6 +101,8 @@ class DataflowTop : public sc_core::sc_module {
   /// m_arrival[s][e][row]: cycle producer row `row` (global over images) of edge e of step s is stored.
   std::vector<std::vector<std::vector<std::uint64_t>>> m_arrival;
   std::vector<std::vector<std::uint64_t>> m_released;  // [s][e]: producer rows released (global count)
+  std::vector<std::vector<std::vector<std::uint64_t>>> m_sent;  // [s][e][row]: cycle the row was sent
+  std::vector<std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>>> m_releaseLog;  // [s][e]
   std::vector<std::unique_ptr<sc_core::sc_event>> m_offered, m_releasedEvent, m_issuedEvent, m_drainedEvent;
   std::vector<std::vector<std::uint64_t>> m_rowStart, m_rowEnd;  // [s][global row]
   std::vector<std::uint64_t> m_drained;                             // [s]: rows delivered

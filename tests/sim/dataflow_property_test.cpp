@@ -7,11 +7,13 @@
 //  - pipelined latency <= sequential latency for one image (same chip, same mapping, same work);
 //  - throughput <= the slowest stage's rate: with 3 images in flight the run lasts at least 3 x the busiest
 //    resource's cycles per image, and the reported interval is at least those cycles;
+//  - capacity: no producer row is sent while the consumer holds `slots` unreleased rows of that input;
 //  - the same work: identical action counts per image in both schedules.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <random>
 
 #include "sim/mapping/mapping.h"
@@ -118,6 +120,21 @@ TEST(DataflowProperties, CausalBoundedAndNeverSlowerPipelined) {
         }
       }
     }
+    // Capacity: when a producer row was sent, the consumer held fewer than `slots` rows (rows sent before it
+    // and not yet released), so a tile memory never holds more than its plan.
+    for (std::size_t s = 0; s < run.plan.steps.size(); ++s)
+      for (std::size_t e = 0; e < run.plan.steps[s].inputs.size(); ++e) {
+        const DataflowEdge& edge = run.plan.steps[s].inputs[e];
+        if (edge.tiles.empty() || edge.slots == std::numeric_limits<std::uint64_t>::max()) continue;
+        const auto& sent = top.sentCycles()[s][e];
+        const auto& log = top.releases()[s][e];
+        std::size_t li = 0;
+        std::uint64_t released = 0;
+        for (std::size_t g = 0; g < sent.size(); ++g) {
+          while (li < log.size() && log[li].first <= sent[g]) released = log[li++].second;
+          EXPECT_LT(g, released + edge.slots) << "step " << s << " input " << e << " row " << g << " sent into a full memory";
+        }
+      }
     // The busiest resource must do every image's work between the first input and the last output, so the
     // run takes at least images x its cycles per image; the reported interval is never below it.
     const ThroughputResult& t = run.result.throughput;
