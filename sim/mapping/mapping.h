@@ -7,6 +7,8 @@
 // to extra copies of layers. A layer whose inputs + output exceed the global SRAM is an error or a counted
 // spill, per chip.sram.capacity_policy. Policies and formulas: docs/mapping.md.
 #pragma once
+#include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "sim/arch/arch.h"
@@ -56,6 +58,13 @@ struct LayerMapping {
   }
   /// Arrays the layer occupies, all copies.
   int arrays() const { return static_cast<int>(blocks.size()) * replicas; }
+  /// Of `total` vectors, those copy r takes: ⌈total / replicas⌉ each, the last copies the remainder (or none).
+  std::uint64_t copyVectors(std::uint64_t total, int r) const {
+    const auto copies = static_cast<std::uint64_t>(replicas);
+    const std::uint64_t each = (total + copies - 1) / copies;
+    const std::uint64_t first = std::min(total, each * static_cast<std::uint64_t>(r));
+    return std::min(each, total - first);
+  }
 };
 
 struct Mapping {

@@ -171,9 +171,6 @@ void ChipTop::runAnalog(const wl::Step& step, const LayerMapping& lm, bool signe
   const auto vectors = static_cast<std::uint64_t>(step.vectorsPerImage());
   const auto actBits = static_cast<std::uint64_t>(m_chip.sram.activationBits);
   const auto inBits = static_cast<std::uint64_t>(wl::numel(step.inShape)) * actBits;
-  // Copies of a replicated layer take ⌈vectors / replicas⌉ vectors each (the last one the remainder).
-  const auto copies = static_cast<std::uint64_t>(lm.replicas);
-  const std::uint64_t perCopy = (vectors + copies - 1) / copies;
   struct Job {
     ArrayModule* array;
     std::uint64_t vectors;
@@ -182,8 +179,7 @@ void ChipTop::runAnalog(const wl::Step& step, const LayerMapping& lm, bool signe
   };
   std::map<int, std::vector<Job>> byTile;
   for (int r = 0; r < lm.replicas; ++r) {
-    const std::uint64_t first = std::min(vectors, perCopy * static_cast<std::uint64_t>(r));
-    const std::uint64_t share = std::min(perCopy, vectors - first);
+    const std::uint64_t share = lm.copyVectors(vectors, r);  // copies split the layer's vectors
     for (std::size_t i = 0; i < lm.blocks.size(); ++i) {
       const ArrayBlock& b = lm.replicaBlock(r, static_cast<std::size_t>(i));
       byTile[b.tile].push_back(Job{m_arrays[static_cast<std::size_t>(b.arrayIndex)].get(), share, b, r});

@@ -12,7 +12,6 @@
 namespace mxsim {
 
 namespace {
-std::uint64_t ceilDivU(std::uint64_t a, std::uint64_t b) { return b ? (a + b - 1) / b : 0; }
 
 /// Total length of the union of half-open ranges [start, start + len).
 std::uint64_t unionLength(std::vector<std::pair<int, int>> ranges) {
@@ -146,47 +145,27 @@ DataflowPlan planDataflow(const wl::Program& program, const ChipParams& chip, co
       if (blocksSeen.insert(st.denoiserBlock).second) d.denoiserRunner = true;
       else d.denoiserPassive = true;
     }
-    // Home site.
-    int firstProducer = -1;
-    for (int b : st.inputs)
-      if (producer[static_cast<std::size_t>(b)] >= 0) {
-        firstProducer = producer[static_cast<std::size_t>(b)];
-        break;
-      }
     const LayerMapping* lm = d.layer >= 0 ? &mapping.layers[static_cast<std::size_t>(d.layer)] : nullptr;
-    if (st.unit() == wl::Unit::Denoiser) d.site = kChipSite;
-    else if (lm) d.site = lm->blocks.front().tile;
-    else if (firstProducer >= 0) {
-      // The producer written last (in program order) is the one the step waits for: run next to it.
-      int last = firstProducer;
-      for (int b : st.inputs) last = std::max(last, producer[static_cast<std::size_t>(b)]);
-      d.site = plan.steps[static_cast<std::size_t>(last)].site;
-    }
-    else d.site = d.view ? kChipSite : 0;
-    if (!d.view && !lm && st.unit() != wl::Unit::Denoiser && d.site == kChipSite) d.site = 0;
-
     // Placements: copies of an analog layer make their share of each row on their lead tile; digital steps
     // and views inherit their (last) producer's.
+    // The producer written last (in program order) is the one the step waits for: it runs next to it. A step
+    // fed by the graph input alone sits at the chip site (a view) or on tile 0 (work needs a tile's unit).
     if (lm) {
       const auto v = ceilDivU(static_cast<std::uint64_t>(st.vectorsPerImage()), static_cast<std::uint64_t>(d.rows));
-      const std::uint64_t n = ceilDivU(v, static_cast<std::uint64_t>(lm->replicas));
-      for (int r = 0; r < lm->replicas; ++r) {
-        const std::uint64_t first = std::min(v, n * static_cast<std::uint64_t>(r));
-        const std::uint64_t mine = std::min(n, v - first);
-        if (mine) d.places.push_back({lm->replicaBlock(r, 0).tile, static_cast<double>(mine) / static_cast<double>(v)});
-      }
+      for (int r = 0; r < lm->replicas; ++r)
+        if (const std::uint64_t mine = lm->copyVectors(v, r))
+          d.places.push_back({lm->replicaBlock(r, 0).tile, static_cast<double>(mine) / static_cast<double>(v)});
     } else if (st.unit() == wl::Unit::Denoiser) {
       d.places.push_back({kChipSite, 1.0});
     } else {
       int last = -1;
       for (int b : st.inputs) last = std::max(last, producer[static_cast<std::size_t>(b)]);
       if (last >= 0) d.places = plan.steps[static_cast<std::size_t>(last)].places;
-      else d.places.push_back({d.site, 1.0});
+      else d.places.push_back({kChipSite, 1.0});
       if (!d.view)
         for (Placement& pl : d.places)
-          if (pl.tile == kChipSite) pl.tile = 0;  // digital work needs a tile's unit
+          if (pl.tile == kChipSite) pl.tile = 0;
     }
-    if (d.places.empty()) d.places.push_back({d.site, 1.0});
     d.site = d.places.front().tile;
 
     // Tiles an analog step's input is stored on, and the share of each input row each one holds: the input
@@ -307,15 +286,10 @@ DataflowPlan planDataflow(const wl::Program& program, const ChipParams& chip, co
             blockCols[{b.tile, r}] += static_cast<std::uint64_t>(b.cols);
           }
         }
-      // The vectors of one row each copy takes (the last copy the remainder).
-      auto copyVectors = [&](int r) {
-        const std::uint64_t first = std::min(d.vectorsPerRow, d.vectorsPerCopy * static_cast<std::uint64_t>(r));
-        return std::min(d.vectorsPerCopy, d.vectorsPerRow - first);
-      };
       const auto psum = static_cast<std::uint64_t>(chip.tile.partialSumBits);
       for (int r = 0; r < lm->replicas; ++r) {
         const auto& ct = copyTiles[static_cast<std::size_t>(r)];
-        const std::uint64_t n = copyVectors(r);
+        const std::uint64_t n = lm->copyVectors(d.vectorsPerRow, r);
         std::vector<std::uint64_t> cols;  // distinct columns each tile holds of this copy
         for (int t : ct) {
           cols.push_back(unionLength(colRanges[{t, r}]));
@@ -342,6 +316,20 @@ DataflowPlan planDataflow(const wl::Program& program, const ChipParams& chip, co
             (rows + (d.vectorsPerCopy ? d.vectorsPerCopy - 1 : 0) * later) * act;
       }
       for (auto& [t, w] : work) d.tiles.push_back(w);
+      // The array actions of one image: each copy's share of the layer's vectors through its blocks.
+      for (int r = 0; r < lm->replicas; ++r) {
+        const std::uint64_t share = lm->copyVectors(vectors, r);
+        for (std::size_t i = 0; i < lm->blocks.size(); ++i) {
+          const ArrayBlock& b = lm->replicaBlock(r, i);
+          const ArrayActions a = arrayCore.actionsPerVector(b.rows, b.cols, passes);
+          d.imageActions.dacConversions += share * a.dacConversions;
+          d.imageActions.cellReads += share * a.cellReads;
+          d.imageActions.adcConversions += share * a.adcConversions;
+        }
+      }
+      for (const Pack& p : lm->packs)  // shift-and-add merging slices and passes, per row block and column
+        d.imageShiftAdds += vectors * static_cast<std::uint64_t>(p.cols) * static_cast<std::uint64_t>(p.rowBlocks) *
+                            (static_cast<std::uint64_t>(lm->slices) * static_cast<std::uint64_t>(passes) - 1);
       const bool offset = arrayCore.dac().offsetScale(signedInputs.at(static_cast<std::size_t>(d.layer))) != 0.0f;
       std::uint64_t addsPerVector = 0;
       for (const Pack& p : lm->packs)

@@ -22,6 +22,9 @@ namespace mxsim {
 /// input arrives, its output leaves (through the global buffer) and the denoiser engine sits.
 inline constexpr int kChipSite = -1;
 
+/// ⌈a / b⌉ for cycle, bit and share counts (0 when b is 0).
+inline std::uint64_t ceilDivU(std::uint64_t a, std::uint64_t b) { return b ? (a + b - 1) / b : 0; }
+
 /// Which rows of a producer one output row of a consumer needs.
 enum class RowNeed {
   Same,    // row r needs producer row r (elementwise ops, views, dense over the last axis of a C×H×W tensor)
@@ -97,6 +100,8 @@ struct DataflowStep {
   /// (the lead first), so the lead receives log2(tiles) messages instead of one per tile. All copies' hops of
   /// one level are in one entry.
   std::vector<std::vector<ReduceHop>> reduction;
+  ArrayActions imageActions;          // DAC conversions, cell reads, ADC conversions of one image (all copies)
+  std::uint64_t imageShiftAdds = 0;   // shift-and-add merges of slices and passes, one image
   std::uint64_t leadAddsPerRow = 0;  // adds left for a copy's lead after the tree (offset term), per row, all copies
   std::uint64_t vectorsPerCopy = 0; // ceil(vectorsPerRow / replicas)
   // Digital work per output row on the home tile's digital unit (accumulation + scale/bias, or the op itself).

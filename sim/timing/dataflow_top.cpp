@@ -12,7 +12,6 @@ namespace mxsim {
 
 namespace {
 constexpr std::uint64_t kNever = ~std::uint64_t{0};
-std::uint64_t ceilDivU(std::uint64_t a, std::uint64_t b) { return b ? (a + b - 1) / b : 0; }
 /// A place's part of a per-row quantity (rounded up: a partial word or lane still takes its cycle).
 std::uint64_t share(std::uint64_t n, double fraction) {
   return fraction >= 1.0 ? n : static_cast<std::uint64_t>(std::ceil(static_cast<double>(n) * fraction));
@@ -218,7 +217,7 @@ std::uint64_t DataflowTop::deliver(int s, std::uint64_t row) {
       }
       // Where the destinations' parts overlap (copies reading the same input columns, halos), sending the
       // place's part of the row once as a tree multicast moves less than one unicast each.
-      const auto part = static_cast<std::uint64_t>(std::ceil(static_cast<double>(edge.rowBits) * p.share));
+      const auto part = share(edge.rowBits, p.share);
       if (dsts.size() > 1 && sum > part && m_chip.noc.multicast == NocMulticast::Tree) {
         std::vector<int> eps;
         for (int d : dsts) eps.push_back(endpointOf(d));
@@ -253,7 +252,7 @@ std::uint64_t DataflowTop::deliver(int s, std::uint64_t row) {
     const SramCore gb(m_chip.sram);
     std::uint64_t a = t;
     for (const Placement& p : from)
-      a = std::max(a, send(p.tile, kChipSite, static_cast<std::uint64_t>(std::ceil(static_cast<double>(bits) * p.share)), image));
+      a = std::max(a, send(p.tile, kChipSite, share(bits, p.share), image));
     a = reserve(m_globalBuffer, a, gb.transferCycles(bits, SramAccess::Write));
     charge(action::kSramWriteBit, bits, image);
     m_imageDone[static_cast<std::size_t>(image)] = std::max(m_imageDone[static_cast<std::size_t>(image)], a);
@@ -371,35 +370,11 @@ void DataflowTop::issue(std::size_t s) {
         const std::uint64_t start = issueEnd - d.arrayIssueCycles();
         m_arrayBusyPerStep[s] += d.arrayIssueCycles();
         m_rowEnd[s][g] = std::max(start + d.arrayRowCycles(), readsEnd);
-        if (img == 0 && r == 0) {
-          // The array actions of the whole image (copies split the vectors as in the functional engine).
-          const LayerMapping& lm = m_mapping.layers[static_cast<std::size_t>(d.layer)];
-          const ArrayCore core(m_chip.array, m_chip.deviceNoise);
-          const bool signedIn = m_plan.signedInputs.at(static_cast<std::size_t>(d.layer));
-          const int passes = core.dac().passCount(signedIn);
-          const auto vectors = static_cast<std::uint64_t>(st.vectorsPerImage());
-          const auto copies = static_cast<std::uint64_t>(lm.replicas);
-          const std::uint64_t perCopy = ceilDivU(vectors, copies);
-          std::uint64_t dac = 0, cell = 0, adc = 0;
-          for (int rep = 0; rep < lm.replicas; ++rep) {
-            const std::uint64_t first = std::min(vectors, perCopy * static_cast<std::uint64_t>(rep));
-            const std::uint64_t share = std::min(perCopy, vectors - first);
-            for (std::size_t i = 0; i < lm.blocks.size(); ++i) {
-              const ArrayBlock& b = lm.replicaBlock(rep, i);
-              const ArrayActions a = core.actionsPerVector(b.rows, b.cols, passes);
-              dac += share * a.dacConversions;
-              cell += share * a.cellReads;
-              adc += share * a.adcConversions;
-            }
-          }
-          std::uint64_t shiftAdds = 0;
-          for (const Pack& p : lm.packs)
-            shiftAdds += vectors * static_cast<std::uint64_t>(p.cols) * static_cast<std::uint64_t>(p.rowBlocks) *
-                         (static_cast<std::uint64_t>(lm.slices) * static_cast<std::uint64_t>(passes) - 1);
-          charge(action::kDacConvert, dac, 0);
-          charge(action::kXbarCellRead, cell, 0);
-          charge(action::kAdcConvert, adc, 0);
-          charge(action::kDigitalAdd, shiftAdds, 0);
+        if (r == 0) {  // the array actions of the whole image (the plan's count; image 0 only)
+          charge(action::kDacConvert, d.imageActions.dacConversions, img);
+          charge(action::kXbarCellRead, d.imageActions.cellReads, img);
+          charge(action::kAdcConvert, d.imageActions.adcConversions, img);
+          charge(action::kDigitalAdd, d.imageShiftAdds, img);
         }
         m_issuedEvent[s]->notify(sc_core::SC_ZERO_TIME);
         // The next row's vectors enter when this row's have; once they have, and the reads are done, the input
@@ -561,9 +536,11 @@ std::vector<StageActivity> DataflowTop::stageActivity() const {
     a.arrayCyclesPerImage = m_arrayBusyPerStep[s] / images;
     a.digitalCyclesPerImage = m_digitalBusyPerStep[s] / images;
     a.memoryCyclesPerImage = m_memoryBusyPerStep[s] / images;
-    if (d.denoiserRunner && m_denoiserCore)
-      a.engineCyclesPerImage = m_denoiserCore->timing(denoiserBlockShape(m_program, m_program.steps[s].denoiserBlock,
-                                                                          m_chip.denoiser.mode)).blockCycles;
+    if (d.denoiserRunner && m_denoiserCore) {
+      const auto engine = static_cast<double>(m_denoiserCore->timing(denoiserBlockShape(
+          m_program, m_program.steps[s].denoiserBlock, m_chip.denoiser.mode)).blockCycles);
+      a.engineCyclesPerImage = static_cast<std::uint64_t>(std::ceil(engine * m_chip.clockHz / m_chip.denoiser.clockHz));
+    }
     out.push_back(a);
   }
   return out;
@@ -583,15 +560,11 @@ void DataflowTop::fill(TimingResult& r) const {
   t.images = std::max(1, m_images);
   t.makespanSeconds = static_cast<double>(makespanCycles()) / m_chip.clockHz;
   // The bottleneck: the stage resource busiest per image (arrays, digital unit, memory reads, engine).
-  for (const StageActivity& s : r.stages) {
-    const double engineScale = m_chip.clockHz / m_chip.denoiser.clockHz;  // engine cycles -> chip cycles
-    const auto c = std::max(std::max({s.arrayCyclesPerImage, s.digitalCyclesPerImage, s.memoryCyclesPerImage}),
-                            static_cast<std::uint64_t>(static_cast<double>(s.engineCyclesPerImage) * engineScale + 0.5));
-    if (c > t.bottleneckCyclesPerImage) {
-      t.bottleneckCyclesPerImage = c;
+  for (const StageActivity& s : r.stages)
+    if (s.maxCycles() > t.bottleneckCyclesPerImage) {
+      t.bottleneckCyclesPerImage = s.maxCycles();
       t.bottleneck = s.name;
     }
-  }
   // Shared resources can bound the interval too: a tile's memory or digital unit serving several steps, a
   // link, the global buffer.
   const auto images = static_cast<std::uint64_t>(std::max(1, m_images));

@@ -40,7 +40,7 @@ struct StageActivity {
   std::uint64_t arrayCyclesPerImage = 0;    // the layer's arrays (all copies work in parallel)
   std::uint64_t digitalCyclesPerImage = 0;  // its home tile's digital unit
   std::uint64_t memoryCyclesPerImage = 0;   // tile-memory reads (the busiest tile's share is at most this)
-  std::uint64_t engineCyclesPerImage = 0;   // denoiser engine (engine clock)
+  std::uint64_t engineCyclesPerImage = 0;   // denoiser engine, in chip cycles
   std::uint64_t maxCycles() const {
     return std::max({arrayCyclesPerImage, digitalCyclesPerImage, memoryCyclesPerImage, engineCyclesPerImage});
   }
