@@ -14,6 +14,12 @@ namespace mxsim {
 
 struct DigitalParams {
   int lanes = 64;  // parallel ALU lanes: operations per cycle
+  // Special-function units of each digital unit (the chip's; each tile's when chip.tile.memory > 0). They are
+  // priced by the work they do (activation.op, pool.op, accumulator.add) and add their area; the work's time
+  // is the lanes' (docs/chip.md, "Digital units").
+  int activationUnits = 1;  // activation / softmax units (ISAAC: 2 sigmoid units per tile)
+  int poolUnits = 1;        // pooling units (ISAAC: 1 max-pool unit per tile)
+  int accumulators = 1;     // partial-sum / residual adders (ISAAC: 1 shift-and-add unit per tile)
   static DigitalParams fromConfig(ConfigReader& r);
 };
 

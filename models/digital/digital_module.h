@@ -8,10 +8,10 @@ namespace mxsim {
 class DigitalModule : public Shell<DigitalCore> {
  public:
   using Shell::Shell;
-  /// `adds`: accumulations/residual adds (digital.add); `ops`: activations, compares, scalings (digital.op).
-  void run(std::uint64_t adds, std::uint64_t ops) {
-    count(action::kDigitalAdd, adds);
-    count(action::kDigitalOp, ops);
+  /// `adds` priced as `addAction`, `ops` as `opAction` (which unit does the work: sim/timing/digital_work.h).
+  void run(std::uint64_t adds, std::uint64_t ops, const char* addAction, const char* opAction) {
+    count(addAction, adds);
+    count(opAction, ops);
     exclusive(m_core.cycles(adds + ops));  // one shared unit: concurrent layers queue (pipelined schedule)
   }
 };

@@ -1,11 +1,13 @@
 // Contract: a tile-local buffer (input or output register file/SRAM of a tile): one access of `word_bits`
 // per cycle. The functional data path does not pass through it (the arrays read their inputs directly in
-// the accuracy engine); its shell counts tile_buffer.read_bit / write_bit and holds the buffer for
+// the accuracy engine); its shell counts its read/write bits (tile_buffer.* for an input register,
+// output_buffer.* once made an output register with pricedAs()) and holds the buffer for
 // ceil(bits / word_bits) cycles, one transfer at a time (a second requester waits: a stall).
 #pragma once
 #include <cstdint>
 
 #include "models/common/shell.h"
+#include "sim/core/actions.h"
 
 namespace mxsim {
 
@@ -28,14 +30,23 @@ class TileBufferCore {
 class TileBufferModule : public Shell<TileBufferCore> {
  public:
   using Shell::Shell;
+  /// The actions its accesses are priced as (an output register has its own prices and area).
+  void pricedAs(const char* readAction, const char* writeAction) {
+    m_read = readAction;
+    m_write = writeAction;
+  }
   void write(std::uint64_t bits) {
-    count(action::kTileBufferWriteBit, bits);
+    count(m_write, bits);
     exclusive(m_core.cycles(bits));
   }
   void read(std::uint64_t bits) {
-    count(action::kTileBufferReadBit, bits);
+    count(m_read, bits);
     exclusive(m_core.cycles(bits));
   }
+
+ private:
+  const char* m_read = action::kTileBufferReadBit;
+  const char* m_write = action::kTileBufferWriteBit;
 };
 
 }  // namespace mxsim

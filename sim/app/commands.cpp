@@ -206,7 +206,13 @@ std::string csvPathFor(const std::string& jsonPath) {
 /// One row per layer of the report: the same numbers as the JSON "layers" array.
 std::string layerCsv(const json& layers) {
   std::ostringstream out;
-  out << "name,op,unit,start_cycle,cycles,energy_j,macs,params,arrays,utilisation,replicas,round\n";
+  // Energy per component follows as one column each (energy_<component>_j; they sum to energy_j).
+  std::vector<std::string> components;
+  if (!layers.empty())
+    for (const auto& [c, j] : layers.front()["energy_by_component_j"].items()) components.push_back(c);
+  out << "name,op,unit,start_cycle,cycles,energy_j,macs,params,arrays,utilisation,replicas,round";
+  for (const auto& c : components) out << ",energy_" << c << "_j";
+  out << "\n";
   auto quoted = [](const std::string& s) {
     std::string q = "\"";
     for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
@@ -218,7 +224,9 @@ std::string layerCsv(const json& layers) {
         << r["unit"].get<std::string>() << "," << r["start_cycle"].dump() << "," << r["cycles"].dump() << ","
         << fmt::format("{:.17g}", r["energy_j"].get<double>()) << "," << r["macs"].dump() << ","
         << r["params"].dump() << "," << r["arrays"].dump() << "," << val(r["utilisation"]) << ","
-        << val(r["replicas"]) << "," << val(r["round"]) << "\n";
+        << val(r["replicas"]) << "," << val(r["round"]);
+    for (const auto& c : components) out << "," << fmt::format("{:.17g}", r["energy_by_component_j"][c].get<double>());
+    out << "\n";
   }
   return out.str();
 }
@@ -503,6 +511,12 @@ int runCommand(const RunOptions& o) {
   const auto area = areaBreakdownM2(l.chip, timing.denoiserEngine);
   double areaTotal = 0;
   for (const auto& [k, v] : area) areaTotal += v;
+  std::map<std::string, double> fullLoadByComponent;
+  double fullLoadTotal = 0;
+  for (const ComponentLoad& c : fullLoadPower(l.chip, timing.denoiserEngine)) {
+    fullLoadByComponent[c.component] = c.watts;
+    fullLoadTotal += c.watts;
+  }
   json components = json::array();
   for (const ComponentActivity& c : timing.components) {
     // Utilisation over the whole run: all images streamed (the dataflow model), else the one image.
@@ -534,6 +548,7 @@ int runCommand(const RunOptions& o) {
     row["cycles"] = lt.cycles;
     row["start_cycle"] = lt.startCycle;
     row["energy_j"] = energy.byLayer[i];
+    row["energy_by_component_j"] = energy.byLayerComponent[i];
     if (lt.step < 0) reprogramCycles += lt.cycles, reprogramJ += energy.byLayer[i];
     layers.push_back(row);
   }
@@ -555,7 +570,9 @@ int runCommand(const RunOptions& o) {
                  {"leakage_w", l.chip.totalLeakageW(l.mapping.arraysUsed, timing.denoiserEngine)},
                  {"peak_w", peak.watts},
                  {"peak_window_s", peak.windowSeconds},
-                 {"peak_window_start_s", peak.windowStartSeconds}}},
+                 {"peak_window_start_s", peak.windowStartSeconds},
+                 {"full_load_w", fullLoadTotal},
+                 {"full_load_by_component_w", fullLoadByComponent}}},
       {"area", {{"total_m2", areaTotal}, {"total_mm2", areaTotal * 1e6}, {"by_component_m2", area}}},
       {"throughput", throughputJson(l, timing, energy)},
       {"schedule", l.chip.schedule == Schedule::Pipelined ? "pipelined" : "sequential"},
@@ -684,15 +701,29 @@ int inferCommand(const InferOptions& o) {
   return 0;
 }
 
+/// The chip's component table: instances, area and power with every instance at its full rate (ISAAC's Table I
+/// view of a design; docs/chip.md "Power at full load").
+json chipComponentsJson(const Loaded& l) {
+  bool engine = l.chip.denoiserPresence == DenoiserPresence::On;
+  for (const auto& s : l.program.steps)
+    engine = engine || (l.chip.denoiserPresence == DenoiserPresence::Auto && s.unit() == wl::Unit::Denoiser);
+  json out = json::array();
+  for (const ComponentLoad& c : fullLoadPower(l.chip, engine))
+    out.push_back({{"component", c.component}, {"instances", c.instances}, {"full_load_w", c.watts},
+                   {"area_mm2", c.areaM2 * 1e6}, {"rate", c.rate}});
+  return out;
+}
+
 int inspectCommand(const InspectOptions& o) {
   std::string bufferNote;
   const Loaded l = load(o, nullptr, "", &bufferNote);
   const json rows = layerTableJson(l);
+  const json chipComponents = chipComponentsJson(l);
   if (o.json) {
     json doc = {{"model", l.modelPath}, {"layers", rows}, {"total_macs", l.program.totalMacsPerImage()},
                 {"total_params", l.program.totalParams()}, {"arrays_used", l.mapping.arraysUsed},
                 {"arrays_available", l.mapping.arraysAvailable}, {"rounds", l.mapping.rounds},
-                {"mapping", mappingJson(l)},
+                {"mapping", mappingJson(l)}, {"chip_components", chipComponents},
                 {"notes", bufferNote.empty() ? json::array() : json::array({bufferNote})}};
     std::cout << doc.dump(2) << "\n";
     return 0;
@@ -715,6 +746,16 @@ int inspectCommand(const InspectOptions& o) {
   fmt::print("total: {} MACs/image, {} params, {}\n", l.program.totalMacsPerImage(), l.program.totalParams(),
              mappingSummary(l.mapping));
   if (!bufferNote.empty()) fmt::print("{}\n", bufferNote);
+  fmt::print("\nchip {}: components at full load (every instance at its peak rate)\n", l.chip.name);
+  fmt::print("{:<16}{:>10}{:>14}{:>14}  {}\n", "component", "instances", "power [W]", "area [mm2]", "full-load rate");
+  double w = 0, a = 0;
+  for (const auto& c : chipComponents) {
+    fmt::print("{:<16}{:>10}{:>14.5g}{:>14.5g}  {}\n", c["component"].get<std::string>(), c["instances"].get<double>(),
+               c["full_load_w"].get<double>(), c["area_mm2"].get<double>(), c["rate"].get<std::string>());
+    w += c["full_load_w"].get<double>();
+    a += c["area_mm2"].get<double>();
+  }
+  fmt::print("{:<16}{:>10}{:>14.5g}{:>14.5g}\n", "total", "", w, a);
   return 0;
 }
 

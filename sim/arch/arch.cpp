@@ -36,8 +36,29 @@ const EnergyDefault kEnergyDefaults[] = {
      "as tile_buffer.read_bit"},
     {"digital", "add", 0.1e-12, "one 32-bit integer add (accumulation, residual add)",
      "Horowitz ISSCC 2014: 32-bit int add 0.1 pJ at 45 nm"},
-    {"digital", "op", 0.03e-12, "one 8-bit op (activation, compare, scale)",
+    {"digital", "op", 0.03e-12, "one 8-bit ALU op (rescale, bias, multiply, affine)",
      "Horowitz ISSCC 2014: 8-bit int add 0.03 pJ at 45 nm"},
+    {"sample_hold", "sample", 10e-6 * 100e-9 / 1024, "one column sampled and held for its ADC (one per conversion)",
+     "ISAAC Table I: 8 x 128 S+H per IMA 10 uW, each sampling once per 100 ns read: 10 uW x 100 ns / 1024"},
+    {"accumulator", "add", 0.1e-12,
+     "one 32-bit add of an accumulator (partial sums of row blocks, offset term, residual add)",
+     "Horowitz ISSCC 2014: 32-bit int add 0.1 pJ at 45 nm"},
+    {"activation", "op", 0.03e-12, "one op of an activation/softmax unit (compare, LUT step)",
+     "Horowitz ISSCC 2014: 8-bit int add 0.03 pJ at 45 nm"},
+    {"pool", "op", 0.03e-12, "one compare or add of a pooling unit",
+     "Horowitz ISSCC 2014: 8-bit int add 0.03 pJ at 45 nm"},
+    {"bus", "bit", 7e-3 / (256 * 1.2e9), "one bit carried between a tile memory and its arrays/units",
+     "ISAAC Table I: eDRAM-to-IMA bus 7 mW per tile at the eDRAM's 256 bit x 1.2 GHz: 22.8 fJ/bit"},
+    {"output_buffer", "read_bit", 0.078e-12, "one bit read from the arrays' output registers",
+     "as tile_buffer.read_bit"},
+    {"output_buffer", "write_bit", 0.078e-12, "one bit written to the arrays' output registers",
+     "as tile_buffer.read_bit"},
+    {"output_register", "read_bit", 0.078e-12, "one bit read from a tile's output register",
+     "as tile_buffer.read_bit"},
+    {"output_register", "write_bit", 0.078e-12, "one bit written to a tile's output register",
+     "as tile_buffer.read_bit"},
+    {"io", "bit", 10.4 / (4 * 6.4e9 * 8), "one bit over the chip's off-chip links (chip.io)",
+     "ISAAC Table I: 4 HyperTransport links of 6.4 GB/s, 10.4 W: 10.4 W / 204.8 Gbit/s = 50.8 pJ/bit"},
 };
 }  // namespace
 
@@ -100,11 +121,29 @@ TileParams TileParams::fromConfig(ConfigReader& tile) {
   p.memoryWordBits = static_cast<int>(tile.getInt(
       "memory_word_bits", 256, 8, 1 << 16, "bits per tile-memory access, one read or write per cycle", "bits",
       {"ISAAC: 256-bit eDRAM-to-IMA bus per tile"}));
+  p.outputRegisterBytes = tile.getQuantity(
+      "output_register", Dimension::Bytes, 0, 0, 1 << 30,
+      "a tile-level output register holding the tile's merged outputs before they leave; 0: none",
+      {"ISAAC Table I: 3 KB output register (OR) per tile"});
   p.digitalLanes = static_cast<int>(tile.getInt(
       "digital_lanes", 8, 1, 1 << 16,
       "ALU lanes of a tile's own digital unit (row-block accumulation, activation, pooling, residual add); used "
       "when chip.tile.memory > 0",
       "lanes", {"ISAAC: per tile 12 IMAs x 4 shift-and-add units plus the tile's S+A, sigmoid and max-pool units"}));
+  return p;
+}
+
+IoParams IoParams::fromConfig(ConfigReader& r) {
+  IoParams p;
+  p.links = static_cast<int>(r.getInt(
+      "links", 0, 0, 1024,
+      "off-chip links carrying the images in and the results out (priced per io.bit, area.io_link each, and "
+      "timed at their bandwidth in the dataflow model); 0: off-chip I/O not modelled",
+      "links", {"ISAAC Table I: 4 HyperTransport links"}));
+  p.linkBytesPerSecond = r.getQuantity("link_bandwidth", Dimension::Bandwidth, 6.4e9, 1e3, 1e15,
+                                       "bandwidth of one off-chip link, one direction",
+                                       {"ISAAC Table I: HyperTransport 6.4 GB/s per link"});
+  r.finish();
   return p;
 }
 
@@ -127,6 +166,28 @@ AreaParams AreaParams::fromConfig(ConfigReader& r) {
                                      "digital unit area per ALU lane (accumulate, activation, pooling)",
                                      {"ISAAC: shift-and-add, sigmoid and max-pool units of a tile ~0.0012 mm2 / "
                                       "~8 lanes (estimate)"});
+  p.sampleHoldM2 = r.getQuantity("sample_hold", Dimension::Area, 0.039e-12, 0.0, 1.0,
+                                 "one sample-and-hold circuit (one per array column)",
+                                 {"ISAAC Table I: 8 x 128 S+H per IMA take 0.00004 mm2 -> 0.039 um2 each"});
+  p.outputBufferPerKibM2 = r.getQuantity("output_buffer_per_kib", Dimension::Area, 3.08e-9, 0.0, 1.0,
+                                         "the arrays' output registers (chip.tile.output_buffer) per KiB",
+                                         {"ISAAC Table I: 256 B output register per IMA 0.00077 mm2 -> 0.00308 mm2/KiB"});
+  p.outputRegisterPerKibM2 = r.getQuantity("output_register_per_kib", Dimension::Area, 1.067e-9, 0.0, 1.0,
+                                           "a tile's output register (chip.tile.output_register) per KiB",
+                                           {"ISAAC Table I: 3 KB tile output register 0.0032 mm2 -> 0.00107 mm2/KiB"});
+  p.busPerArrayM2 = r.getQuantity("bus_per_array", Dimension::Area, 937.5e-12, 0.0, 1.0,
+                                  "the tile memory-to-arrays bus, per array it reaches (tiles with chip.tile.memory)",
+                                  {"ISAAC Table I: eDRAM-to-IMA bus 0.090 mm2 per tile of 12 x 8 arrays"});
+  p.accumulatorM2 = r.getQuantity("accumulator", Dimension::Area, 60e-12, 0.0, 1.0,
+                                  "one accumulator (chip.digital.accumulators)",
+                                  {"ISAAC Table I: tile S+A 0.00006 mm2"});
+  p.activationUnitM2 = r.getQuantity("activation_unit", Dimension::Area, 300e-12, 0.0, 1.0,
+                                     "one activation unit (chip.digital.activation_units)",
+                                     {"ISAAC Table I: 2 sigmoid units per tile 0.0006 mm2"});
+  p.poolUnitM2 = r.getQuantity("pool_unit", Dimension::Area, 240e-12, 0.0, 1.0, "one pooling unit (chip.digital.pool_units)",
+                               {"ISAAC Table I: max-pool unit 0.00024 mm2"});
+  p.ioLinkM2 = r.getQuantity("io_link", Dimension::Area, 5.72e-6, 0.0, 1.0, "one off-chip link with its PHY (chip.io.links)",
+                             {"ISAAC Table I: 4 HyperTransport links 22.88 mm2"});
   r.finish();
   return p;
 }
@@ -205,6 +266,8 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   p.digital = DigitalParams::fromConfig(digital);
   ConfigReader noc = chip.child("noc");
   p.noc = NocParams::fromConfig(noc);
+  ConfigReader io = chip.child("io");
+  p.io = IoParams::fromConfig(io);
   ConfigReader denoiser = chip.child("denoiser");
   p.denoiserPresence = denoiser.getEnum<DenoiserPresence>(
       "present", "auto", {{"auto", DenoiserPresence::Auto}, {"yes", DenoiserPresence::On}, {"no", DenoiserPresence::Off}},

@@ -99,7 +99,17 @@ struct TileParams {
   double memoryBytes = 0;
   int memoryWordBits = 256;         // bits per memory access, one access per cycle (read or write)
   int digitalLanes = 8;             // ALU lanes of the tile's digital unit (shift-and-add, accumulate, act., pool)
+  /// A tile-level output register holding the tile's merged outputs before they leave (ISAAC: 3 KB per tile);
+  /// 0: none (the arrays' output buffers send directly).
+  double outputRegisterBytes = 0;
   static TileParams fromConfig(ConfigReader& tile);
+};
+
+/// The chip's off-chip links (chip.io): images arrive and results leave through them.
+struct IoParams {
+  int links = 0;                      // 0: off-chip I/O not modelled (no time, energy or area)
+  double linkBytesPerSecond = 6.4e9;  // per link, one direction
+  static IoParams fromConfig(ConfigReader& r);
 };
 
 /// Area per component instance (m²), priced like energy: instance counts × this table (docs/chip.md).
@@ -110,6 +120,14 @@ struct AreaParams {
   double sramPerKibM2 = 0.0;
   double tileBufferPerKibM2 = 0.0;
   double digitalPerLaneM2 = 0.0;
+  double sampleHoldM2 = 0.0;            // one sample-and-hold (one per array column)
+  double outputBufferPerKibM2 = 0.0;    // the arrays' output registers (chip.tile.output_buffer)
+  double outputRegisterPerKibM2 = 0.0;  // a tile's output register (chip.tile.output_register)
+  double busPerArrayM2 = 0.0;           // tile memory-to-arrays bus, per array it serves (tiles with memory)
+  double accumulatorM2 = 0.0;           // one accumulator (chip.digital.accumulators)
+  double activationUnitM2 = 0.0;        // one activation unit (chip.digital.activation_units)
+  double poolUnitM2 = 0.0;              // one pooling unit (chip.digital.pool_units)
+  double ioLinkM2 = 0.0;                // one off-chip link with its PHY (chip.io.links)
   static AreaParams fromConfig(ConfigReader& r);
 };
 
@@ -129,6 +147,7 @@ struct ChipParams {
   DigitalParams digital;
   TileParams tile;
   NocParams noc;
+  IoParams io;
   DenoiserParams denoiser;  // includes its Box-Muller GRNG units (chip.denoiser.grng)
   DenoiserPresence denoiserPresence = DenoiserPresence::Auto;
   Schedule schedule = Schedule::Sequential;

@@ -17,8 +17,18 @@ inline constexpr const char* kXbarCellWrite = "crossbar.cell_write";  // one dev
 inline constexpr const char* kAdcConvert = "adc.convert";          // one column conversion
 inline constexpr const char* kSramReadBit = "sram.read_bit";
 inline constexpr const char* kSramWriteBit = "sram.write_bit";
-inline constexpr const char* kDigitalAdd = "digital.add";    // one accumulate / residual add
-inline constexpr const char* kDigitalOp = "digital.op";      // activation, compare (pooling), scale
+inline constexpr const char* kDigitalAdd = "digital.add";    // one shift-and-add merging bit slices / input passes
+inline constexpr const char* kDigitalOp = "digital.op";      // scale, bias, multiply, affine (general ALU op)
+inline constexpr const char* kSampleHold = "sample_hold.sample";  // one column sampled for its ADC (one per conversion)
+inline constexpr const char* kAccumulatorAdd = "accumulator.add";  // partial sums of row blocks, offset term, residual add
+inline constexpr const char* kActivationOp = "activation.op";      // one op of an activation / softmax unit
+inline constexpr const char* kPoolOp = "pool.op";                  // one compare or add of a pooling unit
+inline constexpr const char* kBusBit = "bus.bit";                  // one bit between a tile memory and its arrays/units
+inline constexpr const char* kOutputBufferReadBit = "output_buffer.read_bit";    // arrays' output registers
+inline constexpr const char* kOutputBufferWriteBit = "output_buffer.write_bit";
+inline constexpr const char* kOutputRegisterReadBit = "output_register.read_bit";  // a tile's output register
+inline constexpr const char* kOutputRegisterWriteBit = "output_register.write_bit";
+inline constexpr const char* kIoBit = "io.bit";                    // one bit over the chip's off-chip links
 }  // namespace action
 
 /// Counts per (scope, action). Plain counters; no pricing here.

@@ -56,6 +56,10 @@ std::vector<UnitSpelling> spellings(Dimension d) {
       out.push_back({"mm2", 1e-6});
       out.push_back({"um2", 1e-12});
       break;
+    case Dimension::Bandwidth:  // bytes per second, decimal prefixes as link data sheets use them
+      for (const auto& [p, f] : std::vector<std::pair<std::string, double>>{{"", 1.0}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}})
+        out.push_back({p + "B/s", f});
+      break;
   }
   return out;
 }
@@ -72,6 +76,7 @@ const char* unitSymbol(Dimension d) {
     case Dimension::Resistance: return "Ohm";
     case Dimension::Bytes: return "B";
     case Dimension::Area: return "m2";
+    case Dimension::Bandwidth: return "B/s";
   }
   return "?";
 }
@@ -86,6 +91,7 @@ const char* unitExample(Dimension d) {
     case Dimension::Resistance: return "'2.5 Ohm' (Ohm, kOhm, MOhm)";
     case Dimension::Bytes: return "'64 KiB' (B, KiB, MiB, GiB, kB, MB)";
     case Dimension::Area: return "'0.01 mm2' (m2, mm2, um2)";
+    case Dimension::Bandwidth: return "'6.4 GB/s' (B/s, kB/s, MB/s, GB/s, TB/s)";
   }
   return "?";
 }

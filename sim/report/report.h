@@ -15,6 +15,9 @@ struct EnergyReport {
   std::map<std::string, double> byComponent;  // crossbar, dac, adc, sram, digital, leakage
   std::map<std::string, double> byAction;
   std::vector<double> byLayer;  // per TimingResult::layers entry: dynamic + leakage during the layer
+  /// Per TimingResult::layers entry: byLayer split by component (every component of byComponent, "leakage" its
+  /// share of leakage), so each row sums to byLayer and each column over the layers to byComponent.
+  std::vector<std::map<std::string, double>> byLayerComponent;
 };
 
 /// Leakage follows the time each layer takes; when layers overlap (pipelined schedule) the total leakage
@@ -32,6 +35,18 @@ PeakPower peakPower(const TimingResult& timing, const EnergyReport& energy, cons
 
 /// Area by component (m²): instance counts × the area table (chip.area, chip.noc, chip.denoiser).
 std::map<std::string, double> areaBreakdownM2(const ChipParams& chip, bool denoiserEngine);
+
+/// One component's power with every instance working at its full rate (each instance's peak action rate ×
+/// its price, plus its leakage) next to its area: the numbers of a design's component table (ISAAC's
+/// Table I). Rates follow from the architecture (docs/chip.md, "Power at full load").
+struct ComponentLoad {
+  std::string component;
+  double instances = 0;
+  double watts = 0;
+  double areaM2 = 0;
+  std::string rate;  // the full-load rate assumed, in words
+};
+std::vector<ComponentLoad> fullLoadPower(const ChipParams& chip, bool denoiserEngine);
 
 /// Write `content` to `path` via a temporary file and rename, so no half-written file is ever left.
 void writeFileAtomic(const std::string& path, const std::string& content);

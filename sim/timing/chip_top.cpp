@@ -39,6 +39,7 @@ ChipTop::ChipTop(const sc_core::sc_module_name& name, const wl::Program& program
     m_inBuf.push_back(std::make_unique<TileBufferModule>(fmt::format("tile{}_in_buffer", t).c_str(), m_inBufCore, ctx));
     m_outBuf.push_back(
         std::make_unique<TileBufferModule>(fmt::format("tile{}_out_buffer", t).c_str(), m_outBufCore, ctx));
+    m_outBuf.back()->pricedAs(action::kOutputBufferReadBit, action::kOutputBufferWriteBit);
     for (int a = 0; a < chip.arraysPerTile; ++a)
       m_arrays.push_back(
           std::make_unique<ArrayModule>(fmt::format("tile{}_array{}", t, a).c_str(), m_arrayCore, ctx));
@@ -120,9 +121,18 @@ void ChipTop::controller() {
     const auto it = m_scopeOf.find(proc);
     return it == m_scopeOf.end() ? m_ledger.scope() : it->second;
   });
+  const auto ioBits = [this](int buffer) {  // a graph input/output crossing the chip's links (chip.io)
+    return m_chip.io.links > 0 ? static_cast<std::uint64_t>(wl::numel(m_program.buffers[static_cast<std::size_t>(buffer)])) *
+                                     static_cast<std::uint64_t>(m_chip.sram.activationBits)
+                               : 0;
+  };
   {
     int round = -1;
     for (std::size_t s = 0; s < m_program.steps.size(); ++s) {
+      if (s == 0) {
+        m_ledger.setScope(m_program.steps[s].name);
+        m_ledger.add(action::kIoBit, ioBits(m_program.input));
+      }
       const int layer = m_mapping.layerOfStep[s];
       if (layer >= 0 && m_mapping.timeMultiplexed() && m_mapping.layers[static_cast<std::size_t>(layer)].round != round) {
         round = m_mapping.layers[static_cast<std::size_t>(layer)].round;
@@ -134,6 +144,10 @@ void ChipTop::controller() {
       lt.cycles = m_clock.toCycles(sc_core::sc_time_stamp()) - lt.startCycle;
       m_layers.push_back(lt);
     }
+  }
+  if (!m_program.steps.empty()) {
+    m_ledger.setScope(m_program.steps.back().name);
+    m_ledger.add(action::kIoBit, ioBits(m_program.output));
   }
   m_totalCycles = m_clock.toCycles(sc_core::sc_time_stamp());
   // No sc_stop(): with no clock ticking, sc_start() returns once the last event has fired.
@@ -161,7 +175,8 @@ void ChipTop::executeStep(std::size_t s, LayerTiming& lt) {
     lt.round = lm.round;
   } else {
     const wl::DigitalWork w = step.digitalWork();
-    if (w.adds || w.ops) m_digital.run(w.adds, w.ops);
+    const DigitalActions a = digitalActionsOf(step);
+    if (w.adds || w.ops) m_digital.run(w.adds, w.ops, a.add, a.op);
   }
   m_sram.write(static_cast<std::uint64_t>(wl::numel(step.outShape)) * actBits);
 }
@@ -225,6 +240,10 @@ void ChipTop::runAnalog(const wl::Step& step, const LayerMapping& lm, bool signe
       sc_core::wait(done);
       ob.write(outBits);
       ob.read(outBits);
+      if (m_chip.tile.outputRegisterBytes > 0) {  // the tile's output register holds the merged outputs
+        m_ledger.add(action::kOutputRegisterWriteBit, outBits);
+        m_ledger.add(action::kOutputRegisterReadBit, outBits);
+      }
       const NocDelivery back = m_noc.transfer(NocCore::tileNode(t), NocCore::kGlobalBufferNode, outBits);
       const std::uint64_t alone =
           m_nocCore.transferCycles(outBits, m_nocCore.hops(NocCore::tileNode(t), NocCore::kGlobalBufferNode));
@@ -246,7 +265,7 @@ void ChipTop::runAnalog(const wl::Step& step, const LayerMapping& lm, bool signe
   }
   m_ledger.add(action::kDigitalAdd, shiftAdds);
   const auto outs = vectors * static_cast<std::uint64_t>(step.weight.cols());
-  m_digital.run(adds, 2 * outs);
+  m_digital.run(adds, 2 * outs, action::kAccumulatorAdd, action::kDigitalOp);
 }
 
 void ChipTop::runDenoiser(std::size_t s) {

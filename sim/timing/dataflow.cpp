@@ -327,9 +327,14 @@ DataflowPlan planDataflow(const wl::Program& program, const ChipParams& chip, co
           d.imageActions.adcConversions += share * a.adcConversions;
         }
       }
-      for (const Pack& p : lm->packs)  // shift-and-add merging slices and passes, per row block and column
+      for (const Pack& p : lm->packs) {  // shift-and-add merging slices and passes, per row block and column
         d.imageShiftAdds += vectors * static_cast<std::uint64_t>(p.cols) * static_cast<std::uint64_t>(p.rowBlocks) *
                             (static_cast<std::uint64_t>(lm->slices) * static_cast<std::uint64_t>(passes) - 1);
+        d.imageOutputBufferBits +=
+            vectors * static_cast<std::uint64_t>(p.cols) * static_cast<std::uint64_t>(p.rowBlocks) * psum;
+      }
+      if (chip.tile.outputRegisterBytes > 0)
+        d.imageOutputRegisterBits = vectors * static_cast<std::uint64_t>(st.weight.cols()) * psum;
       const bool offset = arrayCore.dac().offsetScale(signedInputs.at(static_cast<std::size_t>(d.layer))) != 0.0f;
       std::uint64_t addsPerVector = 0;
       for (const Pack& p : lm->packs)
@@ -339,6 +344,7 @@ DataflowPlan planDataflow(const wl::Program& program, const ChipParams& chip, co
       d.digitalOpsPerRow = 2 * d.vectorsPerRow * static_cast<std::uint64_t>(st.weight.cols());
     } else if (!d.view && st.unit() != wl::Unit::Denoiser) {
       const wl::DigitalWork w = st.digitalWork();
+      d.digitalActions = digitalActionsOf(st);
       d.digitalAddsPerRow = ceilDivU(w.adds, static_cast<std::uint64_t>(d.rows));
       d.digitalOpsPerRow = ceilDivU(w.ops, static_cast<std::uint64_t>(d.rows));
       d.memoryReadBitsPerRow = 0;  // inputs held in this tile's memory are read once per output row

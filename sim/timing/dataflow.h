@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sim/arch/arch.h"
+#include "sim/timing/digital_work.h"
 #include "sim/mapping/mapping.h"
 #include "workloads/ir/program.h"
 
@@ -102,10 +103,18 @@ struct DataflowStep {
   std::vector<std::vector<ReduceHop>> reduction;
   ArrayActions imageActions;          // DAC conversions, cell reads, ADC conversions of one image (all copies)
   std::uint64_t imageShiftAdds = 0;   // shift-and-add merges of slices and passes, one image
+  /// Bits written to (and read from) the arrays' output registers, one image: one partial sum per column of each
+  /// pack per row block per vector, after the shift-and-add.
+  std::uint64_t imageOutputBufferBits = 0;
+  /// Bits written to (and read from) the tiles' output registers, one image: one partial sum per output column
+  /// per vector (chip.tile.output_register > 0).
+  std::uint64_t imageOutputRegisterBits = 0;
   std::uint64_t leadAddsPerRow = 0;  // adds left for a copy's lead after the tree (offset term), per row, all copies
   std::uint64_t vectorsPerCopy = 0; // ceil(vectorsPerRow / replicas)
-  // Digital work per output row on the home tile's digital unit (accumulation + scale/bias, or the op itself).
+  // Digital work per output row on the home tile's digital unit (accumulation + scale/bias, or the op itself),
+  // and the units it is priced on (sim/timing/digital_work.h).
   std::uint64_t digitalAddsPerRow = 0, digitalOpsPerRow = 0;
+  DigitalActions digitalActions;
   std::uint64_t memoryReadBitsPerRow = 0;  // digital steps: inputs read from the home memory
 
   /// Array pipeline cycles of one row: latency + (vectors − 1)·interval; 0 for non-analog steps.

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 
+#include "models/tile/tile_buffer.h"
 #include "sim/core/error.h"
 
 namespace mxsim {
@@ -75,6 +76,7 @@ DataflowTop::DataflowTop(const sc_core::sc_module_name& name, const wl::Program&
 
   if (m_activity) {
     m_globalBuffer.signal = m_activity->signal("chip.global_buffer", "global_buffer");
+    if (m_chip.io.links > 0) m_io.signal = m_activity->signal("chip.io", "io");
     for (int t = 0; t < chip.tiles; ++t) {
       m_tileMemory[static_cast<std::size_t>(t)].signal = m_activity->signal(fmt::format("chip.tile{}.memory", t), "tile_memory");
       m_tileDigital[static_cast<std::size_t>(t)].signal = m_activity->signal(fmt::format("chip.tile{}.digital", t), "digital");
@@ -161,6 +163,12 @@ std::uint64_t DataflowTop::reserve(Resource& r, std::uint64_t earliest, std::uin
   return end;
 }
 
+std::uint64_t DataflowTop::ioCycles(std::uint64_t bits) const {
+  // All links together carry links × link_bandwidth bytes per second.
+  const double bitsPerCycle = 8.0 * m_chip.io.linkBytesPerSecond * m_chip.io.links / m_chip.clockHz;
+  return static_cast<std::uint64_t>(std::ceil(static_cast<double>(bits) / bitsPerCycle));
+}
+
 int DataflowTop::endpointOf(int site) const { return site < 0 ? m_noc.ioEndpoint() : m_noc.tileEndpoint(site); }
 
 std::uint64_t DataflowTop::send(int from, int to, std::uint64_t bits, int image) {
@@ -237,6 +245,7 @@ std::uint64_t DataflowTop::deliver(int s, std::uint64_t row) {
       if (edge.tiles[k] >= 0) {
         a = reserve(m_tileMemory[static_cast<std::size_t>(edge.tiles[k])], a, ceilDivU(edge.bitsPerRow[k], word));
         charge(action::kSramWriteBit, edge.bitsPerRow[k], image);
+        charge(action::kBusBit, edge.bitsPerRow[k], image);
       }
       arrive = std::max(arrive, a);
     }
@@ -255,6 +264,10 @@ std::uint64_t DataflowTop::deliver(int s, std::uint64_t row) {
       a = std::max(a, send(p.tile, kChipSite, share(bits, p.share), image));
     a = reserve(m_globalBuffer, a, gb.transferCycles(bits, SramAccess::Write));
     charge(action::kSramWriteBit, bits, image);
+    if (m_chip.io.links > 0) {  // and leaves the chip over its links
+      a = reserve(m_io, a, ioCycles(bits));
+      charge(action::kIoBit, bits, image);
+    }
     m_imageDone[static_cast<std::size_t>(image)] = std::max(m_imageDone[static_cast<std::size_t>(image)], a);
     last = std::max(last, a);
   }
@@ -302,6 +315,10 @@ void DataflowTop::source() {
         // One image at a time: the next image enters when the previous one has left.
         while (m_imagesDone[static_cast<std::size_t>(m_plan.outputStep)] < static_cast<std::uint64_t>(img))
           sc_core::wait(*m_drainedEvent[static_cast<std::size_t>(m_plan.outputStep)]);
+      }
+      if (m_chip.io.links > 0) {  // the row arrives over the chip's links into the global buffer
+        waitUntil(reserve(m_io, now(), ioCycles(m_plan.inputRowBits)));
+        charge(action::kIoBit, m_plan.inputRowBits, img);
       }
       waitUntil(reserve(m_globalBuffer, now(), gb.transferCycles(m_plan.inputRowBits, SramAccess::Read)));
       charge(action::kSramReadBit, m_plan.inputRowBits, img);
@@ -364,6 +381,9 @@ void DataflowTop::issue(std::size_t s) {
           readsEnd = std::max(readsEnd, reserve(m_tileMemory[static_cast<std::size_t>(w.tile)], t0, c));
           m_memoryBusyPerStep[s] += c;
           charge(action::kSramReadBit, w.memoryReadBits, img);
+          charge(action::kBusBit, w.memoryReadBits, img);  // over the tile bus into the input registers
+          charge(action::kTileBufferWriteBit, w.memoryReadBits, img);
+          charge(action::kTileBufferReadBit, w.memoryReadBits, img);
         }
         Resource& arrays = m_layerArrays[static_cast<std::size_t>(d.layer)];
         const std::uint64_t issueEnd = reserve(arrays, t0, d.arrayIssueCycles());
@@ -374,7 +394,12 @@ void DataflowTop::issue(std::size_t s) {
           charge(action::kDacConvert, d.imageActions.dacConversions, img);
           charge(action::kXbarCellRead, d.imageActions.cellReads, img);
           charge(action::kAdcConvert, d.imageActions.adcConversions, img);
+          charge(action::kSampleHold, d.imageActions.adcConversions, img);  // each conversion samples its column
           charge(action::kDigitalAdd, d.imageShiftAdds, img);
+          charge(action::kOutputBufferWriteBit, d.imageOutputBufferBits, img);
+          charge(action::kOutputBufferReadBit, d.imageOutputBufferBits, img);
+          charge(action::kOutputRegisterWriteBit, d.imageOutputRegisterBits, img);
+          charge(action::kOutputRegisterReadBit, d.imageOutputRegisterBits, img);
         }
         m_issuedEvent[s]->notify(sc_core::SC_ZERO_TIME);
         // The next row's vectors enter when this row's have; once they have, and the reads are done, the input
@@ -396,8 +421,9 @@ void DataflowTop::issue(std::size_t s) {
           }
         }
         charge(action::kSramReadBit, d.memoryReadBitsPerRow, img);
-        charge(action::kDigitalAdd, d.digitalAddsPerRow, img);
-        charge(action::kDigitalOp, d.digitalOpsPerRow, img);
+        charge(action::kBusBit, d.memoryReadBitsPerRow, img);
+        charge(d.digitalActions.add, d.digitalAddsPerRow, img);
+        charge(d.digitalActions.op, d.digitalOpsPerRow, img);
         m_rowEnd[s][g] = std::max(end, aluEnd);
         m_issuedEvent[s]->notify(sc_core::SC_ZERO_TIME);
         waitUntil(m_rowEnd[s][g]);
@@ -437,7 +463,7 @@ void DataflowTop::drain(std::size_t s) {
           end = std::max(end, reserve(m_tileDigital[static_cast<std::size_t>(p.tile)], start, alu));
           if (&p == &d.places.front()) m_digitalBusyPerStep[s] += alu;
         }
-        charge(action::kDigitalAdd, d.digitalAddsPerRow, img);
+        charge(action::kAccumulatorAdd, d.digitalAddsPerRow, img);
         charge(action::kDigitalOp, d.digitalOpsPerRow, img);
         waitUntil(end);
       }
@@ -516,6 +542,7 @@ std::vector<ComponentActivity> DataflowTop::componentActivity() const {
   sum("tile_memory", m_tileMemory);
   sum("digital", m_tileDigital);
   out.push_back({"global_buffer", 1, secs(m_globalBuffer.busy), secs(m_globalBuffer.stall)});
+  if (m_chip.io.links > 0) out.push_back({"io", m_chip.io.links, secs(m_io.busy), secs(m_io.stall)});
   ComponentActivity links{"link", m_noc.linkCount(), 0, 0};
   for (int l = 0; l < m_noc.linkCount(); ++l) links.busySeconds += secs(m_noc.linkBusyCycles(l));
   out.push_back(links);
@@ -580,6 +607,7 @@ void DataflowTop::fill(TimingResult& r) const {
   }
   for (int l = 0; l < m_noc.linkCount(); ++l) consider("link " + m_noc.linkName(l), m_noc.linkBusyCycles(l));
   consider("global_buffer", m_globalBuffer.busy);
+  consider("io", m_io.busy);
   const auto& done = imageDoneCycles();
   // Measured: the mean interval between completions. Over a finite run the first image can be slowed by the
   // images behind it while the last one is not, so the measurement may fall below what the busiest resource

@@ -66,6 +66,7 @@ class DataflowTop : public sc_core::sc_module {
   std::uint64_t now() const;
   void waitUntil(std::uint64_t cycle);
   int endpointOf(int site) const;
+  std::uint64_t ioCycles(std::uint64_t bits) const;  // cycles the chip's links take to carry `bits`
   /// Send `bits` from site a to site b now; returns the cycle the last bit arrives (bit-hops counted for
   /// image 0).
   std::uint64_t send(int from, int to, std::uint64_t bits, int image);
@@ -96,6 +97,7 @@ class DataflowTop : public sc_core::sc_module {
 
   std::vector<Resource> m_tileMemory, m_tileDigital, m_layerArrays;
   Resource m_globalBuffer;
+  Resource m_io;  // the chip's off-chip links (chip.io), all links together
   /// Consumers of each step's output (and of the graph input at index n): (consumer step, edge index).
   std::vector<std::vector<std::pair<std::size_t, std::size_t>>> m_consumers;
   /// m_arrival[s][e][row]: cycle producer row `row` (global over images) of edge e of step s is stored.

@@ -85,6 +85,23 @@ for row, l in zip(rows, layers):
     assert int(row["cycles"]) == l["cycles"], (l["name"], row["cycles"], l["cycles"])
     assert int(row["start_cycle"]) == l["start_cycle"], l["name"]
     assert float(row["energy_j"]) == l["energy_j"], (l["name"], row["energy_j"], l["energy_j"])
+    # Energy per layer x component: the CSV's energy_<component>_j columns are the JSON's, and they sum to
+    # the layer's energy.
+    parts = l["energy_by_component_j"]
+    assert set(parts) == set(r["energy"]["by_component"]), (l["name"], sorted(parts))
+    for c, j in parts.items():
+        assert float(row["energy_%s_j" % c]) == j, (l["name"], c)
+    assert math.isclose(sum(parts.values()), l["energy_j"], rel_tol=1e-12, abs_tol=1e-30), l["name"]
+# ... and each component's column over the layers sums to the chip's energy of that component.
+for c, j in r["energy"]["by_component"].items():
+    col = sum(l["energy_by_component_j"][c] for l in layers)
+    assert math.isclose(col, j, rel_tol=1e-9, abs_tol=1e-30), (c, col, j)
+# Full-load power: every component's average power over the run is at most its full-load power.
+full = r["power"]["full_load_by_component_w"]
+for c, j in r["energy"]["by_component"].items():
+    if c in full:
+        assert j / r["latency"]["seconds"] <= full[c] * (1 + 1e-9), (c, j / r["latency"]["seconds"], full[c])
+assert math.isclose(sum(full.values()), r["power"]["full_load_w"], rel_tol=1e-12)
 
 # The waveform. Arrays are placed in order (no replication, one round): used array a is slot a mod A of
 # tile a div A.

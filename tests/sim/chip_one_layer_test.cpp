@@ -125,8 +125,11 @@ TEST(ChipOneLayer, EveryStageOfTheFlowAddsUpOnAMeshAndOnABus) {
     const std::uint64_t inBits = 2 * 36 * 8, feedBits = 36 * 18 * 8, psumBits = 36 * 4 * 16;
     const auto& c = t.ledger.counts().at("gconv");
     EXPECT_EQ(c.at(action::kNocBitHop), inBits + psumBits);  // one hop each way (bus: one transfer each)
-    EXPECT_EQ(c.at(action::kTileBufferWriteBit), inBits + psumBits);
-    EXPECT_EQ(c.at(action::kTileBufferReadBit), feedBits + psumBits);
+    EXPECT_EQ(c.at(action::kTileBufferWriteBit), inBits);  // the input buffer: written once, fed to the arrays
+    EXPECT_EQ(c.at(action::kTileBufferReadBit), feedBits);
+    EXPECT_EQ(c.at(action::kOutputBufferWriteBit), psumBits);  // the output buffer: partial sums in and out
+    EXPECT_EQ(c.at(action::kOutputBufferReadBit), psumBits);
+    EXPECT_EQ(c.at(action::kSampleHold), c.at(action::kAdcConvert));  // each conversion samples its column
     // Busy time of the two buffers of tile 0: input write, feed read, partial sums written and read.
     const ComponentActivity buffers = testing::activityOf(t, "tile_buffer");
     EXPECT_EQ(buffers.instances, 2 * 3);

@@ -53,8 +53,10 @@ TEST(ReplicationOneTile, CopiesOnOneTileShareItsInputBuffer) {
                              noc(psum) + digital(convOuts * (2 - 1) + 2 * convOuts) + sram(3 * 64);
   EXPECT_EQ(t.layers.at(0).cycles, conv);
   const auto& c = t.ledger.counts().at("conv");
-  EXPECT_EQ(c.at(action::kTileBufferReadBit), feed + psum);
-  EXPECT_EQ(c.at(action::kTileBufferWriteBit), in + psum);
+  EXPECT_EQ(c.at(action::kTileBufferReadBit), feed);
+  EXPECT_EQ(c.at(action::kTileBufferWriteBit), in);
+  EXPECT_EQ(c.at(action::kOutputBufferReadBit), psum);
+  EXPECT_EQ(c.at(action::kOutputBufferWriteBit), psum);
 }
 
 }  // namespace

@@ -89,9 +89,14 @@ TEST(Replication, ACopyHalvesTheVectorBoundLayersStreamPhase) {
   EXPECT_EQ(c.at("conv").at(action::kDacConvert), 64ull * 2 * (16 + 16 + 2 + 2));
   EXPECT_EQ(c.at("conv").at(action::kAdcConvert), 64ull * 2 * (2 + 1 + 2 + 1));
   EXPECT_EQ(c.at("conv").at(action::kXbarCellRead), 64ull * 2 * 2 * (32 + 16 + 4 + 2));
-  EXPECT_EQ(c.at("conv").at(action::kTileBufferReadBit), 64ull * (16 + 2) * 8 + 64ull * 6 * 16);
-  EXPECT_EQ(c.at("conv").at(action::kTileBufferWriteBit), 3 * in + 64ull * 6 * 16);
-  EXPECT_EQ(c.at("conv").at(action::kDigitalAdd), convOuts * 3);
+  EXPECT_EQ(c.at("conv").at(action::kTileBufferReadBit), 64ull * (16 + 2) * 8);
+  EXPECT_EQ(c.at("conv").at(action::kTileBufferWriteBit), 3 * in);
+  EXPECT_EQ(c.at("conv").at(action::kOutputBufferReadBit), 64ull * 6 * 16);
+  EXPECT_EQ(c.at("conv").at(action::kOutputBufferWriteBit), 64ull * 6 * 16);
+  // Per output: 2 shift-and-adds (each of its 2 row blocks merges its 2 input phases: digital.add) and 1 add
+  // summing the 2 row blocks (accumulator.add).
+  EXPECT_EQ(c.at("conv").at(action::kDigitalAdd), convOuts * 2);
+  EXPECT_EQ(c.at("conv").at(action::kAccumulatorAdd), convOuts * 1);
   // Multicast tree 0->1, 1->4, 0->3 (3 links); back: 1 hop from tiles 0 and 2, 2 hops from tile 3.
   EXPECT_EQ(c.at("conv").at(action::kNocBitHop), 3 * in + psum0 + psum2 + 2 * psum3);
   EXPECT_EQ(t.ledger.total(action::kXbarCellWrite), 0u);  // fits the chip: programmed once, never rewritten

@@ -101,12 +101,19 @@ TEST(TimingEngine, LayerCyclesAndActionsMatchDerivation) {
   // links), back 2 links from tile 1 and 1 from tile 2.
   EXPECT_EQ(c.at("conv").at(action::kNocBitHop), convIn * 1 + convPsum * 1);
   EXPECT_EQ(c.at("fc").at(action::kNocBitHop), fcIn * 3 + (4 * 2 * 16) * 2 + (2 * 2 * 16) * 1);
-  // Tile buffers: the input written once per tile and fed once per distinct row range and vector; the
-  // partial sums written and read once.
-  EXPECT_EQ(c.at("conv").at(action::kTileBufferWriteBit), convIn + convPsum);
-  EXPECT_EQ(c.at("conv").at(action::kTileBufferReadBit), convFeed + convPsum);
-  EXPECT_EQ(c.at("fc").at(action::kTileBufferWriteBit), 2 * fcIn + 6 * 2 * 16);
-  EXPECT_EQ(c.at("fc").at(action::kTileBufferReadBit), 3 * 16 * 8 + 6 * 2 * 16);
+  // Tile buffers: the input buffer written once per tile and fed once per distinct row range and vector; the
+  // output buffer gets the partial sums written and read once.
+  EXPECT_EQ(c.at("conv").at(action::kTileBufferWriteBit), convIn);
+  EXPECT_EQ(c.at("conv").at(action::kTileBufferReadBit), convFeed);
+  EXPECT_EQ(c.at("conv").at(action::kOutputBufferWriteBit), convPsum);
+  EXPECT_EQ(c.at("conv").at(action::kOutputBufferReadBit), convPsum);
+  EXPECT_EQ(c.at("fc").at(action::kTileBufferWriteBit), 2 * fcIn);
+  EXPECT_EQ(c.at("fc").at(action::kTileBufferReadBit), 3 * 16 * 8);
+  EXPECT_EQ(c.at("fc").at(action::kOutputBufferWriteBit), 6 * 2 * 16);
+  EXPECT_EQ(c.at("fc").at(action::kOutputBufferReadBit), 6 * 2 * 16);
+  // The relu runs on the activation unit, the partial-sum adds on the accumulator.
+  EXPECT_GT(c.at("relu").at(action::kActivationOp), 0u);
+  EXPECT_EQ(c.at("relu").count(action::kDigitalOp), 0u);
   EXPECT_EQ(c.at("relu").count(action::kNocBitHop), 0u);  // a digital step stays in the global buffer
 }
 

@@ -230,6 +230,11 @@ TEST(EnergyTableTest, PricesEveryKnownActionAndNothingElse) {
       {"tile_buffer.write_bit", 0.078e-12},   {action::kDenoiserMac, 0.3e-12},
       {action::kDenoiserWeightReadBit, 0.3125e-12}, {action::kDenoiserLineBufferBit, 0.156e-12},
       {action::kDenoiserSubtract, 0.03e-12},      {action::kDenoiserExp, 1e-12},
+      {action::kSampleHold, 10e-6 * 100e-9 / 1024}, {action::kAccumulatorAdd, 0.1e-12},
+      {action::kActivationOp, 0.03e-12},          {action::kPoolOp, 0.03e-12},
+      {action::kBusBit, 7e-3 / (256 * 1.2e9)},    {action::kOutputBufferReadBit, 0.078e-12},
+      {action::kOutputBufferWriteBit, 0.078e-12}, {action::kOutputRegisterReadBit, 0.078e-12},
+      {action::kOutputRegisterWriteBit, 0.078e-12}, {action::kIoBit, 10.4 / (4 * 6.4e9 * 8)},
   };
   for (const auto& [name, joules] : expected) {
     EXPECT_NEAR(p.energy.joulesPer(name), joules, joules * 1e-12) << name;
