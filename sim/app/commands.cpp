@@ -239,6 +239,18 @@ json actionCounts(const TimingResult& timing, const EnergyReport& energy) {
   return out;
 }
 
+/// The price of every action the run used and where it comes from (the architecture file's key, the default
+/// and its citation, or the block model deriving it), so a reviewer sees where each joule came from.
+json pricesJson(const ChipParams& chip, const EnergyReport& energy) {
+  json out = json::object();
+  for (const auto& [name, joules] : energy.byAction) {
+    const auto src = chip.energy.sources().find(name);
+    out[name] = {{"joules", chip.energy.joulesPer(name)},
+                 {"source", src == chip.energy.sources().end() ? std::string("(unrecorded)") : src->second}};
+  }
+  return out;
+}
+
 /// Steady-state throughput (docs/chip.md): images/s, TOPS (2 ops per MAC), the initiation interval, the
 /// bottleneck stage and per-stage utilisation (its busiest resource's cycles per image / the interval).
 json throughputJson(const Loaded& l, const TimingResult& timing, const EnergyReport& energy) {
@@ -565,7 +577,8 @@ int runCommand(const RunOptions& o) {
       {"latency", {{"cycles", timing.totalCycles}, {"seconds", timing.seconds}}},
       {"energy", {{"total_j", energy.totalJ}, {"dynamic_j", energy.dynamicJ}, {"leakage_j", energy.leakageJ},
                   {"by_component", energy.byComponent}, {"by_action", energy.byAction},
-                  {"action_counts", actionCounts(timing, energy)}}},
+                  {"action_counts", actionCounts(timing, energy)},
+                  {"prices", pricesJson(l.chip, energy)}}},
       {"power", {{"average_w", timing.seconds > 0 ? energy.totalJ / timing.seconds : 0.0},
                  {"leakage_w", l.chip.totalLeakageW(l.mapping.arraysUsed, timing.denoiserEngine)},
                  {"peak_w", peak.watts},

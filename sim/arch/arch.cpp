@@ -68,7 +68,11 @@ EnergyTable EnergyTable::fromConfig(ConfigReader& r) {
   for (const auto& d : kEnergyDefaults) {
     auto it = sections.find(d.component);
     if (it == sections.end()) it = sections.emplace(d.component, r.child(d.component)).first;
-    t.m_perAction[fmt::format("{}.{}", d.component, d.name)] =
+    const std::string action = fmt::format("{}.{}", d.component, d.name);
+    t.m_source[action] = it->second.given(d.name)
+                             ? fmt::format("architecture (file or --set): {}", it->second.keyPath(d.name))
+                             : fmt::format("default: {}", d.source);
+    t.m_perAction[action] =
         it->second.getQuantity(d.name, Dimension::Energy, d.joules, 0.0, 1e-3, d.meaning, {d.source});
   }
   for (auto& [name, reader] : sections) reader.finish();
@@ -76,7 +80,10 @@ EnergyTable EnergyTable::fromConfig(ConfigReader& r) {
   return t;
 }
 
-void EnergyTable::set(const std::string& actionName, double joules) { m_perAction[actionName] = joules; }
+void EnergyTable::set(const std::string& actionName, double joules, std::string source) {
+  m_perAction[actionName] = joules;
+  m_source[actionName] = std::move(source);
+}
 
 double EnergyTable::joulesPer(const std::string& actionName) const {
   auto it = m_perAction.find(actionName);
@@ -293,12 +300,15 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   ConfigReader energy = top.child("energy");
   p.energy = EnergyTable::fromConfig(energy);
   // Blocks that derive their energy per action from their own parameters price it here.
-  p.energy.set(action::kSramSpillBit, p.sram.spillEnergyPerBit);
-  for (const auto& [act, j] : p.denoiser.energyPerAction()) p.energy.set(act, j);  // incl. grng.sample
-  p.energy.set(action::kNocBitHop, p.noc.energyPerBitHopJ);
-  p.energy.set(action::kDacConvert, DacCore(p.array.dac).energyPerConversionJ());
+  p.energy.set(action::kSramSpillBit, p.sram.spillEnergyPerBit, "chip.sram.spill_energy_per_bit");
+  for (const auto& [act, j] : p.denoiser.energyPerAction())  // incl. grng.sample
+    p.energy.set(act, j, "the denoiser engine's model: chip.denoiser.energy.* and chip.denoiser.grng (docs/denoiser.md)");
+  p.energy.set(action::kNocBitHop, p.noc.energyPerBitHopJ, "chip.noc.energy_per_bit_hop");
+  p.energy.set(action::kDacConvert, DacCore(p.array.dac).energyPerConversionJ(),
+               "the DAC model: chip.tile.array.dac (docs/converters.md)");
   const double adcJ = AdcCore(p.array.adc).energyPerConversionJ();
-  if (adcJ >= 0.0) p.energy.set(action::kAdcConvert, adcJ);  // Walden model; table mode keeps energy.adc.convert
+  if (adcJ >= 0.0)  // Walden model; table mode keeps energy.adc.convert
+    p.energy.set(action::kAdcConvert, adcJ, "the ADC model: chip.tile.array.adc (walden_fom x 2^bits, docs/converters.md)");
   ConfigReader area = top.child("area");
   p.area = AreaParams::fromConfig(area);
   ConfigReader power = top.child("power");

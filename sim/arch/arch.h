@@ -22,11 +22,16 @@ class EnergyTable {
  public:
   static EnergyTable fromConfig(ConfigReader& r);
   double joulesPer(const std::string& actionName) const;  // throws if the action has no price
-  void set(const std::string& actionName, double joules);
+  /// `source`: where the price comes from, as the report shows it (energy.prices).
+  void set(const std::string& actionName, double joules, std::string source);
   const std::map<std::string, double>& entries() const { return m_perAction; }
+  /// Where each price comes from: the architecture file's key, or the default with its citation, or the
+  /// block model that derives it.
+  const std::map<std::string, std::string>& sources() const { return m_source; }
 
  private:
   std::map<std::string, double> m_perAction;
+  std::map<std::string, std::string> m_source;
 };
 
 /// Static (leakage) power per component instance, in watts.

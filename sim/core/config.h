@@ -74,6 +74,10 @@ class ConfigReader {
 
   /// A nested mapping (absent → all defaults).
   ConfigReader child(const std::string& key);
+  /// Whether the document sets `key` here (a value given, not the declared default).
+  bool given(const std::string& key) const {
+    return m_node.IsDefined() && m_node.IsMap() && m_node[key].IsDefined() && !m_node[key].IsNull();
+  }
   /// Throws ConfigError if the node holds keys that no get*/child call asked for.
   void finish() const;
 

@@ -96,6 +96,17 @@ for row, l in zip(rows, layers):
 for c, j in r["energy"]["by_component"].items():
     col = sum(l["energy_by_component_j"][c] for l in layers)
     assert math.isclose(col, j, rel_tol=1e-9, abs_tol=1e-30), (c, col, j)
+# Prices: every priced action names its price and where it comes from; the energy of an action that is not
+# priced by the data (crossbar reads, DAC conversions are) is its count x that price.
+prices = r["energy"]["prices"]
+assert set(prices) == set(r["energy"]["by_action"]), sorted(set(prices) ^ set(r["energy"]["by_action"]))
+for a, pr in prices.items():
+    assert pr["source"] and pr["source"] != "(unrecorded)" and pr["joules"] >= 0, (a, pr)
+    if a not in ("crossbar.cell_read", "dac.convert"):
+        want = pr["joules"] * r["energy"]["action_counts"][a]
+        assert math.isclose(r["energy"]["by_action"][a], want, rel_tol=1e-9), (a, r["energy"]["by_action"][a], want)
+assert prices["adc.convert"]["source"].startswith("the ADC model"), prices["adc.convert"]
+assert prices["sram.read_bit"]["source"].startswith("architecture"), prices["sram.read_bit"]  # default.yaml sets it
 # Full-load power: every component's average power over the run is at most its full-load power.
 full = r["power"]["full_load_by_component_w"]
 for c, j in r["energy"]["by_component"].items():
