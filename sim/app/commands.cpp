@@ -572,7 +572,8 @@ int runCommand(const RunOptions& o) {
       {"model", modelJson(l)},
       {"arch", archJson(l, o)},
       {"run", {{"data", o.data}, {"seed", o.seed}, {"chips", o.chips}, {"threads", threads},
-               {"wall_seconds", wallSeconds}, {"timing_wall_seconds", timingSeconds}}},
+               {"wall_seconds", wallSeconds}, {"timing_wall_seconds", timingSeconds},
+               {"timing_delta_cycles", timing.deltaCycles}}},
       {"accuracy", accuracy},
       {"latency", {{"cycles", timing.totalCycles}, {"seconds", timing.seconds}}},
       {"energy", {{"total_j", energy.totalJ}, {"dynamic_j", energy.dynamicJ}, {"leakage_j", energy.leakageJ},
@@ -665,7 +666,9 @@ int runCommand(const RunOptions& o) {
   }
   if (!o.out.empty()) fmt::print("report     {} (per-layer CSV {})\n", o.out, csvPathFor(o.out));
   if (!o.vcd.empty()) fmt::print("waveform   {}\n", o.vcd);
-  fmt::print("wall time  {:.2f} s ({} threads; SystemC timing {:.2f} s)\n", wallSeconds, threads, timingSeconds);
+  fmt::print("wall time  {:.2f} s ({} threads; SystemC timing {:.2f} s, {} delta cycles = {:.3g} per s)\n",
+             wallSeconds, threads, timingSeconds, timing.deltaCycles,
+             timingSeconds > 0 ? static_cast<double>(timing.deltaCycles) / timingSeconds : 0.0);
   return 0;
 }
 

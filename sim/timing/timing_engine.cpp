@@ -15,7 +15,9 @@ TimingResult runDataflow(const wl::Program& program, const ChipParams& chip, con
   Clock clock(chip.clockHz);
   DataflowPlan plan = planDataflow(program, chip, mapping, signedInputs);
   auto top = std::make_unique<DataflowTop>("chip", program, chip, mapping, plan, clock, r.ledger, activity, images);
+  const sc_dt::uint64 deltas = sc_core::sc_delta_count();
   sc_core::sc_start();
+  r.deltaCycles = sc_core::sc_delta_count() - deltas;
   r.ledger.setScopeResolver(nullptr);
   top->checkComplete();
   top->fill(r);
@@ -38,7 +40,9 @@ TimingResult runTiming(const wl::Program& program, const ChipParams& chip, const
   Clock clock(chip.clockHz);
   auto top = std::make_unique<ChipTop>("chip", program, chip, mapping, signedInputs, clock, r.ledger,
                                        activity);
+  const sc_dt::uint64 deltas = sc_core::sc_delta_count();
   sc_core::sc_start();
+  r.deltaCycles = sc_core::sc_delta_count() - deltas;
   r.ledger.setScopeResolver(nullptr);  // it refers to the top, which goes away with this function
   r.layers = top->layers();
   r.totalCycles = top->totalCycles();

@@ -71,6 +71,9 @@ struct TimingResult {
   bool dataflow = false;        // per-tile memories: the dataflow model ran (throughput and stages filled)
   ThroughputResult throughput;
   std::vector<StageActivity> stages;
+  /// SystemC kernel delta cycles this run took (each evaluates the processes its events made runnable): the
+  /// event-driven model's work, reported with its rate (run.timing_delta_cycles; docs/performance.md).
+  std::uint64_t deltaCycles = 0;
 };
 
 /// signedInputs[l]: whether analog layer l (Mapping::layers order) needs two input phases.
