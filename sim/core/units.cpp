@@ -43,6 +43,8 @@ std::vector<UnitSpelling> spellings(Dimension d) {
     case Dimension::Power: withPrefixes("W"); break;
     case Dimension::Conductance: withPrefixes("S"); break;
     case Dimension::Resistance: withPrefixes("Ohm"); break;
+    case Dimension::Voltage: withPrefixes("V"); break;
+    case Dimension::Capacitance: withPrefixes("F"); break;
     case Dimension::Bytes:
       out.push_back({"B", 1.0});
       out.push_back({"KiB", 1024.0});
@@ -72,6 +74,8 @@ const char* unitSymbol(Dimension d) {
     case Dimension::Resistance: return "Ohm";
     case Dimension::Bytes: return "B";
     case Dimension::Area: return "m2";
+    case Dimension::Voltage: return "V";
+    case Dimension::Capacitance: return "F";
   }
   return "?";
 }
@@ -86,6 +90,8 @@ const char* unitExample(Dimension d) {
     case Dimension::Resistance: return "'2.5 Ohm' (Ohm, kOhm, MOhm)";
     case Dimension::Bytes: return "'64 KiB' (B, KiB, MiB, GiB, kB, MB)";
     case Dimension::Area: return "'0.01 mm2' (m2, mm2, um2)";
+    case Dimension::Voltage: return "'0.2 V' (V, mV)";
+    case Dimension::Capacitance: return "'1 fF' (F, pF, fF, aF)";
   }
   return "?";
 }
