@@ -22,6 +22,7 @@ class EnergyTable {
  public:
   static EnergyTable fromConfig(ConfigReader& r);
   double joulesPer(const std::string& actionName) const;  // throws if the action has no price
+  bool has(const std::string& actionName) const { return m_perAction.count(actionName) > 0; }
   void set(const std::string& actionName, double joules);
   const std::map<std::string, double>& entries() const { return m_perAction; }
 
@@ -106,6 +107,7 @@ struct TileParams {
 struct AreaParams {
   double arrayM2 = 25e-12;              // one crossbar array (cells); sources in arch.cpp
   double dacM2 = 0.0;
+  static constexpr double kDeriveArea = -1.0;  // adcM2 from the ADC model (AdcCore::areaM2), set by fromYaml
   double adcM2 = 0.0;
   double sramPerKibM2 = 0.0;
   double tileBufferPerKibM2 = 0.0;
