@@ -257,7 +257,7 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
     p.energy.set(action::kXbarCellRead, xb.cellReadEnergyJ(xb.readCycles / p.clockHz));
   }
   const double adcJ = AdcCore(p.array.adc).energyPerConversionJ();
-  if (adcJ >= 0.0) p.energy.set(action::kAdcConvert, adcJ);  // Walden model; table mode keeps energy.adc.convert
+  if (adcJ >= 0.0) p.energy.set(action::kAdcConvert, adcJ);  // scaled_sar, walden; table keeps energy.adc.convert
   ConfigReader area = top.child("area");
   p.area = AreaParams::fromConfig(area);
   if (p.area.adcM2 == AreaParams::kDeriveArea) {
