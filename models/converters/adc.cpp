@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <stdexcept>
 #include <vector>
 
@@ -56,10 +57,17 @@ AdcParams AdcParams::fromConfig(ConfigReader& r) {
                        "peak integral non-linearity bound, in LSB: each ADC gets a bow A·(1 − (code/L)²) with A "
                        "uniform in ±inl_lsb, drawn once per chip instance (0 = ideal; 8-bit SAR ADCs typically "
                        "specify INL within ±0.5–1 LSB)");
-  p.energyModel = r.getEnum<AdcEnergyModel>("energy_model", "walden",
-                                            {{"walden", AdcEnergyModel::Walden}, {"table", AdcEnergyModel::Table}},
-                                            "energy per conversion: walden = walden_fom × 2^bits; table = the energy "
-                                            "table's adc.convert entry");
+  p.energyModel = r.getEnum<AdcEnergyModel>(
+      "energy_model", "scaled_sar",
+      {{"walden", AdcEnergyModel::Walden}, {"table", AdcEnergyModel::Table}, {"scaled_sar", AdcEnergyModel::ScaledSar}},
+      "energy per conversion: scaled_sar = ISAAC's 32 nm 8-bit SAR ADC scaled with resolution (4–10 bits tabulated, "
+      "docs/converters.md); walden = walden_fom × 2^bits; table = the energy table's adc.convert entry",
+      {"scaled_sar: Kull et al. ISSCC 2013 (8b 1.2 GS/s SAR, 32 nm) scaled per Saberi et al. TCAS-I 2011, as "
+       "tabulated by the Accelergy hwcomponents-library ISAAC ADC table"});
+  if (p.energyModel == AdcEnergyModel::ScaledSar && p.type != AdcType::Sar) {
+    throw ConfigError(fmt::format("{}: scaled_sar prices a SAR ADC, but {} is not sar; use walden or table",
+                                  r.keyPath("energy_model"), r.keyPath("type")));
+  }
   p.waldenFomJ =
       r.getQuantity("walden_fom", Dimension::Energy, kDefaultWaldenFomJ, 0.0, 1e-9,
                     "Walden figure of merit: energy per conversion step (E = FOM × 2^bits per conversion)",
@@ -141,9 +149,32 @@ std::uint64_t AdcCore::cyclesPerVector(int cols) const {
   return conversions * static_cast<std::uint64_t>(cyclesPerConversion());
 }
 
+SarAdcPoint scaledSar32nm(int bits) {
+  constexpr int n = static_cast<int>(std::size(kScaledSar32nm));
+  const int lo = kScaledSar32nm[0].bits, hi = kScaledSar32nm[n - 1].bits;
+  if (bits >= lo && bits <= hi) return kScaledSar32nm[bits - lo];
+  // Geometric extension with the per-bit ratio of the two nearest rows.
+  const SarAdcPoint& a = bits < lo ? kScaledSar32nm[0] : kScaledSar32nm[n - 1];
+  const SarAdcPoint& b = bits < lo ? kScaledSar32nm[1] : kScaledSar32nm[n - 2];
+  const double steps = static_cast<double>(bits - a.bits) / static_cast<double>(a.bits - b.bits);
+  return {bits, a.energyJ * std::pow(a.energyJ / b.energyJ, steps), a.areaM2 * std::pow(a.areaM2 / b.areaM2, steps)};
+}
+
 double AdcCore::energyPerConversionJ() const {
-  if (m_p.energyModel == AdcEnergyModel::Table) return -1.0;
+  switch (m_p.energyModel) {
+    case AdcEnergyModel::Table: return -1.0;
+    case AdcEnergyModel::ScaledSar: return scaledSar32nm(m_p.bits).energyJ;
+    case AdcEnergyModel::Walden: break;
+  }
   return m_p.waldenFomJ * std::ldexp(1.0, m_p.bits);
+}
+
+double AdcCore::areaM2() const {
+  if (m_p.type != AdcType::Sar) {
+    throw ConfigError(
+        "area.adc: no cited area model for a flash ADC; give its area explicitly (area.adc) or use type: sar");
+  }
+  return scaledSar32nm(m_p.bits).areaM2;
 }
 
 float AdcCore::percentileAbs(const Eigen::Ref<const RowMatrix>& values, double percentile) {

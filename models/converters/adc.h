@@ -26,9 +26,30 @@ enum class AdcType {
 };
 
 enum class AdcEnergyModel {
-  Walden,  // E = FOM · 2^bits per conversion
-  Table,   // the energy table's adc.convert entry
+  Walden,     // E = FOM · 2^bits per conversion
+  Table,      // the energy table's adc.convert entry
+  ScaledSar,  // the 32 nm SAR ADC of kScaledSar32nm at the configured bits (energy and area)
 };
+
+/// One row of the resolution-scaled 32 nm SAR ADC table (docs/converters.md, "Energy and area").
+struct SarAdcPoint {
+  int bits;
+  double energyJ;  // per conversion
+  double areaM2;   // per ADC
+};
+/// ISAAC's 8-bit SAR ADC, anchored at Kull et al., "A 3.1 mW 8b 1.2 GS/s single-channel asynchronous SAR
+/// ADC ...", ISSCC 2013 (32 nm SOI), scaled to 4–10 bits with the capacitive-DAC energy and area analysis of
+/// Saberi et al., "Analysis of power consumption and linearity in capacitive DACs used in SAR ADCs", IEEE
+/// TCAS-I 58(8), 2011. Numbers as tabulated by the Accelergy hwcomponents-library ISAAC ADC table (facts,
+/// no code); its 8-bit row's area is ISAAC's 0.0012 mm² per ADC. Valid at the anchor's ~1.2 GS/s.
+inline constexpr SarAdcPoint kScaledSar32nm[] = {
+    {4, 0.79e-12, 361.04e-12},  {5, 0.99e-12, 476.91e-12},   {6, 1.20e-12, 626.91e-12},
+    {7, 1.42e-12, 845.18e-12},  {8, 1.67e-12, 1200.0e-12},   {9, 1.969e-12, 1827.9e-12},
+    {10, 2.379e-12, 3002.0e-12},
+};
+/// The table at `bits`: exact for 4–10 bits; outside, extended geometrically with the ratio of the two
+/// nearest rows per bit (an extrapolation, flagged in docs/converters.md).
+SarAdcPoint scaledSar32nm(int bits);
 
 struct AdcParams {
   static constexpr int kDefaultBits = 8;  // ISAAC's 8-bit SAR ADC (Shafiee et al., ISCA 2016)
@@ -45,7 +66,7 @@ struct AdcParams {
   double offsetSigmaLsb = 0.0;         // σ of the static input-referred offset per ADC, in LSB
   double gainSigma = 0.0;              // relative σ of the static gain error per ADC
   double inlLsb = 0.0;                 // peak INL bow amplitude bound, in LSB
-  AdcEnergyModel energyModel = AdcEnergyModel::Walden;
+  AdcEnergyModel energyModel = AdcEnergyModel::ScaledSar;
   double waldenFomJ = kDefaultWaldenFomJ;  // J per conversion step
 
   static AdcParams fromConfig(ConfigReader& r);
@@ -83,9 +104,12 @@ class AdcCore {
   std::uint64_t cyclesPerVector(int cols) const;
   /// range: fixed — the configured full scale F.
   float fixedFullScale() const { return m_p.fullScaleValue; }
-  /// Energy of one conversion: Walden FOM · 2^bits; negative for energy_model: table (use the energy
-  /// table's adc.convert entry).
+  /// Energy of one conversion: Walden FOM · 2^bits, or the scaled SAR table at `bits` (scaled_sar);
+  /// negative for energy_model: table (use the energy table's adc.convert entry).
   double energyPerConversionJ() const;
+  /// Area of one ADC from its resolution: the scaled 32 nm SAR table at `bits` (SAR ADCs only: there is no
+  /// cited flash model, so a flash ADC's area must be given as area.adc; throws ConfigError otherwise).
+  double areaM2() const;
   const AdcParams& params() const { return m_p; }
 
   /// The value of |v| at `percentile` (0 < percentile ≤ 100) by the nearest-rank rule: sort |v| ascending

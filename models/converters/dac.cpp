@@ -19,10 +19,18 @@ DacParams DacParams::fromConfig(ConfigReader& r) {
       "signed_inputs", "two_phase", {{"two_phase", SignedInputs::TwoPhase}, {"offset", SignedInputs::Offset}},
       "how signed inputs are applied: two_phase = x⁺ then x⁻ (subtracted digitally); offset = "
       "u = (x+1)/2 in one phase, x·w = 2·(u·w) − Σw with Σw added back digitally");
-  p.energyPerLevelJ = r.getQuantity(
-      "energy_per_level", Dimension::Energy, kDefaultEnergyPerLevelJ, 0.0, 1e-9,
-      "energy of one unit (1-bit) DAC conversion per driven line; a multibit DAC costs this × (2^bits − 1)",
-      {"ISAAC, Shafiee et al. ISCA 2016: 4 mW for 1024 1-bit DACs at 100 ns per step = 0.39 pJ"});
+  p.energyPerLevelJ =
+      r.getOptionalQuantity("energy_per_level", Dimension::Energy, "derived (circuit model)", 0.0, 1e-9,
+                            "explicit energy of one unit (1-bit) DAC conversion per driven line, word line included; "
+                            "a multibit DAC costs this × (2^bits − 1). Absent: the circuit model (docs/converters.md)",
+                            {"e.g. ISAAC, Shafiee et al. ISCA 2016: 4 mW for 1024 1-bit DACs at 100 ns per step = "
+                             "0.39 pJ (sim/presets/isaac.yaml)"})
+          .value_or(kDeriveEnergy);
+  p.unitCapacitanceF = r.getQuantity(
+      "unit_capacitance", Dimension::Capacitance, kDefaultUnitCapacitanceF, 1e-18, 1e-12,
+      "unit capacitor C_u of a multibit (binary-weighted capacitive) DAC; full-scale energy (2^bits − 1)·C_u·V_read²",
+      {"assumption above the thermal-noise bound 12kT·4^bits/V_read² / (2^bits − 1) = 0.32 fF at 8 bits, 0.2 V "
+       "(docs/converters.md)"});
   p.range =
       r.getEnum<DacRange>("range", "dynamic", {{"dynamic", DacRange::Dynamic}, {"calibrated", DacRange::Calibrated}},
                           "DAC full scale: each image's max |x| of the layer input (dynamic), or the "
@@ -55,8 +63,14 @@ float DacCore::offsetScale(bool signedInput) const {
   return (signedInput && m_p.signedInputs == SignedInputs::Offset) ? 1.0f : 0.0f;
 }
 
-double DacCore::energyPerConversionJ() const {
-  return m_p.mode == DacMode::Multibit ? m_p.energyPerLevelJ * static_cast<double>(m_levels) : m_p.energyPerLevelJ;
+double DacCore::energyPerConversionJ(double lineCapF, double readVoltageV) const {
+  const bool multibit = m_p.mode == DacMode::Multibit;
+  if (m_p.energyPerLevelJ >= 0.0) {
+    return multibit ? m_p.energyPerLevelJ * static_cast<double>(m_levels) : m_p.energyPerLevelJ;
+  }
+  const double v2 = readVoltageV * readVoltageV;
+  const double line = lineCapF * v2;
+  return multibit ? static_cast<double>(m_levels) * m_p.unitCapacitanceF * v2 + line : line;
 }
 
 namespace {

@@ -32,12 +32,19 @@ enum class DacRange {
 
 struct DacParams {
   static constexpr int kDefaultBits = 8;
-  static constexpr double kDefaultEnergyPerLevelJ = 0.390625e-12;  // ISAAC: 4 mW / 1024 1-bit DACs × 100 ns
+  /// Unit capacitor of a multibit (binary-weighted capacitive) DAC. Assumption, bounded below by thermal
+  /// noise: kT/C ≤ LSB²/12 needs C_total ≥ 12·kT·4^bits/V² = 81 fF for 8 bits over 0.2 V, i.e. ≥ 0.32 fF per
+  /// unit; 1 fF is of the order of the smallest matched metal (MOM) unit capacitors. docs/converters.md.
+  static constexpr double kDefaultUnitCapacitanceF = 1e-15;
+  static constexpr double kDeriveEnergy = -1.0;  // energyPerLevelJ: derive from the circuit
   int bits = kDefaultBits;  // input resolution per phase
   int cycles = 1;           // clock cycles to settle one input vector (per pass)
   DacMode mode = DacMode::Multibit;
   SignedInputs signedInputs = SignedInputs::TwoPhase;
-  double energyPerLevelJ = kDefaultEnergyPerLevelJ;  // E_1bit: one unit (1-bit) conversion
+  /// E_1bit, an explicit price of one unit (1-bit) conversion (e.g. ISAAC's table), or kDeriveEnergy: the
+  /// circuit model of energyPerConversionJ().
+  double energyPerLevelJ = kDeriveEnergy;
+  double unitCapacitanceF = kDefaultUnitCapacitanceF;  // C_u of a multibit capacitive DAC
   DacRange range = DacRange::Dynamic;
 
   static DacParams fromConfig(ConfigReader& r);
@@ -81,9 +88,15 @@ class DacCore {
 
   /// Cycles to drive one input vector applied in `passes` passes (passCount(signedInput) for a layer).
   std::uint64_t cyclesPerVector(int passes) const { return static_cast<std::uint64_t>(m_p.cycles) * passes; }
-  /// Energy per driven line per pass: E_1bit·(2^bits − 1) for a multibit current-steering DAC (unit
-  /// sources switched in proportion to the code, worst case), E_1bit for bit_serial.
-  double energyPerConversionJ() const;
+  /// Energy per driven line per pass at full scale, driving a word line of capacitance `lineCapF` to
+  /// `readVoltageV`:
+  ///   circuit model (energy_per_level absent):
+  ///     bit_serial: C_line·V_read²                       (a 1-bit word-line driver, as in NeuroSim)
+  ///     multibit:   (2^bits − 1)·C_u·V_read² + C_line·V_read²  (binary-weighted capacitive DAC with its
+  ///                 reference at the read voltage: the full-scale code charges all 2^bits − 1 units)
+  ///   explicit E_1bit: E_1bit·(2^bits − 1) multibit, E_1bit bit_serial (the line is inside E_1bit).
+  /// The data-aware factor (mean driven level) scales it at report time.
+  double energyPerConversionJ(double lineCapF, double readVoltageV) const;
   const DacParams& params() const { return m_p; }
 
  private:

@@ -45,6 +45,17 @@ CrossbarParams CrossbarParams::fromConfig(ConfigReader& r) {
       ir.getQuantity("wire_resistance", Dimension::Resistance, 2.5, 0.0, 1e6, "wire resistance per cell segment",
                      {"~2.5 Ohm per segment at 32 nm (ITRS-era estimates)"});
   ir.finish();
+  p.readVoltageV = r.getQuantity(
+      "read_voltage", Dimension::Voltage, CrossbarParams::kDefaultReadVoltageV, 1e-3, 5.0,
+      "voltage across a cell at the DAC's full-scale input; prices the cell read (V²·G·t_read) and the word-line "
+      "charge (C·V²)",
+      {"0.2 V: a typical non-disturbing RRAM/PCM read (below SET/threshold switching); NeuroSim's default readVoltage "
+       "is 0.5 V (DNN_NeuroSim Param.cpp)"});
+  p.wireCapacitanceF = r.getQuantity(
+      "wire_capacitance", Dimension::Capacitance, CrossbarParams::kDefaultWireCapacitanceF, 0.0, 1e-12,
+      "word-line capacitance per cell segment; a word line is cols × devices per weight segments",
+      {"NeuroSim (DNN_NeuroSim SubArray.cpp): 0.2 fF/um wire capacitance; x 39 nm cell pitch from ISAAC's 25 um2 per "
+       "128x128 array"});
   if (p.gMinS >= p.gMaxS) {
     throw ConfigError(fmt::format("{}: g_min ({}) must be below g_max ({})", dev.path(),
                                   formatQuantity(p.gMinS, Dimension::Conductance),
@@ -151,6 +162,8 @@ ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, 
           const Device pos = realise(m_p.gMinS + dG * std::max(d, 0.0), r, c);
           const Device neg = realise(m_p.gMinS + dG * std::max(-d, 0.0), r, c);
           out.gEff[s](r, c) = static_cast<float>((pos.g - neg.g) / dG);
+          out.conductanceSumS += pos.g + neg.g;
+          out.devices += 2.0;
           if (wantReadVar) {
             out.readVar[s](r, c) =
                 static_cast<float>((pos.readSigma * pos.readSigma + neg.readSigma * neg.readSigma) / (dG * dG));
@@ -158,6 +171,8 @@ ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, 
         } else {
           const Device dev = realise(m_p.gMinS + dG * (d + 1.0) / 2.0, r, c);
           out.gEff[s](r, c) = static_cast<float>(2.0 * (dev.g - (m_p.gMinS + dG / 2.0)) / dG);
+          out.conductanceSumS += dev.g;
+          out.devices += 1.0;
           if (wantReadVar) out.readVar[s](r, c) = static_cast<float>(4.0 * dev.readSigma * dev.readSigma / (dG * dG));
         }
       }

@@ -35,9 +35,21 @@ struct CrossbarParams {
   WeightScaling weightScaling = WeightScaling::Layer;
   bool irDrop = false;
   double wireOhms = 2.5;  // wire resistance per cell segment
+  /// Read voltage across a cell driven at full scale (the DAC's full-scale output).
+  static constexpr double kDefaultReadVoltageV = 0.2;
+  double readVoltageV = kDefaultReadVoltageV;
+  /// Word-line capacitance per cell segment: NeuroSim's 0.2 fF/µm wire capacitance × a 39 nm cell pitch
+  /// (ISAAC's 25 µm² per 128×128 array → √(25 µm² / 16384) = 39 nm).
+  static constexpr double kDefaultWireCapacitanceF = 0.2e-15 / 1e-6 * 39.06e-9;
+  double wireCapacitanceF = kDefaultWireCapacitanceF;
 
   int slices() const { return weightBits > 0 ? (weightBits + cellBits - 1) / cellBits : 1; }
   int devicesPerWeight() const { return mapping == WeightMapping::Differential ? 2 : 1; }
+  /// Capacitance of one word line: every device of the row (cols × devices per weight) adds a segment.
+  double wordLineCapacitanceF() const { return wireCapacitanceF * cols * devicesPerWeight(); }
+  /// Energy of one device read at full scale (V_read across it, G = Gmax) for `readSeconds`: V²·Gmax·t.
+  /// A device at conductance G driven at level v dissipates (v·V_read)²·G·t, i.e. this × v²·G/Gmax.
+  double cellReadEnergyJ(double readSeconds) const { return readVoltageV * readVoltageV * gMaxS * readSeconds; }
   static CrossbarParams fromConfig(ConfigReader& r);
 };
 
@@ -46,6 +58,8 @@ struct ProgrammedBlock {
   std::vector<ColMatrix> gEff;     // per slice: rows × cols effective normalised slice weights
   std::vector<ColMatrix> readVar;  // per slice: variance of one read per weight, in w_eff² units (empty: none
                                    // or uniform, see CrossbarCore::uniformReadVariance)
+  double conductanceSumS = 0.0;    // Σ G over every programmed device (all slices, both devices of a pair)
+  double devices = 0.0;            // devices programmed (the count behind conductanceSumS)
 };
 
 class CrossbarCore {

@@ -8,6 +8,8 @@
 namespace mxsim {
 
 namespace {
+constexpr double kDerivedEnergy = -1.0;  // no fixed default: ChipParams::fromYaml derives it from the blocks
+
 struct EnergyDefault {
   const char* component;
   const char* name;
@@ -18,13 +20,16 @@ struct EnergyDefault {
 
 // Defaults per action. Derivations are in docs/models.md (energy section).
 const EnergyDefault kEnergyDefaults[] = {
-    {"crossbar", "cell_read", 1.8e-15, "one device taking part in one MVM phase",
-     "ISAAC array 0.3 mW at 100 ns per 128x128 read = 1.8 fJ/cell"},
+    {"crossbar", "cell_read", kDerivedEnergy,
+     "one device taking part in one MVM pass, at full scale (V_read across it, G = Gmax); scaled at report time by "
+     "the layer's mean (v/V_read)² x G/Gmax. Absent: V_read² x Gmax x t_read (t_read = read_cycles / clock)",
+     "derived: chip.tile.array.read_voltage, device.g_max, read_cycles (docs/models.md); e.g. ISAAC array 0.3 mW at "
+     "100 ns per 128x128 read = 1.8 fJ/cell (sim/presets/isaac.yaml)"},
     {"crossbar", "cell_write", 16.82e-12,
      "one device programmed to its weight (counted when chip.mapping.overflow: time_multiplex reprograms arrays)",
      "Lee et al. ISCA 2009, PCM array write energy 16.82 pJ/bit"},
     {"adc", "convert", 1.56e-12,
-     "one column conversion; used only with chip.tile.array.adc.energy_model: table (walden derives it)",
+     "one column conversion; used only with chip.tile.array.adc.energy_model: table (walden and scaled_sar derive it)",
      "ISAAC 8-bit SAR ADC: 2 mW at 1.28 GS/s"},
     {"sram", "read_bit", 0.156e-12, "one bit read from the global buffer",
      "Horowitz ISSCC 2014: 10 pJ per 64-bit access of an 8 KB SRAM at 45 nm"},
@@ -69,11 +74,19 @@ EnergyTable EnergyTable::fromConfig(ConfigReader& r) {
     auto it = sections.find(d.component);
     if (it == sections.end()) it = sections.emplace(d.component, r.child(d.component)).first;
     const std::string action = fmt::format("{}.{}", d.component, d.name);
-    t.m_source[action] = it->second.given(d.name)
-                             ? fmt::format("architecture (file or --set): {}", it->second.keyPath(d.name))
-                             : fmt::format("default: {}", d.source);
-    t.m_perAction[action] =
-        it->second.getQuantity(d.name, Dimension::Energy, d.joules, 0.0, 1e-3, d.meaning, {d.source});
+    const std::string given = fmt::format("architecture (file or --set): {}", it->second.keyPath(d.name));
+    if (d.joules == kDerivedEnergy) {
+      const auto v = it->second.getOptionalQuantity(d.name, Dimension::Energy, "derived", 0.0, 1e-3, d.meaning,
+                                                    {d.source});
+      if (v) {  // explicit price; absent ones are set by the block models
+        t.m_perAction[action] = *v;
+        t.m_source[action] = given;
+      }
+    } else {
+      t.m_source[action] = it->second.given(d.name) ? given : fmt::format("default: {}", d.source);
+      t.m_perAction[action] = it->second.getQuantity(d.name, Dimension::Energy, d.joules, 0.0, 1e-3, d.meaning,
+                                                     {d.source});
+    }
   }
   for (auto& [name, reader] : sections) reader.finish();
   r.finish();
@@ -161,8 +174,13 @@ AreaParams AreaParams::fromConfig(ConfigReader& r) {
                             {"ISAAC: 8 arrays of 128x128 take 0.0002 mm2 -> 25 um2 each"});
   p.dacM2 = r.getQuantity("dac", Dimension::Area, 0.166e-12, 0.0, 1.0, "one DAC (one array row driver)",
                           {"ISAAC: 8 x 128 1-bit DACs take 0.00017 mm2 -> 0.166 um2 each"});
-  p.adcM2 = r.getQuantity("adc", Dimension::Area, 1.2e-9, 0.0, 1.0, "one ADC",
-                          {"ISAAC: 8 ADCs (8-bit, 1.28 GS/s) take 0.0096 mm2 -> 0.0012 mm2 each"});
+  p.adcM2 = r.getOptionalQuantity("adc", Dimension::Area, "derived from the ADC's bits", 0.0, 1.0,
+                                  "one ADC; absent: the scaled 32 nm SAR table at chip.tile.array.adc.bits "
+                                  "(361 um2 at 4 bits, 1200 um2 at 8, 3002 um2 at 10; docs/converters.md)",
+                                  {"Kull et al. ISSCC 2013 scaled per Saberi et al. TCAS-I 2011 (Accelergy "
+                                   "hwcomponents-library ISAAC ADC table); ISAAC: 8 ADCs take 0.0096 mm2 -> "
+                                   "0.0012 mm2 each"})
+                .value_or(kDeriveArea);
   p.sramPerKibM2 = r.getQuantity("sram_per_kib", Dimension::Area, 1.3e-9, 0.0, 1.0,
                                  "global buffer area per KiB",
                                  {"ISAAC: 64 KB eDRAM 0.083 mm2 -> 0.0013 mm2/KiB"});
@@ -304,13 +322,21 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   for (const auto& [act, j] : p.denoiser.energyPerAction())  // incl. grng.sample
     p.energy.set(act, j, "the denoiser engine's model: chip.denoiser.energy.* and chip.denoiser.grng (docs/denoiser.md)");
   p.energy.set(action::kNocBitHop, p.noc.energyPerBitHopJ, "chip.noc.energy_per_bit_hop");
-  p.energy.set(action::kDacConvert, DacCore(p.array.dac).energyPerConversionJ(),
-               "the DAC model: chip.tile.array.dac (docs/converters.md)");
+  const CrossbarParams& xb = p.array.xbar;
+  p.energy.set(action::kDacConvert, DacCore(p.array.dac).energyPerConversionJ(xb.wordLineCapacitanceF(), xb.readVoltageV),
+               "the DAC model: chip.tile.array.dac and the word line's capacitance (docs/models.md)");
+  if (!p.energy.has(action::kXbarCellRead)) {
+    p.energy.set(action::kXbarCellRead, xb.cellReadEnergyJ(xb.readCycles / p.clockHz),
+                 "the crossbar model: read_voltage^2 x g_max x read time (docs/models.md)");
+  }
   const double adcJ = AdcCore(p.array.adc).energyPerConversionJ();
-  if (adcJ >= 0.0)  // Walden model; table mode keeps energy.adc.convert
-    p.energy.set(action::kAdcConvert, adcJ, "the ADC model: chip.tile.array.adc (walden_fom x 2^bits, docs/converters.md)");
+  if (adcJ >= 0.0)  // scaled_sar, walden; table keeps energy.adc.convert
+    p.energy.set(action::kAdcConvert, adcJ, "the ADC model: chip.tile.array.adc (energy_model, docs/models.md)");
   ConfigReader area = top.child("area");
   p.area = AreaParams::fromConfig(area);
+  if (p.area.adcM2 == AreaParams::kDeriveArea) {
+    p.area.adcM2 = AdcCore(p.array.adc).areaM2();  // throws for a flash ADC: no cited area model
+  }
   ConfigReader power = top.child("power");
   p.power = PowerParams::fromConfig(power);
   ConfigReader leakage = top.child("leakage");

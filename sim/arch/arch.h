@@ -22,6 +22,7 @@ class EnergyTable {
  public:
   static EnergyTable fromConfig(ConfigReader& r);
   double joulesPer(const std::string& actionName) const;  // throws if the action has no price
+  bool has(const std::string& actionName) const { return m_perAction.count(actionName) > 0; }
   /// `source`: where the price comes from, as the report shows it (energy.prices).
   void set(const std::string& actionName, double joules, std::string source);
   const std::map<std::string, double>& entries() const { return m_perAction; }
@@ -121,6 +122,7 @@ struct IoParams {
 struct AreaParams {
   double arrayM2 = 25e-12;              // one crossbar array (cells); sources in arch.cpp
   double dacM2 = 0.0;
+  static constexpr double kDeriveArea = -1.0;  // adcM2 from the ADC model (AdcCore::areaM2), set by fromYaml
   double adcM2 = 0.0;
   double sramPerKibM2 = 0.0;
   double tileBufferPerKibM2 = 0.0;

@@ -115,6 +115,22 @@ double ConfigReader::getQuantity(const std::string& key, Dimension dim, double d
   return v;
 }
 
+std::optional<double> ConfigReader::getOptionalQuantity(const std::string& key, Dimension dim,
+                                                        const char* derivedDefault, double min, double max,
+                                                        const char* meaning, Source src) {
+  document(key, unitSymbol(dim), derivedDefault,
+           fmt::format("{} … {}", formatQuantity(min, dim), formatQuantity(max, dim)), meaning, src);
+  YAML::Node n = lookup(key);
+  if (!n.IsDefined()) return std::nullopt;
+  if (!n.IsScalar()) throw ConfigError(fmt::format("{}: expected a quantity such as {}", keyPath(key), unitExample(dim)));
+  const double v = parseQuantity(n.Scalar(), dim, keyPath(key));
+  if (v < min || v > max) {
+    throw ConfigError(fmt::format("{}: value {} is out of range (allowed {} … {})", keyPath(key), n.Scalar(),
+                                  formatQuantity(min, dim), formatQuantity(max, dim)));
+  }
+  return v;
+}
+
 bool ConfigReader::getBool(const std::string& key, bool def, const char* meaning) {
   document(key, "bool", def ? "true" : "false", "true, false", meaning, {});
   YAML::Node n = lookup(key);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -53,6 +54,10 @@ class ConfigReader {
   /// A quantity with a unit string; returns SI units. `def` is in SI units.
   double getQuantity(const std::string& key, Dimension dim, double def, double min, double max,
                      const char* meaning, Source src = {});
+  /// A quantity whose default is derived by a model rather than a fixed number: returns the value when the
+  /// key is present, std::nullopt when absent. `derivedDefault` is what docs/config.md shows as the default.
+  std::optional<double> getOptionalQuantity(const std::string& key, Dimension dim, const char* derivedDefault,
+                                            double min, double max, const char* meaning, Source src = {});
   bool getBool(const std::string& key, bool def, const char* meaning);
   std::string getString(const std::string& key, const std::string& def, const char* meaning);
   /// A choice mapped straight to an enum value: each allowed name listed once beside its value.

@@ -43,6 +43,8 @@ std::vector<UnitSpelling> spellings(Dimension d) {
     case Dimension::Power: withPrefixes("W"); break;
     case Dimension::Conductance: withPrefixes("S"); break;
     case Dimension::Resistance: withPrefixes("Ohm"); break;
+    case Dimension::Voltage: withPrefixes("V"); break;
+    case Dimension::Capacitance: withPrefixes("F"); break;
     case Dimension::Bytes:
       out.push_back({"B", 1.0});
       out.push_back({"KiB", 1024.0});
@@ -77,6 +79,8 @@ const char* unitSymbol(Dimension d) {
     case Dimension::Bytes: return "B";
     case Dimension::Area: return "m2";
     case Dimension::Bandwidth: return "B/s";
+    case Dimension::Voltage: return "V";
+    case Dimension::Capacitance: return "F";
   }
   return "?";
 }
@@ -92,6 +96,8 @@ const char* unitExample(Dimension d) {
     case Dimension::Bytes: return "'64 KiB' (B, KiB, MiB, GiB, kB, MB)";
     case Dimension::Area: return "'0.01 mm2' (m2, mm2, um2)";
     case Dimension::Bandwidth: return "'6.4 GB/s' (B/s, kB/s, MB/s, GB/s, TB/s)";
+    case Dimension::Voltage: return "'0.2 V' (V, mV)";
+    case Dimension::Capacitance: return "'1 fF' (F, pF, fF, aF)";
   }
   return "?";
 }

@@ -96,6 +96,7 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
     for (int s = 0; s < lm.slices; ++s) st.sliceWeight.push_back(xbar.sliceWeight(s));
     const bool perArray = m_chip.array.xbar.weightScaling == WeightScaling::Array;
     if (perArray) st.blockScale.assign(lm.rowBlocks, Eigen::RowVectorXf::Ones(C));
+    double gSumS = 0, devices = 0;  // programmed conductances, for the crossbar's data-aware read energy
     for (const Pack& p : lm.packs) {
       for (int rb = 0; rb < p.rowBlocks; ++rb) {
         const int grb = p.firstRowBlock + rb;
@@ -113,6 +114,8 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
                                                      static_cast<std::uint64_t>(cb)});
           const ProgrammedBlock pb =
               xbar.program(step.weight.block(b.rowStart, b.colStart, b.rows, b.cols) / scale, key, timeSeconds);
+          gSumS += pb.conductanceSumS;
+          devices += pb.devices;
           for (int s = 0; s < lm.slices; ++s) {
             st.gEff[s].block(b.rowStart, b.colStart, b.rows, b.cols) = pb.gEff[s];
             if (readNoise) st.readVar[s].block(b.rowStart, b.colStart, b.rows, b.cols) = pb.readVar[s];
@@ -134,13 +137,9 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
       }
     }
     st.referenceRead = st.columnSums.cast<double>().cwiseAbs().sum();
-    double gSum = 0, cells = 0;
-    for (int s = 0; s < lm.slices; ++s)
-      for (const Pack& p : lm.packs) {
-        gSum += st.gEff[s].block(p.rowStart, p.colStart, p.rows, p.cols).cwiseAbs().cast<double>().sum();
-        cells += static_cast<double>(p.rows) * p.cols;
-      }
-    st.conductanceMean = cells > 0 ? std::min(1.0, gSum / cells) : 0.0;
+    // Mean programmed conductance of the layer's devices over Gmax: Gmin floor, both devices of a differential
+    // pair, the mid-range devices of offset-mapped zero weights, variation, faults and drift all included.
+    st.conductanceMean = devices > 0 ? gSumS / devices / m_chip.array.xbar.gMaxS : 0.0;
     const AdcParams& ap = m_chip.array.adc;
     if (ap.offsetSigmaLsb > 0 || ap.gainSigma > 0 || ap.inlLsb > 0) {
       st.adcs.resize(static_cast<size_t>(lm.rowBlocks) * lm.slices);

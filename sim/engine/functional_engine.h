@@ -34,7 +34,7 @@ struct AnalogLayerState {
   double dacActivity = 1.0;     // mean driven level / full scale over all DAC conversions of all passes
                                 // (a current-steering DAC switches one unit per level; 1-bit: the ones)
   double inputPower = 1.0;      // mean (driven level / full scale)² over the rows of all passes
-  double conductanceMean = 1.0; // mean |effective weight| of the cells holding the layer (≈ G / Gmax)
+  double conductanceMean = 1.0; // mean programmed device conductance / Gmax over the layer's devices
   float outputScale = 1.0f;           // global drift compensation factor (1: none)
   float activationSigma = 0.0f;       // absolute σ of activation noise added to this layer's output
   Eigen::RowVectorXf columnSums;      // Σ_i Σ_s sliceWeight_s·w_eff,s(i, j): an all-ones reference read

@@ -49,6 +49,15 @@ TEST(Units, ParsesConductanceIncludingMicroSign) {
   expectRelNear(parseQuantity("2 kOhm", Dimension::Resistance, "k"), 2e3);
 }
 
+TEST(Units, ParsesVoltageAndCapacitance) {
+  expectRelNear(parseQuantity("0.2 V", Dimension::Voltage, "k"), 0.2);
+  expectRelNear(parseQuantity("200 mV", Dimension::Voltage, "k"), 0.2);
+  expectRelNear(parseQuantity("1 fF", Dimension::Capacitance, "k"), 1e-15);
+  expectRelNear(parseQuantity("7.8 aF", Dimension::Capacitance, "k"), 7.8e-18);
+  EXPECT_THROW(parseQuantity("1 fF", Dimension::Voltage, "k"), ConfigError);
+  EXPECT_THROW(parseQuantity("0.2 V", Dimension::Capacitance, "k"), ConfigError);
+}
+
 TEST(Units, ParsesTimeIncludingCalendarUnits) {
   expectRelNear(parseQuantity("1y", Dimension::Time, "k"), 365.25 * 24 * 3600);  // Julian year
   expectRelNear(parseQuantity("1 d", Dimension::Time, "k"), 86400.0);

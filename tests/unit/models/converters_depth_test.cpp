@@ -190,18 +190,22 @@ TEST(DacDepthTest, PassCountAndCycles) {
   }
 }
 
-TEST(DacDepthTest, EnergyScalesWithLevelsForMultibitAndIsOneUnitForBitSerial) {
+TEST(DacDepthTest, ExplicitUnitEnergyScalesWithLevelsForMultibitAndIsOneUnitForBitSerial) {
   for (int bits : {1, 4, 8}) {
-    const DacCore mb = makeDac(bits, DacMode::Multibit, SignedInputs::TwoPhase);
-    const DacCore bs = makeDac(bits, DacMode::BitSerial, SignedInputs::TwoPhase);
+    DacParams p;
+    p.bits = bits;
     // ISAAC: 4 mW for 1024 1-bit DACs at 100 ns per step = 0.390625 pJ per unit conversion.
-    EXPECT_DOUBLE_EQ(mb.energyPerConversionJ(), 4e-3 * 100e-9 / 1024 * ((1 << bits) - 1)) << bits;
-    EXPECT_DOUBLE_EQ(bs.energyPerConversionJ(), 4e-3 * 100e-9 / 1024) << bits;
+    p.energyPerLevelJ = 4e-3 * 100e-9 / 1024;
+    p.mode = DacMode::Multibit;
+    // An explicit price includes the word line: the load arguments do not change it.
+    EXPECT_DOUBLE_EQ(DacCore(p).energyPerConversionJ(5e-15, 0.3), 4e-3 * 100e-9 / 1024 * ((1 << bits) - 1)) << bits;
+    p.mode = DacMode::BitSerial;
+    EXPECT_DOUBLE_EQ(DacCore(p).energyPerConversionJ(5e-15, 0.3), 4e-3 * 100e-9 / 1024) << bits;
   }
   DacParams p;
   p.energyPerLevelJ = 2e-15;
   p.bits = 3;
-  EXPECT_NEAR(DacCore(p).energyPerConversionJ(), 14e-15, 1e-28);
+  EXPECT_NEAR(DacCore(p).energyPerConversionJ(0.0, 0.2), 14e-15, 1e-28);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -234,15 +238,20 @@ TEST(AdcDepthTest, ConversionCyclesBySarFlashAndOverride) {
 
 TEST(AdcDepthTest, WaldenEnergyIsFomTimesTwoToTheBits) {
   for (int bits : {4, 8, 12}) {
-    const AdcCore adc(adcParams(bits, AdcType::Sar));
+    AdcParams p = adcParams(bits, AdcType::Sar);
+    p.energyModel = AdcEnergyModel::Walden;
+    const AdcCore adc(p);
     EXPECT_NEAR(adc.energyPerConversionJ(), 1.56e-12 / 256 * std::pow(2.0, bits), 1e-26) << bits;
   }
   // 8 bits at the default FOM reproduces ISAAC's 1.56 pJ per conversion.
-  EXPECT_NEAR(AdcCore(AdcParams{}).energyPerConversionJ(), 1.56e-12, 0.01e-12);
+  AdcParams w;
+  w.energyModel = AdcEnergyModel::Walden;
+  EXPECT_NEAR(AdcCore(w).energyPerConversionJ(), 1.56e-12, 0.01e-12);
   AdcParams t;
   t.energyModel = AdcEnergyModel::Table;
   EXPECT_LT(AdcCore(t).energyPerConversionJ(), 0.0);
   AdcParams f;
+  f.energyModel = AdcEnergyModel::Walden;
   f.waldenFomJ = 1e-15;
   f.bits = 10;
   EXPECT_NEAR(AdcCore(f).energyPerConversionJ(), 1024e-15, 1e-27);
@@ -456,7 +465,8 @@ TEST(ConvertersConfigTest, DacNewKeysParseAndDefault) {
   const DacParams d = DacParams::fromConfig(def);
   EXPECT_EQ(d.mode, DacMode::Multibit);
   EXPECT_EQ(d.signedInputs, SignedInputs::TwoPhase);
-  EXPECT_DOUBLE_EQ(d.energyPerLevelJ, 4e-3 * 100e-9 / 1024);
+  EXPECT_DOUBLE_EQ(d.energyPerLevelJ, DacParams::kDeriveEnergy);  // absent: the circuit model
+  EXPECT_DOUBLE_EQ(d.unitCapacitanceF, 1e-15);
   EXPECT_EQ(d.bits, 8);
   EXPECT_EQ(d.cycles, 1);
   ConfigReader r(YAML::Load("mode: bit_serial\nsigned_inputs: offset\nenergy_per_level: 1 fJ\nbits: 4"), "dac");
@@ -494,7 +504,7 @@ TEST(ConvertersConfigTest, AdcNewKeysParseAndDefault) {
   EXPECT_EQ(d.offsetSigmaLsb, 0.0);
   EXPECT_EQ(d.gainSigma, 0.0);
   EXPECT_EQ(d.inlLsb, 0.0);
-  EXPECT_EQ(d.energyModel, AdcEnergyModel::Walden);
+  EXPECT_EQ(d.energyModel, AdcEnergyModel::ScaledSar);
   EXPECT_NEAR(d.waldenFomJ, 1.56e-12 / 256, 1e-27);  // ISAAC: 1.56 pJ per 8-bit conversion
 
   ConfigReader preset(YAML::Load("bits: 8\nper_array: 8\nconversion_cycles: 1\nrange: calibrated"), "adc");

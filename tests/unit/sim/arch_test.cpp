@@ -62,8 +62,9 @@ TEST(ArchParams, DefaultPresetLoadsWithItsStatedValues) {
   EXPECT_EQ(p.deviceNoise.variation, VariationModel::Absolute);
   EXPECT_DOUBLE_EQ(p.deviceNoise.sigma, 0.03);
   EXPECT_EQ(p.calibrationImages, 256);
-  EXPECT_NEAR(p.energy.joulesPer(action::kAdcConvert), 1.56e-12, 1e-24);
-  EXPECT_NEAR(p.energy.joulesPer(action::kXbarCellRead), 1.8e-15, 1e-29);
+  EXPECT_NEAR(p.energy.joulesPer(action::kAdcConvert), 1.67e-12, 1e-24);        // scaled_sar at 8 bits
+  EXPECT_NEAR(p.energy.joulesPer(action::kXbarCellRead), 0.04 * 25e-6 * 10e-9, 1e-29);  // (0.2 V)² Gmax t_read
+  EXPECT_NEAR(p.area.adcM2, 1200e-12, 1e-20);
   EXPECT_NEAR(p.leakage.perArrayW, 20e-6, 1e-20);
 }
 
@@ -215,14 +216,16 @@ TEST(ArchParams, BadMappingPolicyNamesKeyAndChoices) {
 
 TEST(EnergyTableTest, PricesEveryKnownActionAndNothingElse) {
   const ChipParams p = loadChipParams(defaultArchPath(), {});
-  // dac.convert derives from the DAC (0.39 fJ per level x (2^8 - 1)), adc.convert from the Walden FOM
-  // (1.56 pJ / 2^8 per step x 2^8), sram.spill_bit from chip.sram.spill_energy_per_bit, noc.bit_hop from
+  // dac.convert derives from the DAC circuit ((2^8 - 1) x 1 fF x (0.2 V)^2 plus a word line of 128 x 2 cells x
+  // 0.2 fF/um x 39.06 nm charged to 0.2 V), crossbar.cell_read from V_read^2 x Gmax x t_read
+  // ((0.2 V)^2 x 25 uS x 10 ns), adc.convert from the scaled 32 nm SAR table (1.67 pJ at 8 bits), sram.spill_bit from chip.sram.spill_energy_per_bit, noc.bit_hop from
   // chip.noc.energy_per_bit_hop (ISAAC router: 42 mW / (1.2 GHz x 8 ports x 32 bit)), the denoiser engine's
   // actions from chip.denoiser.energy.* (Horowitz 2014) and grng.sample from chip.denoiser.grng. (The
   // tile-buffer action names are spelled out: their constants live in a SystemC header.)
   const std::vector<std::pair<const char*, double>> expected = {
-      {action::kDacConvert, 4e-3 * 100e-9 / 1024 * 255},      {action::kXbarCellRead, 1.8e-15},
-      {action::kAdcConvert, 1.56e-12},            {action::kSramReadBit, 0.156e-12},
+      {action::kDacConvert, 255 * 1e-15 * 0.04 + 128 * 2 * 0.2e-15 / 1e-6 * 39.06e-9 * 0.04},
+      {action::kXbarCellRead, 0.04 * 25e-6 * 10e-9},
+      {action::kAdcConvert, 1.67e-12},            {action::kSramReadBit, 0.156e-12},
       {action::kSramWriteBit, 0.156e-12},         {action::kDigitalAdd, 0.1e-12},
       {action::kDigitalOp, 0.03e-12},             {action::kSramSpillBit, 20e-12},
       {action::kGrngSample, 41e-12},              {action::kXbarCellWrite, 16.82e-12},
@@ -251,7 +254,7 @@ TEST(EnergyTableTest, PricesEveryKnownActionAndNothingElse) {
 }
 
 TEST(EnergyTableTest, OverrideChangesOnlyThatPrice) {
-  // The table's adc.convert is used when the ADC's energy model is the table, not the Walden FOM.
+  // The table's adc.convert is used when the ADC's energy model is the table, not the scaled SAR model.
   const ChipParams base = loadChipParams(defaultArchPath(), {"chip.tile.array.adc.energy_model=table"});
   const ChipParams p = loadChipParams(defaultArchPath(),
                                       {"chip.tile.array.adc.energy_model=table", "energy.adc.convert=2.5 pJ"});

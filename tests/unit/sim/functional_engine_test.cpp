@@ -251,5 +251,37 @@ TEST(FunctionalEngine, GroupedConvOnPacksApproachesIdealAndKeepsGroupsApart) {
   EXPECT_GT((a.middleCols(2 * plane, 2 * plane) - b.middleCols(2 * plane, 2 * plane)).cwiseAbs().maxCoeff(), 0.0f);
 }
 
+// The crossbar's data-aware energy factor is the mean programmed conductance over Gmax: for ideal devices,
+// differential pairs average (2·Gmin + ΔG·|ŵ|) / 2 per device and offset devices Gmin + ΔG·(ŵ + 1)/2, with
+// ŵ = w / max|W| — not the old mean |ŵ| (which puts an offset-mapped zero weight at zero conductance).
+TEST(FunctionalEngine, ConductanceMeanIsTheProgrammedConductanceOverGmax) {
+  for (WeightMapping m : {WeightMapping::Differential, WeightMapping::Offset}) {
+    ChipParams chip;
+    chip.deviceNoise.sigma = 0.0;
+    chip.array.xbar.mapping = m;
+    chip.array.xbar.gMinS = 2e-6;
+    chip.array.xbar.gMaxS = 22e-6;
+    Fixture f(chip);
+    FunctionalEngine eng(f.program, f.chip, f.mapping);
+    const ChipInstance inst = eng.programChip(5);
+    ASSERT_FALSE(inst.layers.empty());
+    const double gMin = 2e-6, dG = 20e-6, gMax = 22e-6;
+    for (size_t l = 0; l < inst.layers.size(); ++l) {
+      const ColMatrix& w = f.program.steps[static_cast<size_t>(f.mapping.layers[l].step)].weight;
+      const double scale = w.cwiseAbs().maxCoeff();
+      double sum = 0;
+      for (Eigen::Index i = 0; i < w.size(); ++i) {
+        const double u = w.data()[i] / scale;
+        sum += m == WeightMapping::Differential ? (2 * gMin + dG * std::abs(u)) / 2 : gMin + dG * (u + 1) / 2;
+      }
+      const double expected = sum / static_cast<double>(w.size()) / gMax;
+      EXPECT_NEAR(inst.layers[l].conductanceMean, expected, 1e-6 * expected) << "layer " << l;
+      if (m == WeightMapping::Offset) {
+        EXPECT_GT(inst.layers[l].conductanceMean, 0.3);  // zeros sit mid-range
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mxsim
