@@ -56,6 +56,7 @@ std::vector<UnitSpelling> spellings(Dimension d) {
       out.push_back({"mm2", 1e-6});
       out.push_back({"um2", 1e-12});
       break;
+    case Dimension::Length: withPrefixes("m"); break;
   }
   return out;
 }
@@ -72,6 +73,7 @@ const char* unitSymbol(Dimension d) {
     case Dimension::Resistance: return "Ohm";
     case Dimension::Bytes: return "B";
     case Dimension::Area: return "m2";
+    case Dimension::Length: return "m";
   }
   return "?";
 }
@@ -86,6 +88,7 @@ const char* unitExample(Dimension d) {
     case Dimension::Resistance: return "'2.5 Ohm' (Ohm, kOhm, MOhm)";
     case Dimension::Bytes: return "'64 KiB' (B, KiB, MiB, GiB, kB, MB)";
     case Dimension::Area: return "'0.01 mm2' (m2, mm2, um2)";
+    case Dimension::Length: return "'32 nm' (m, mm, um, nm)";
   }
   return "?";
 }
