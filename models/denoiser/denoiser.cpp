@@ -1,5 +1,7 @@
 #include "models/denoiser/denoiser.h"
 
+#include "models/common/technology.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -82,9 +84,15 @@ const char* phaseName(DenoiserPhaseKind k) {
 // ---------------------------------------------------------------------------------------------------
 // Parameters
 
-DenoiserParams DenoiserParams::fromConfig(ConfigReader& r) {
+DenoiserParams DenoiserParams::fromConfig(ConfigReader& r, double technologyNodeNm) {
   DenoiserParams p;
   p.path = r.path();
+  // The defaults below are 45 nm numbers: move them to the chip's node before they are declared.
+  const double e45 = tech::energyScale(kReferenceNodeNm, technologyNodeNm);
+  const double a45 = tech::areaScale(kReferenceNodeNm, technologyNodeNm);
+  for (double* e : {&p.macEnergyJ, &p.weightReadBitEnergyJ, &p.lineBufferBitEnergyJ, &p.subtractEnergyJ, &p.expEnergyJ})
+    *e *= e45;
+  for (double* a : {&p.coreAreaM2, &p.weightMemoryAreaPerKibM2, &p.lineBufferAreaPerKibM2, &p.grngUnitAreaM2}) *a *= a45;
   p.cores = static_cast<int>(r.getInt(
       "cores", p.cores, 1, 4096, "P parallel convolution cores; each conv's output channels are split over them",
       "cores", {"assumption: Paper A (arXiv:2409.18553) uses parallel 3x3 cores but does not publish their count"}));

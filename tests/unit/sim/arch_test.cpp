@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "models/common/technology.h"
+#include "models/memory/memory_cost.h"
 #include "sim/core/actions.h"
 #include "sim/core/error.h"
 #include "tests/support/error_matchers.h"
@@ -64,7 +66,79 @@ TEST(ArchParams, DefaultPresetLoadsWithItsStatedValues) {
   EXPECT_EQ(p.calibrationImages, 256);
   EXPECT_NEAR(p.energy.joulesPer(action::kAdcConvert), 1.56e-12, 1e-24);
   EXPECT_NEAR(p.energy.joulesPer(action::kXbarCellRead), 1.8e-15, 1e-29);
-  EXPECT_NEAR(p.leakage.perArrayW, 20e-6, 1e-20);
+  EXPECT_DOUBLE_EQ(p.technologyNodeNm, 32.0);
+  // NeuroSim's 22 nm per-subarray leakage (628.781 uW / 4048) moved to 32 nm.
+  EXPECT_NEAR(p.leakage.perArrayW, 628.781e-6 / 4048 * tech::leakageScale(22, 32), 1e-18);
+}
+
+TEST(ArchTechnology, NodeOutsideTheFitsNamesTheKey) {
+  for (const char* set : {"chip.technology_node=3 nm", "chip.technology_node=250 nm"}) {
+    const std::string msg = configErrorOf([&] { loadChipParams(defaultArchPath(), {set}); });
+    EXPECT_TRUE(contains(msg, "chip.technology_node")) << msg;
+  }
+  EXPECT_THROW(loadChipParams(defaultArchPath(), {"chip.technology_node=32"}), ConfigError);  // no unit
+}
+
+TEST(ArchTechnology, ReferenceNodeDefaultsMoveToTheChipNodeButConfigValuesDoNot) {
+  const ChipParams at45 = loadChipParams(defaultArchPath(), {"chip.technology_node=45 nm"});
+  EXPECT_NEAR(at45.energy.joulesPer(action::kDigitalAdd), 0.1e-12, 1e-24);  // Horowitz's own node
+  EXPECT_NEAR(at45.energy.joulesPer(action::kDigitalOp), 0.03e-12, 1e-24);
+  const ChipParams at22 = loadChipParams(defaultArchPath(), {"chip.technology_node=22 nm"});
+  EXPECT_NEAR(at22.energy.joulesPer(action::kDigitalAdd), 0.1e-12 * tech::energyScale(45, 22), 1e-24);
+  EXPECT_LT(at22.energy.joulesPer(action::kDigitalAdd), at45.energy.joulesPer(action::kDigitalAdd));
+  EXPECT_NEAR(at22.area.digitalPerLaneM2, 1.5e-9 * tech::areaScale(32, 22), 1e-20);
+  // Analog cells keep their price at any node.
+  EXPECT_NEAR(at22.energy.joulesPer(action::kXbarCellRead), at45.energy.joulesPer(action::kXbarCellRead), 1e-30);
+  EXPECT_DOUBLE_EQ(at22.area.arrayM2, at45.area.arrayM2);
+  // A value given in the config is the chip's own: never rescaled.
+  const ChipParams given = loadChipParams(defaultArchPath(), {"chip.technology_node=22 nm", "energy.digital.add=0.2 pJ"});
+  EXPECT_NEAR(given.energy.joulesPer(action::kDigitalAdd), 0.2e-12, 1e-24);
+  // The denoiser engine's 45 nm energies and areas move too.
+  EXPECT_NEAR(at45.denoiser.macEnergyJ, 0.3e-12, 1e-24);
+  EXPECT_NEAR(at22.denoiser.macEnergyJ, 0.3e-12 * tech::energyScale(45, 22), 1e-24);
+  EXPECT_NEAR(at22.denoiser.coreAreaM2, 0.008e-6 * tech::areaScale(45, 22), 1e-18);
+}
+
+TEST(ArchTechnology, BufferPricesFollowTheMemoryModel) {
+  const ChipParams p = loadChipParams(defaultArchPath(), {});
+  EXPECT_NEAR(p.energy.joulesPer(action::kSramReadBit), memcost::energyPerBitJ(2048.0 * 1024, 32), 1e-24);
+  EXPECT_NEAR(p.energy.joulesPer("tile_buffer.read_bit"), memcost::energyPerBitJ(2048, 32), 1e-24);
+  // Horowitz's anchor itself: an 8 KB buffer at 45 nm is 10 pJ per 64 bits.
+  const ChipParams small = loadChipParams(defaultArchPath(), {"chip.technology_node=45 nm", "chip.sram.capacity=8 KiB"});
+  EXPECT_NEAR(small.energy.joulesPer(action::kSramWriteBit), 10e-12 / 64, 1e-24);
+  // Energy follows the bank: 16 banks of 128 KiB cost a quarter of one 2 MiB bank per bit.
+  const ChipParams banked = loadChipParams(defaultArchPath(), {"chip.sram.banks=16"});
+  EXPECT_NEAR(banked.energy.joulesPer(action::kSramReadBit) * 4, p.energy.joulesPer(action::kSramReadBit), 1e-24);
+  // With tile memories, sram.* bits are tile-memory bits and take the tile memory's price.
+  const ChipParams tiles = loadChipParams(defaultArchPath(), {"chip.tile.memory=32 KiB"});
+  EXPECT_NEAR(tiles.energy.joulesPer(action::kSramReadBit), memcost::energyPerBitJ(32 * 1024, 32), 1e-24);
+}
+
+TEST(ArchTechnology, LeakageDefaultsFromTheModels) {
+  const ChipParams p = loadChipParams(defaultArchPath(), {});
+  EXPECT_NEAR(p.leakage.sramW, memcost::staticW(2048.0 * 1024, 32, MemoryTechnology::Sram), 1e-15);
+  EXPECT_NEAR(p.leakage.digitalW, 64 * 2.4e-6 * tech::leakageScale(40, 32), 1e-15);
+  EXPECT_DOUBLE_EQ(p.leakage.tileMemoryW, 0.0);
+  // eDRAM adds its refresh power; tile memories leak once per tile.
+  const ChipParams e = loadChipParams(defaultArchPath(), {"chip.sram.technology=edram", "chip.tile.memory=64 KiB",
+                                                          "chip.tile.memory_technology=edram"});
+  EXPECT_NEAR(e.leakage.sramW - p.leakage.sramW, memcost::refreshW(2048.0 * 1024, 32, MemoryTechnology::Edram), 1e-15);
+  EXPECT_NEAR(e.leakage.tileMemoryW, memcost::staticW(64 * 1024, 32, MemoryTechnology::Edram), 1e-15);
+  EXPECT_NEAR(e.leakageByComponentW(0).at("sram"), e.leakage.sramW + 128 * e.leakage.tileMemoryW, 1e-12);
+  // Tile digital lanes leak too when the tiles have memories (128 tiles x 8 lanes + 64).
+  EXPECT_NEAR(e.leakage.digitalW, (64 + 128 * 8) * 2.4e-6 * tech::leakageScale(40, 32), 1e-15);
+  // A config value replaces the derived default.
+  EXPECT_NEAR(loadChipParams(defaultArchPath(), {"leakage.sram=1 mW"}).leakage.sramW, 1e-3, 1e-15);
+}
+
+TEST(ArchTechnology, IsaacPresetKeepsItsOwnNumbers) {
+  const ChipParams p = loadChipParams(defaultArchPath().substr(0, defaultArchPath().rfind('/')) + "/isaac.yaml", {});
+  EXPECT_DOUBLE_EQ(p.technologyNodeNm, 32.0);
+  EXPECT_NEAR(p.energy.joulesPer(action::kSramReadBit), 0.0673828125e-12, 1e-24);
+  EXPECT_NEAR(p.energy.joulesPer(action::kDigitalAdd), 19.53125e-15, 1e-27);
+  EXPECT_NEAR(p.energy.joulesPer(action::kDigitalOp), 0.03e-12, 1e-24);
+  EXPECT_DOUBLE_EQ(p.totalLeakageW(p.totalArrays()), 0.0);
+  EXPECT_NEAR(p.area.sramPerKibM2, 1296.875e-12, 1e-20);
 }
 
 TEST(ArchParams, EmptyDocumentUsesBuiltInDefaults) {
