@@ -136,7 +136,7 @@ DenoiserParams DenoiserParams::fromConfig(ConfigReader& r, double technologyNode
       r.getInt("grng_units", p.grngUnits, 1, 1024, "G Box-Muller units feeding eps in sample mode", "units",
                {"assumption: 2 units x 2 samples/cycle finish before the convs of typical blocks (docs/denoiser.md)"}));
   ConfigReader grng = r.child("grng");
-  p.grng = GrngParams::fromConfig(grng);
+  p.grng = GrngParams::fromConfig(grng, technologyNodeNm);
   p.mode = r.getEnum<DenoiserMode>(
       "mode", "mean", {{"mean", DenoiserMode::Mean}, {"sample", DenoiserMode::Sample}},
       "default mode of denoiser blocks: mean (y = x - mu) or sample (y = x - mu - sigma*eps, eps from the GRNGs)",

@@ -303,7 +303,7 @@ TEST(EnergyTableTest, PricesEveryKnownActionAndNothingElse) {
       {action::kAdcConvert, 1.56e-12},            {action::kSramReadBit, sramBit},
       {action::kSramWriteBit, sramBit},           {action::kDigitalAdd, 0.1e-12 * e},
       {action::kDigitalOp, 0.03e-12 * e},         {action::kSramSpillBit, 20e-12},
-      {action::kGrngSample, 41e-12},              {action::kXbarCellWrite, 16.82e-12},
+      {action::kGrngSample, 41e-12 * tech::energyScale(40, 32)}, {action::kXbarCellWrite, 16.82e-12},
       {action::kNocBitHop, 0.137e-12},            {"tile_buffer.read_bit", bufferBit},
       {"tile_buffer.write_bit", bufferBit},       {action::kDenoiserMac, 0.3e-12 * e},
       {action::kDenoiserWeightReadBit, 0.3125e-12 * e}, {action::kDenoiserLineBufferBit, 0.156e-12 * e},
