@@ -1,5 +1,7 @@
 #include "models/denoiser/denoiser.h"
 
+#include "models/common/technology.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -82,9 +84,15 @@ const char* phaseName(DenoiserPhaseKind k) {
 // ---------------------------------------------------------------------------------------------------
 // Parameters
 
-DenoiserParams DenoiserParams::fromConfig(ConfigReader& r) {
+DenoiserParams DenoiserParams::fromConfig(ConfigReader& r, double technologyNodeNm) {
   DenoiserParams p;
   p.path = r.path();
+  // The defaults below are 45 nm numbers: move them to the chip's node before they are declared.
+  const double e45 = tech::energyScale(kReferenceNodeNm, technologyNodeNm);
+  const double a45 = tech::areaScale(kReferenceNodeNm, technologyNodeNm);
+  for (double* e : {&p.macEnergyJ, &p.weightReadBitEnergyJ, &p.lineBufferBitEnergyJ, &p.subtractEnergyJ, &p.expEnergyJ})
+    *e *= e45;
+  for (double* a : {&p.coreAreaM2, &p.weightMemoryAreaPerKibM2, &p.lineBufferAreaPerKibM2, &p.grngUnitAreaM2}) *a *= a45;
   p.cores = static_cast<int>(r.getInt(
       "cores", p.cores, 1, 4096, "P parallel convolution cores; each conv's output channels are split over them",
       "cores", {"assumption: Paper A (arXiv:2409.18553) uses parallel 3x3 cores but does not publish their count"}));
@@ -128,7 +136,7 @@ DenoiserParams DenoiserParams::fromConfig(ConfigReader& r) {
       r.getInt("grng_units", p.grngUnits, 1, 1024, "G Box-Muller units feeding eps in sample mode", "units",
                {"assumption: 2 units x 2 samples/cycle finish before the convs of typical blocks (docs/denoiser.md)"}));
   ConfigReader grng = r.child("grng");
-  p.grng = GrngParams::fromConfig(grng);
+  p.grng = GrngParams::fromConfig(grng, technologyNodeNm);
   p.mode = r.getEnum<DenoiserMode>(
       "mode", "mean", {{"mean", DenoiserMode::Mean}, {"sample", DenoiserMode::Sample}},
       "default mode of denoiser blocks: mean (y = x - mu) or sample (y = x - mu - sigma*eps, eps from the GRNGs)",

@@ -62,7 +62,11 @@ struct DenoiserParams {
 
   std::string path = "chip.denoiser";  // where the section was read (for error messages)
 
-  static DenoiserParams fromConfig(ConfigReader& r);
+  /// Energy and area defaults are 45 nm figures (Horowitz, ISSCC 2014); they are moved to `technologyNodeNm`
+  /// (chip.technology_node) with the Stillmaker-Baas factors (models/common/technology.h). Values given in
+  /// the config are taken as they are, at the chip's node.
+  static constexpr double kReferenceNodeNm = 45.0;
+  static DenoiserParams fromConfig(ConfigReader& r, double technologyNodeNm = kReferenceNodeNm);
   /// Throws ConfigError naming "<path>.<key>" if a value breaks the model.
   void validate() const;
   /// (action, joules) for every action the engine counts, including grng.sample (grng.energy_per_sample);

@@ -63,6 +63,11 @@ SramParams SramParams::fromConfig(ConfigReader& r) {
   p.spillBandwidth = static_cast<int>(r.getInt(
       "spill_bandwidth", 128, 1, 1 << 20, "bits moved to or from off-chip DRAM per chip cycle", "bits/cycle",
       {"16 GB/s at the 1 GHz default clock, about one 64-bit DDR4-2133 channel (17 GB/s peak, JEDEC JESD79-4)"}));
+  p.technology = r.getEnum<MemoryTechnology>(
+      "technology", "sram", {{"sram", MemoryTechnology::Sram}, {"edram", MemoryTechnology::Edram}},
+      "bit cell of the buffer: sram (6T) or edram (gain cell / 1T1C, refreshed); sets the static power (eDRAM "
+      "adds refresh power, docs/memory.md)",
+      {"eDRAM refresh: Giterman et al., IEEE SSC-L 3, 2020 (16 nm 1-Mbit gain-cell eDRAM, 276 uW refresh)"});
   r.finish();
   p.validate(r.path());
   return p;

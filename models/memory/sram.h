@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "models/memory/memory_cost.h"
 #include "sim/core/config.h"
 
 namespace mxsim {
@@ -38,6 +39,7 @@ struct SramParams {
   SramCapacityPolicy capacityPolicy = SramCapacityPolicy::Error;
   double spillEnergyPerBit = 20e-12;  // J per bit moved to/from DRAM
   int spillBandwidth = 128;           // bits per chip cycle to/from DRAM
+  MemoryTechnology technology = MemoryTechnology::Sram;  // prices access energy and static power (docs/memory.md)
 
   int readPortCount() const { return readPorts > 0 ? readPorts : ports; }
   int writePortCount() const { return writePorts > 0 ? writePorts : ports; }

@@ -1,5 +1,7 @@
 #include "models/noise/box_muller.h"
 
+#include "models/common/technology.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -52,7 +54,7 @@ double quarterSinFn(double x) {
 // ---------------------------------------------------------------------------------------------------
 // Parameters
 
-GrngParams GrngParams::fromConfig(ConfigReader& r) {
+GrngParams GrngParams::fromConfig(ConfigReader& r, double technologyNodeNm) {
   GrngParams p;
   p.urng =
       r.getEnum<GrngSource>("urng", "tausworthe", {{"tausworthe", GrngSource::Tausworthe}, {"lfsr", GrngSource::Lfsr}},
@@ -96,7 +98,8 @@ GrngParams GrngParams::fromConfig(ConfigReader& r) {
                                                 "samples emitted per cycle (2: both outputs of each evaluation)",
                                                 "samples", {"Lee et al. 2006: two samples per clock cycle"}));
   p.energyPerSampleJ = r.getQuantity(
-      "energy_per_sample", Dimension::Energy, 41e-12, 0.0, 1e-6, "dynamic energy per emitted Gaussian sample",
+      "energy_per_sample", Dimension::Energy, 41e-12 * tech::energyScale(kReferenceNodeNm, technologyNodeNm), 0.0, 1e-6,
+      "dynamic energy per emitted Gaussian sample (default: the 40 nm figure moved to chip.technology_node)",
       {"Chen, Chen, Huang, IEEE SSC-L vol. 8, 2025 (40 nm chaos URNG + Box-Muller): 62.73 mW at 1.53 GS/s = "
        "41 pJ/sample"});
   r.finish();

@@ -50,7 +50,10 @@ struct GrngParams {
   int samplesPerCycle = 2;   // 2: both outputs of an evaluation per cycle; 1: one per cycle
   double energyPerSampleJ = 41e-12;
 
-  static GrngParams fromConfig(ConfigReader& r);
+  /// The energy default is a 40 nm measurement; it is moved to `technologyNodeNm` (chip.technology_node) with the
+  /// Stillmaker-Baas factor. A configured value is taken as it is.
+  static constexpr double kReferenceNodeNm = 40.0;
+  static GrngParams fromConfig(ConfigReader& r, double technologyNodeNm = kReferenceNodeNm);
   /// Cross-parameter checks (powers of two, output format); throws ConfigError.
   void validate() const;
 };

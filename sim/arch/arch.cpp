@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "models/common/technology.h"
+#include "models/memory/memory_cost.h"
 #include "sim/core/actions.h"
 #include "sim/core/error.h"
 
@@ -14,60 +16,71 @@ struct EnergyDefault {
   const char* component;
   const char* name;
   double joules;
+  double nodeNm;  // node the default was published at (0: not a CMOS figure, never scaled)
   const char* meaning;
   const char* source;
 };
 
 // Defaults per action. Derivations are in docs/models.md (energy section).
 const EnergyDefault kEnergyDefaults[] = {
-    {"crossbar", "cell_read", kDerivedEnergy,
+    {"crossbar", "cell_read", kDerivedEnergy, 0,
      "one device taking part in one MVM pass, at full scale (V_read across it, G = Gmax); scaled at report time by "
      "the layer's mean (v/V_read)² x G/Gmax. Absent: V_read² x Gmax x t_read (t_read = read_cycles / clock)",
      "derived: chip.tile.array.read_voltage, device.g_max, read_cycles (docs/models.md); e.g. ISAAC array 0.3 mW at "
      "100 ns per 128x128 read = 1.8 fJ/cell (sim/presets/isaac.yaml)"},
-    {"crossbar", "cell_write", 16.82e-12,
+    {"crossbar", "cell_write", 16.82e-12, 0,
      "one device programmed to its weight (counted when chip.mapping.overflow: time_multiplex reprograms arrays)",
      "Lee et al. ISCA 2009, PCM array write energy 16.82 pJ/bit"},
-    {"adc", "convert", 1.56e-12,
+    {"adc", "convert", 1.56e-12, 0,
      "one column conversion; used only with chip.tile.array.adc.energy_model: table (walden and scaled_sar derive it)",
      "ISAAC 8-bit SAR ADC: 2 mW at 1.28 GS/s"},
-    {"sram", "read_bit", 0.156e-12, "one bit read from the global buffer",
-     "Horowitz ISSCC 2014: 10 pJ per 64-bit access of an 8 KB SRAM at 45 nm"},
-    {"sram", "write_bit", 0.156e-12, "one bit written to the global buffer", "Horowitz ISSCC 2014 (as read)"},
-    {"tile_buffer", "read_bit", 0.078e-12, "one bit read from a tile's input or output buffer",
-     "ISAAC input register 2 KB: 1.24 mW at 1.2 GHz x 128 bits ~ 8 fJ/bit; Horowitz 2014 small SRAM 10 pJ per "
-     "64 bit at 8 KB, halved for a 2 KB buffer (upper estimate)"},
-    {"tile_buffer", "write_bit", 0.078e-12, "one bit written to a tile's input or output buffer",
+    // sram.* and tile_buffer.*: the defaults below are replaced by the memory model (memcost::energyPerBitJ) for
+    // the configured capacity and node; the sources name its anchor.
+    {"sram", "read_bit", 0.156e-12, 0,
+     "one bit read from the global buffer, or, with tile memories (chip.tile.memory > 0), from a tile memory; "
+     "default derived from the memory's capacity per bank and the node (docs/memory.md)",
+     "Horowitz ISSCC 2014, 45 nm: 64-bit access 10 pJ at 8 KB, 20 pJ at 32 KB, 100 pJ at 1 MB (sqrt(capacity) "
+     "law), moved to chip.technology_node"},
+    {"sram", "write_bit", 0.156e-12, 0, "one bit written to the global buffer or a tile memory (as read_bit)",
+     "as sram.read_bit"},
+    {"tile_buffer", "read_bit", 0.078e-12, 0,
+     "one bit read from a tile's input or output buffer; default derived from the input buffer's capacity and the "
+     "node (docs/memory.md)",
+     "Horowitz ISSCC 2014 SRAM law (as sram.read_bit) at the input-buffer capacity: 0.078 pJ for 2 KB at 45 nm"},
+    {"tile_buffer", "write_bit", 0.078e-12, 0, "one bit written to a tile's input or output buffer",
      "as tile_buffer.read_bit"},
-    {"digital", "add", 0.1e-12, "one 32-bit integer add (accumulation, residual add)",
+    {"digital", "add", 0.1e-12, tech::kHorowitzNodeNm,
+     "one 32-bit integer add (accumulation, residual add); default: the 45 nm figure moved to chip.technology_node",
      "Horowitz ISSCC 2014: 32-bit int add 0.1 pJ at 45 nm"},
-    {"digital", "op", 0.03e-12, "one 8-bit ALU op (rescale, bias, multiply, affine)",
+    {"digital", "op", 0.03e-12, tech::kHorowitzNodeNm,
+     "one 8-bit ALU op (rescale, bias, multiply, affine); default: the 45 nm figure moved to chip.technology_node",
      "Horowitz ISSCC 2014: 8-bit int add 0.03 pJ at 45 nm"},
-    {"sample_hold", "sample", 10e-6 * 100e-9 / 1024, "one column sampled and held for its ADC (one per conversion)",
+    {"sample_hold", "sample", 10e-6 * 100e-9 / 1024, tech::kIsaacNodeNm, "one column sampled and held for its ADC (one per conversion)",
      "ISAAC Table I: 8 x 128 S+H per IMA 10 uW, each sampling once per 100 ns read: 10 uW x 100 ns / 1024"},
-    {"accumulator", "add", 0.1e-12,
+    {"accumulator", "add", 0.1e-12, tech::kHorowitzNodeNm,
      "one 32-bit add of an accumulator (partial sums of row blocks, offset term, residual add)",
      "Horowitz ISSCC 2014: 32-bit int add 0.1 pJ at 45 nm"},
-    {"activation", "op", 0.03e-12, "one op of an activation/softmax unit (compare, LUT step)",
+    {"activation", "op", 0.03e-12, tech::kHorowitzNodeNm, "one op of an activation/softmax unit (compare, LUT step)",
      "Horowitz ISSCC 2014: 8-bit int add 0.03 pJ at 45 nm"},
-    {"pool", "op", 0.03e-12, "one compare or add of a pooling unit",
+    {"pool", "op", 0.03e-12, tech::kHorowitzNodeNm, "one compare or add of a pooling unit",
      "Horowitz ISSCC 2014: 8-bit int add 0.03 pJ at 45 nm"},
-    {"bus", "bit", 7e-3 / (256 * 1.2e9), "one bit carried between a tile memory and its arrays/units",
+    {"bus", "bit", 7e-3 / (256 * 1.2e9), tech::kIsaacNodeNm, "one bit carried between a tile memory and its arrays/units",
      "ISAAC Table I: eDRAM-to-IMA bus 7 mW per tile at the eDRAM's 256 bit x 1.2 GHz: 22.8 fJ/bit"},
-    {"output_buffer", "read_bit", 0.078e-12, "one bit read from the arrays' output registers",
-     "as tile_buffer.read_bit"},
-    {"output_buffer", "write_bit", 0.078e-12, "one bit written to the arrays' output registers",
-     "as tile_buffer.read_bit"},
-    {"output_register", "read_bit", 0.078e-12, "one bit read from a tile's output register",
-     "as tile_buffer.read_bit"},
-    {"output_register", "write_bit", 0.078e-12, "one bit written to a tile's output register",
-     "as tile_buffer.read_bit"},
-    {"io", "bit", 10.4 / (4 * 6.4e9 * 8), "one bit over the chip's off-chip links (chip.io)",
+    {"output_buffer", "read_bit", 0.078e-12, tech::kHorowitzNodeNm, "one bit read from the arrays' output registers",
+     "Horowitz ISSCC 2014 SRAM law at 2 KB (as tile_buffer): 0.078 pJ at 45 nm, moved to chip.technology_node"},
+    {"output_buffer", "write_bit", 0.078e-12, tech::kHorowitzNodeNm, "one bit written to the arrays' output registers",
+     "Horowitz ISSCC 2014 SRAM law at 2 KB (as tile_buffer): 0.078 pJ at 45 nm, moved to chip.technology_node"},
+    {"output_register", "read_bit", 0.078e-12, tech::kHorowitzNodeNm, "one bit read from a tile's output register",
+     "Horowitz ISSCC 2014 SRAM law at 2 KB (as tile_buffer): 0.078 pJ at 45 nm, moved to chip.technology_node"},
+    {"output_register", "write_bit", 0.078e-12, tech::kHorowitzNodeNm, "one bit written to a tile's output register",
+     "Horowitz ISSCC 2014 SRAM law at 2 KB (as tile_buffer): 0.078 pJ at 45 nm, moved to chip.technology_node"},
+    {"io", "bit", 10.4 / (4 * 6.4e9 * 8), 0, "one bit over the chip's off-chip links (chip.io)",
      "ISAAC Table I: 4 HyperTransport links of 6.4 GB/s, 10.4 W: 10.4 W / 204.8 Gbit/s = 50.8 pJ/bit"},
 };
 }  // namespace
 
-EnergyTable EnergyTable::fromConfig(ConfigReader& r) {
+EnergyTable EnergyTable::fromConfig(ConfigReader& r, double technologyNodeNm,
+                                    const std::map<std::string, double>& derived) {
   EnergyTable t;
   std::map<std::string, ConfigReader> sections;
   for (const auto& d : kEnergyDefaults) {
@@ -82,11 +95,19 @@ EnergyTable EnergyTable::fromConfig(ConfigReader& r) {
         t.m_perAction[action] = *v;
         t.m_source[action] = given;
       }
-    } else {
-      t.m_source[action] = it->second.given(d.name) ? given : fmt::format("default: {}", d.source);
-      t.m_perAction[action] = it->second.getQuantity(d.name, Dimension::Energy, d.joules, 0.0, 1e-3, d.meaning,
-                                                     {d.source});
+      continue;
     }
+    const auto model = derived.find(action);
+    const double def = model != derived.end() ? model->second
+                       : d.nodeNm > 0    ? d.joules * tech::energyScale(d.nodeNm, technologyNodeNm)
+                                         : d.joules;
+    t.m_source[action] = it->second.given(d.name) ? given
+                         : model != derived.end()
+                             ? fmt::format("default, from the memory model: {}", d.source)
+                         : d.nodeNm > 0 && d.nodeNm != technologyNodeNm
+                             ? fmt::format("default, moved from {} nm to {} nm: {}", d.nodeNm, technologyNodeNm, d.source)
+                             : fmt::format("default: {}", d.source);
+    t.m_perAction[action] = it->second.getQuantity(d.name, Dimension::Energy, def, 0.0, 1e-3, d.meaning, {d.source});
   }
   for (auto& [name, reader] : sections) reader.finish();
   r.finish();
@@ -104,15 +125,36 @@ double EnergyTable::joulesPer(const std::string& actionName) const {
   return it->second;
 }
 
-LeakageParams LeakageParams::fromConfig(ConfigReader& r) {
+LeakageParams LeakageParams::fromConfig(ConfigReader& r, const LeakageParams& d) {
   LeakageParams p;
-  p.perArrayW = r.getQuantity("array", Dimension::Power, 20e-6, 0.0, 1.0,
-                              "static power of one array with its DACs/ADCs while the chip is on");
-  p.sramW = r.getQuantity("sram", Dimension::Power, 10e-3, 0.0, 100.0, "static power of the global SRAM");
-  p.digitalW = r.getQuantity("digital", Dimension::Power, 1e-3, 0.0, 100.0, "static power of the digital unit");
-  p.denoiserW = r.getQuantity("denoiser", Dimension::Power, 1e-3, 0.0, 100.0,
-                              "static power of the denoiser engine, when the chip has one",
-                              {"assumption: of the order of the digital unit's"});
+  p.perArrayW = r.getQuantity(
+      "array", Dimension::Power, d.perArrayW, 0.0, 1.0,
+      "static power of one array with its DACs/ADCs while the chip is on; default: NeuroSim's per-subarray share "
+      "at 22 nm moved to chip.technology_node (docs/models.md)",
+      {"NeuroSim V1.4 manual Fig. 27 p. 31 (VGG-8, 22 nm RRAM): chip leakage 628.781 uW / 4048 subarrays of "
+       "128x128 = 0.155 uW (docs/neurosim.md)"});
+  p.sramW = r.getQuantity(
+      "sram", Dimension::Power, d.sramW, 0.0, 100.0,
+      "static power of the global buffer (leakage, plus refresh for chip.sram.technology: edram); default from "
+      "its capacity and the node (docs/memory.md)",
+      {"Giterman et al., IEEE SSC-L 3, 2020, 16 nm 1-Mbit eDRAM: 105 uW leakage, 276 uW refresh"});
+  p.tileMemoryW = r.getQuantity(
+      "tile_memory", Dimension::Power, d.tileMemoryW, 0.0, 100.0,
+      "static power of one tile memory (chip.tile.memory; refresh included for memory_technology: edram); default "
+      "from its capacity and the node (docs/memory.md)",
+      {"as leakage.sram"});
+  p.digitalW = r.getQuantity(
+      "digital", Dimension::Power, d.digitalW, 0.0, 100.0,
+      "static power of all digital lanes (chip.digital.lanes, plus chip.tile.digital_lanes per tile with tile "
+      "memories); default 2.4 uW per lane at 40 nm moved to chip.technology_node",
+      {"Aladdin (Shao et al., ISCA 2014) 40 nm 32-bit adder: leakage 2.4 uW (Accelergy hwcomponents-library, "
+       "aladdin.py)"});
+  p.denoiserW = r.getQuantity(
+      "denoiser", Dimension::Power, d.denoiserW, 0.0, 100.0,
+      "static power of the denoiser engine, when the chip has one: its MACs plus its weight memory and line "
+      "buffer; default from chip.denoiser and the node (docs/models.md)",
+      {"Aladdin 40 nm: 32-bit adder 2.4 uW, 32-bit multiplier 80 uW (x (8/32)^2 for 8 bits); memories as "
+       "leakage.sram"});
   p.gateUnusedArrays =
       r.getBool("gate_unused_arrays", true, "arrays that hold no weights are power-gated and do not leak");
   r.finish();
@@ -138,6 +180,10 @@ TileParams TileParams::fromConfig(ConfigReader& tile) {
       "per-tile activation memory (eDRAM/SRAM) holding the input rows of the layers mapped on the tile; 0: none, "
       "activations live in the global buffer and the chip runs the global-buffer model (docs/chip.md)",
       {"ISAAC: 64 KB eDRAM per tile"});
+  p.memoryTechnology = tile.getEnum<MemoryTechnology>(
+      "memory_technology", "sram", {{"sram", MemoryTechnology::Sram}, {"edram", MemoryTechnology::Edram}},
+      "bit cell of the tile memory: sram or edram (refreshed: adds refresh power, docs/memory.md)",
+      {"ISAAC: eDRAM tile buffers"});
   p.memoryWordBits = static_cast<int>(tile.getInt(
       "memory_word_bits", 256, 8, 1 << 16, "bits per tile-memory access, one read or write per cycle", "bits",
       {"ISAAC: 256-bit eDRAM-to-IMA bus per tile"}));
@@ -167,8 +213,10 @@ IoParams IoParams::fromConfig(ConfigReader& r) {
   return p;
 }
 
-AreaParams AreaParams::fromConfig(ConfigReader& r) {
+AreaParams AreaParams::fromConfig(ConfigReader& r, double technologyNodeNm) {
   AreaParams p;
+  // ISAAC's CMOS areas are 32 nm figures: move them to the chip's node (crossbar cells do not scale with CMOS).
+  const double a32 = tech::areaScale(tech::kIsaacNodeNm, technologyNodeNm);
   const std::vector<std::string> isaac = {"ISAAC (Shafiee et al., ISCA 2016) Table 2, 32 nm"};
   p.arrayM2 = r.getQuantity("array", Dimension::Area, 25e-12, 0.0, 1.0, "one crossbar array (cells only)",
                             {"ISAAC: 8 arrays of 128x128 take 0.0002 mm2 -> 25 um2 each"});
@@ -181,35 +229,38 @@ AreaParams AreaParams::fromConfig(ConfigReader& r) {
                                    "hwcomponents-library ISAAC ADC table); ISAAC: 8 ADCs take 0.0096 mm2 -> "
                                    "0.0012 mm2 each"})
                 .value_or(kDeriveArea);
-  p.sramPerKibM2 = r.getQuantity("sram_per_kib", Dimension::Area, 1.3e-9, 0.0, 1.0,
-                                 "global buffer area per KiB",
+  p.sramPerKibM2 = r.getQuantity("sram_per_kib", Dimension::Area, 1.3e-9 * a32, 0.0, 1.0,
+                                 "global buffer and tile memory area per KiB (default: 32 nm figure moved to "
+                                 "chip.technology_node)",
                                  {"ISAAC: 64 KB eDRAM 0.083 mm2 -> 0.0013 mm2/KiB"});
-  p.tileBufferPerKibM2 = r.getQuantity("tile_buffer_per_kib", Dimension::Area, 1.05e-9, 0.0, 1.0,
-                                       "tile input/output buffer area per KiB",
+  p.tileBufferPerKibM2 = r.getQuantity("tile_buffer_per_kib", Dimension::Area, 1.05e-9 * a32, 0.0, 1.0,
+                                       "tile input/output buffer area per KiB (default: 32 nm figure moved to "
+                                       "chip.technology_node)",
                                        {"ISAAC: 2 KB input register 0.0021 mm2 -> 0.00105 mm2/KiB"});
-  p.digitalPerLaneM2 = r.getQuantity("digital_per_lane", Dimension::Area, 1.5e-9, 0.0, 1.0,
-                                     "digital unit area per ALU lane (accumulate, activation, pooling)",
+  p.digitalPerLaneM2 = r.getQuantity("digital_per_lane", Dimension::Area, 1.5e-9 * a32, 0.0, 1.0,
+                                     "digital unit area per ALU lane (accumulate, activation, pooling; default: 32 "
+                                     "nm figure moved to chip.technology_node)",
                                      {"ISAAC: shift-and-add, sigmoid and max-pool units of a tile ~0.0012 mm2 / "
                                       "~8 lanes (estimate)"});
-  p.sampleHoldM2 = r.getQuantity("sample_hold", Dimension::Area, 0.039e-12, 0.0, 1.0,
+  p.sampleHoldM2 = r.getQuantity("sample_hold", Dimension::Area, 0.039e-12 * a32, 0.0, 1.0,
                                  "one sample-and-hold circuit (one per array column)",
                                  {"ISAAC Table I: 8 x 128 S+H per IMA take 0.00004 mm2 -> 0.039 um2 each"});
-  p.outputBufferPerKibM2 = r.getQuantity("output_buffer_per_kib", Dimension::Area, 3.08e-9, 0.0, 1.0,
+  p.outputBufferPerKibM2 = r.getQuantity("output_buffer_per_kib", Dimension::Area, 3.08e-9 * a32, 0.0, 1.0,
                                          "the arrays' output registers (chip.tile.output_buffer) per KiB",
                                          {"ISAAC Table I: 256 B output register per IMA 0.00077 mm2 -> 0.00308 mm2/KiB"});
-  p.outputRegisterPerKibM2 = r.getQuantity("output_register_per_kib", Dimension::Area, 1.067e-9, 0.0, 1.0,
+  p.outputRegisterPerKibM2 = r.getQuantity("output_register_per_kib", Dimension::Area, 1.067e-9 * a32, 0.0, 1.0,
                                            "a tile's output register (chip.tile.output_register) per KiB",
                                            {"ISAAC Table I: 3 KB tile output register 0.0032 mm2 -> 0.00107 mm2/KiB"});
-  p.busPerArrayM2 = r.getQuantity("bus_per_array", Dimension::Area, 937.5e-12, 0.0, 1.0,
+  p.busPerArrayM2 = r.getQuantity("bus_per_array", Dimension::Area, 937.5e-12 * a32, 0.0, 1.0,
                                   "the tile memory-to-arrays bus, per array it reaches (tiles with chip.tile.memory)",
                                   {"ISAAC Table I: eDRAM-to-IMA bus 0.090 mm2 per tile of 12 x 8 arrays"});
-  p.accumulatorM2 = r.getQuantity("accumulator", Dimension::Area, 60e-12, 0.0, 1.0,
+  p.accumulatorM2 = r.getQuantity("accumulator", Dimension::Area, 60e-12 * a32, 0.0, 1.0,
                                   "one accumulator (chip.digital.accumulators)",
                                   {"ISAAC Table I: tile S+A 0.00006 mm2"});
-  p.activationUnitM2 = r.getQuantity("activation_unit", Dimension::Area, 300e-12, 0.0, 1.0,
+  p.activationUnitM2 = r.getQuantity("activation_unit", Dimension::Area, 300e-12 * a32, 0.0, 1.0,
                                      "one activation unit (chip.digital.activation_units)",
                                      {"ISAAC Table I: 2 sigmoid units per tile 0.0006 mm2"});
-  p.poolUnitM2 = r.getQuantity("pool_unit", Dimension::Area, 240e-12, 0.0, 1.0, "one pooling unit (chip.digital.pool_units)",
+  p.poolUnitM2 = r.getQuantity("pool_unit", Dimension::Area, 240e-12 * a32, 0.0, 1.0, "one pooling unit (chip.digital.pool_units)",
                                {"ISAAC Table I: max-pool unit 0.00024 mm2"});
   p.ioLinkM2 = r.getQuantity("io_link", Dimension::Area, 5.72e-6, 0.0, 1.0, "one off-chip link with its PHY (chip.io.links)",
                              {"ISAAC Table I: 4 HyperTransport links 22.88 mm2"});
@@ -260,10 +311,34 @@ double ChipParams::totalLeakageW(int arraysUsed, bool denoiserEngine) const {
 
 std::map<std::string, double> ChipParams::leakageByComponentW(int arraysUsed, bool denoiserEngine) const {
   const int leaking = leakage.gateUnusedArrays ? arraysUsed : totalArrays();
-  std::map<std::string, double> w = {
-      {"crossbar", leakage.perArrayW * leaking}, {"sram", leakage.sramW}, {"digital", leakage.digitalW}};
+  const double tileMemories = tile.memoryBytes > 0 ? static_cast<double>(tiles) : 0.0;
+  std::map<std::string, double> w = {{"crossbar", leakage.perArrayW * leaking},
+                                     {"sram", leakage.sramW + leakage.tileMemoryW * tileMemories},
+                                     {"digital", leakage.digitalW}};
   if (denoiserEngine) w["denoiser"] = leakage.denoiserW;
   return w;
+}
+
+LeakageParams ChipParams::leakageDefaults() const {
+  // Sources and equations: docs/models.md, "Leakage". Each figure is moved from its node to the chip's.
+  constexpr double kNeuroSimNodeNm = 22.0;
+  constexpr double kNeuroSimArrayW = 628.781e-6 / 4048;  // NeuroSim V1.4 Fig. 27: chip leakage / subarrays
+  constexpr double kAdderLeakW = 2.4e-6;                 // Aladdin 40 nm 32-bit adder
+  constexpr double kMultiplier32LeakW = 80e-6;           // Aladdin 40 nm 32-bit multiplier
+  const double node = technologyNodeNm;
+  const double aladdin = tech::leakageScale(tech::kAladdinNodeNm, node);
+  LeakageParams d;
+  d.gateUnusedArrays = leakage.gateUnusedArrays;
+  d.perArrayW = kNeuroSimArrayW * tech::leakageScale(kNeuroSimNodeNm, node);
+  d.sramW = memcost::staticW(sram.capacityBytes, node, sram.technology);
+  d.tileMemoryW = memcost::staticW(tile.memoryBytes, node, tile.memoryTechnology);
+  const double lanes = digital.lanes + (tile.memoryBytes > 0 ? static_cast<double>(tiles) * tile.digitalLanes : 0.0);
+  d.digitalW = lanes * kAdderLeakW * aladdin;
+  // A MAC = an 8-bit multiplier (array multiplier: gates grow as width^2) + a 32-bit accumulate adder.
+  const double macW = (kMultiplier32LeakW * (8.0 / 32.0) * (8.0 / 32.0) + kAdderLeakW) * aladdin;
+  d.denoiserW = static_cast<double>(denoiser.cores) * denoiser.macsPerCore * macW +
+                memcost::leakageW(denoiser.weightMemoryBytes + denoiser.lineBufferBytes, node);
+  return d;
 }
 
 ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry) {
@@ -271,6 +346,14 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   ConfigReader top(root, "", registry);
   ConfigReader chip = top.child("chip");
   p.name = chip.getString("name", "mxsim-default", "free-form name of the chip (reported)");
+  p.technologyNodeNm =
+      chip.getQuantity("technology_node", Dimension::Length, kDefaultTechnologyNodeNm * 1e-9, tech::kMinNodeNm * 1e-9,
+                       tech::kMaxNodeNm * 1e-9,
+                       "CMOS node of the digital and mixed-signal parts: every energy, area and leakage default "
+                       "declared at another node is moved to this one (Stillmaker-Baas factors, docs/models.md); "
+                       "crossbar cells do not scale",
+                       {"ISAAC (the default chip's template): 32 nm"}) *
+      1e9;
   p.clockHz = chip.getQuantity("clock", Dimension::Frequency, 1e9, 1e6, 10e9, "chip clock frequency",
                                {"ISAAC runs at 1.2 GHz"});
   p.tiles = static_cast<int>(chip.getInt("tiles", 128, 1, 1 << 20, "tiles on the chip", "tiles"));
@@ -297,7 +380,7 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   p.denoiserPresence = denoiser.getEnum<DenoiserPresence>(
       "present", "auto", {{"auto", DenoiserPresence::Auto}, {"yes", DenoiserPresence::On}, {"no", DenoiserPresence::Off}},
       "whether the chip has a denoiser engine: auto (exactly when the model has denoiser blocks), yes, no");
-  p.denoiser = DenoiserParams::fromConfig(denoiser);
+  p.denoiser = DenoiserParams::fromConfig(denoiser, p.technologyNodeNm);
   ConfigReader mapping = chip.child("mapping");
   p.mapping = MappingParams::fromConfig(mapping);
   chip.finish();
@@ -316,7 +399,20 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   noise.finish();
 
   ConfigReader energy = top.child("energy");
-  p.energy = EnergyTable::fromConfig(energy);
+  {
+    // Memory prices from the memory model (docs/memory.md): with tile memories, nearly every sram.* bit the
+    // dataflow model counts is a tile-memory bit, so sram.* takes the tile memory's price.
+    const bool tileMemories = p.tile.memoryBytes > 0;
+    const double sramBank = tileMemories ? p.tile.memoryBytes : p.sram.capacityBytes / p.sram.banks;
+    const MemoryTechnology sramTech = tileMemories ? p.tile.memoryTechnology : p.sram.technology;
+    const double sramBit = memcost::energyPerBitJ(sramBank, p.technologyNodeNm, sramTech);
+    const double bufferBit = memcost::energyPerBitJ(p.tile.inputBufferBytes, p.technologyNodeNm);
+    p.energy = EnergyTable::fromConfig(energy, p.technologyNodeNm,
+                                       {{action::kSramReadBit, sramBit},
+                                        {action::kSramWriteBit, sramBit},
+                                        {"tile_buffer.read_bit", bufferBit},
+                                        {"tile_buffer.write_bit", bufferBit}});
+  }
   // Blocks that derive their energy per action from their own parameters price it here.
   p.energy.set(action::kSramSpillBit, p.sram.spillEnergyPerBit, "chip.sram.spill_energy_per_bit");
   for (const auto& [act, j] : p.denoiser.energyPerAction())  // incl. grng.sample
@@ -333,14 +429,14 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   if (adcJ >= 0.0)  // scaled_sar, walden; table keeps energy.adc.convert
     p.energy.set(action::kAdcConvert, adcJ, "the ADC model: chip.tile.array.adc (energy_model, docs/models.md)");
   ConfigReader area = top.child("area");
-  p.area = AreaParams::fromConfig(area);
+  p.area = AreaParams::fromConfig(area, p.technologyNodeNm);
   if (p.area.adcM2 == AreaParams::kDeriveArea) {
     p.area.adcM2 = AdcCore(p.array.adc).areaM2();  // throws for a flash ADC: no cited area model
   }
   ConfigReader power = top.child("power");
   p.power = PowerParams::fromConfig(power);
   ConfigReader leakage = top.child("leakage");
-  p.leakage = LeakageParams::fromConfig(leakage);
+  p.leakage = LeakageParams::fromConfig(leakage, p.leakageDefaults());
   top.finish();
   return p;
 }

@@ -20,7 +20,10 @@ namespace mxsim {
 /// Energy reference table: joules per action (action names as in sim/core/actions.h).
 class EnergyTable {
  public:
-  static EnergyTable fromConfig(ConfigReader& r);
+  /// Defaults declared at a reference node are moved to `technologyNodeNm`; `derived` replaces the default of
+  /// an action whose price a model derives from the chip's parameters (e.g. sram.read_bit).
+  static EnergyTable fromConfig(ConfigReader& r, double technologyNodeNm = 45.0,
+                                const std::map<std::string, double>& derived = {});
   double joulesPer(const std::string& actionName) const;  // throws if the action has no price
   bool has(const std::string& actionName) const { return m_perAction.count(actionName) > 0; }
   /// `source`: where the price comes from, as the report shows it (energy.prices).
@@ -35,14 +38,17 @@ class EnergyTable {
   std::map<std::string, std::string> m_source;
 };
 
-/// Static (leakage) power per component instance, in watts.
+/// Static (leakage) power per component instance, in watts. The defaults derive from cited figures at the
+/// chip's node (leakageDefaults(); docs/models.md, "Leakage").
 struct LeakageParams {
-  double perArrayW = 20e-6;
-  double sramW = 10e-3;
-  double digitalW = 1e-3;
-  double denoiserW = 1e-3;  // the denoiser engine (when the chip has one)
+  double perArrayW = 0.0;
+  double sramW = 0.0;        // the global buffer (bit-cell leakage, plus refresh when it is eDRAM)
+  double tileMemoryW = 0.0;  // one tile memory (chip.tile.memory), likewise
+  double digitalW = 0.0;     // every digital lane: the chip's unit and, with tile memories, the tiles' units
+  double denoiserW = 0.0;    // the denoiser engine (when the chip has one)
   bool gateUnusedArrays = true;  // arrays holding no weights are power-gated (no leakage)
-  static LeakageParams fromConfig(ConfigReader& r);
+  /// `defaults` carries the derived default of every power (the declared defaults; a config value replaces it).
+  static LeakageParams fromConfig(ConfigReader& r, const LeakageParams& defaults);
 };
 
 /// What the mapper does when the model needs more arrays than the chip has (docs/mapping.md).
@@ -104,6 +110,7 @@ struct TileParams {
   /// dataflow model (sim/timing/dataflow.h): layers stream rows tile to tile over the interconnect.
   double memoryBytes = 0;
   int memoryWordBits = 256;         // bits per memory access, one access per cycle (read or write)
+  MemoryTechnology memoryTechnology = MemoryTechnology::Sram;  // bit cell of the tile memory (docs/memory.md)
   int digitalLanes = 8;             // ALU lanes of the tile's digital unit (shift-and-add, accumulate, act., pool)
   /// A tile-level output register holding the tile's merged outputs before they leave (ISAAC: 3 KB per tile);
   /// 0: none (the arrays' output buffers send directly).
@@ -135,7 +142,8 @@ struct AreaParams {
   double activationUnitM2 = 0.0;        // one activation unit (chip.digital.activation_units)
   double poolUnitM2 = 0.0;              // one pooling unit (chip.digital.pool_units)
   double ioLinkM2 = 0.0;                // one off-chip link with its PHY (chip.io.links)
-  static AreaParams fromConfig(ConfigReader& r);
+  /// CMOS defaults declared at a reference node are moved to `technologyNodeNm` (crossbar cells are not).
+  static AreaParams fromConfig(ConfigReader& r, double technologyNodeNm = 32.0);
 };
 
 /// Peak-power reporting.
@@ -146,6 +154,9 @@ struct PowerParams {
 
 struct ChipParams {
   std::string name = "mxsim-default";
+  /// CMOS node of the digital/CMOS parts (chip.technology_node); scales every default declared at another node.
+  static constexpr double kDefaultTechnologyNodeNm = 32.0;
+  double technologyNodeNm = kDefaultTechnologyNodeNm;
   double clockHz = 1e9;
   int tiles = 128;
   int arraysPerTile = 8;
@@ -171,7 +182,9 @@ struct ChipParams {
   int totalArrays() const { return tiles * arraysPerTile; }
   /// Static power with `arraysUsed` arrays holding weights (the rest gated if leakage.gate_unused_arrays).
   double totalLeakageW(int arraysUsed, bool denoiserEngine = false) const;
-  /// Leakage by component name ("crossbar", "sram", "digital", "denoiser").
+  /// Default static powers derived from the chip's parameters and node (docs/models.md, "Leakage").
+  LeakageParams leakageDefaults() const;
+  /// Leakage by component name ("crossbar", "sram" (global buffer and tile memories), "digital", "denoiser").
   std::map<std::string, double> leakageByComponentW(int arraysUsed, bool denoiserEngine = false) const;
 
   /// Validate a parsed document. With `registry`, every declared parameter is recorded for docs.

@@ -62,6 +62,7 @@ std::vector<UnitSpelling> spellings(Dimension d) {
       for (const auto& [p, f] : std::vector<std::pair<std::string, double>>{{"", 1.0}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}})
         out.push_back({p + "B/s", f});
       break;
+    case Dimension::Length: withPrefixes("m"); break;
   }
   return out;
 }
@@ -81,6 +82,7 @@ const char* unitSymbol(Dimension d) {
     case Dimension::Bandwidth: return "B/s";
     case Dimension::Voltage: return "V";
     case Dimension::Capacitance: return "F";
+    case Dimension::Length: return "m";
   }
   return "?";
 }
@@ -98,6 +100,7 @@ const char* unitExample(Dimension d) {
     case Dimension::Bandwidth: return "'6.4 GB/s' (B/s, kB/s, MB/s, GB/s, TB/s)";
     case Dimension::Voltage: return "'0.2 V' (V, mV)";
     case Dimension::Capacitance: return "'1 fF' (F, pF, fF, aF)";
+    case Dimension::Length: return "'32 nm' (m, mm, um, nm)";
   }
   return "?";
 }

@@ -5,14 +5,14 @@
 
 namespace mxsim {
 
-enum class Dimension { Time, Frequency, Energy, Power, Conductance, Resistance, Bytes, Area, Bandwidth, Voltage, Capacitance };
+enum class Dimension { Time, Frequency, Energy, Power, Conductance, Resistance, Bytes, Area, Bandwidth, Voltage, Capacitance, Length };
 
 /// Base unit symbol and an example, for messages and docs ("s", "100 ns").
 const char* unitSymbol(Dimension d);
 const char* unitExample(Dimension d);
 
 /// Parse "<number> <unit>" (space optional) into SI base units (seconds, hertz, joules, watts, siemens,
-/// ohms, bytes, square metres, bytes per second, volts, farads). Throws ConfigError mentioning `where` on any problem.
+/// ohms, bytes, square metres, bytes per second, volts, farads, metres). Throws ConfigError mentioning `where` on any problem.
 double parseQuantity(const std::string& text, Dimension d, const std::string& where);
 
 /// Format an SI value with an engineering prefix, e.g. 1.56e-12 J -> "1.56 pJ".

@@ -106,7 +106,7 @@ for a, pr in prices.items():
         want = pr["joules"] * r["energy"]["action_counts"][a]
         assert math.isclose(r["energy"]["by_action"][a], want, rel_tol=1e-9), (a, r["energy"]["by_action"][a], want)
 assert prices["adc.convert"]["source"].startswith("the ADC model"), prices["adc.convert"]
-assert prices["sram.read_bit"]["source"].startswith("architecture"), prices["sram.read_bit"]  # default.yaml sets it
+assert prices["sram.read_bit"]["source"].startswith("default, from the memory model"), prices["sram.read_bit"]
 # Full-load power: every component's average power over the run is at most its full-load power.
 full = r["power"]["full_load_by_component_w"]
 for c, j in r["energy"]["by_component"].items():

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "models/common/technology.h"
+#include "models/memory/memory_cost.h"
 #include "sim/core/actions.h"
 #include "sim/core/error.h"
 #include "tests/support/error_matchers.h"
@@ -65,7 +67,79 @@ TEST(ArchParams, DefaultPresetLoadsWithItsStatedValues) {
   EXPECT_NEAR(p.energy.joulesPer(action::kAdcConvert), 1.67e-12, 1e-24);        // scaled_sar at 8 bits
   EXPECT_NEAR(p.energy.joulesPer(action::kXbarCellRead), 0.04 * 25e-6 * 10e-9, 1e-29);  // (0.2 V)² Gmax t_read
   EXPECT_NEAR(p.area.adcM2, 1200e-12, 1e-20);
-  EXPECT_NEAR(p.leakage.perArrayW, 20e-6, 1e-20);
+  EXPECT_DOUBLE_EQ(p.technologyNodeNm, 32.0);
+  // NeuroSim's 22 nm per-subarray leakage (628.781 uW / 4048) moved to 32 nm.
+  EXPECT_NEAR(p.leakage.perArrayW, 628.781e-6 / 4048 * tech::leakageScale(22, 32), 1e-18);
+}
+
+TEST(ArchTechnology, NodeOutsideTheFitsNamesTheKey) {
+  for (const char* set : {"chip.technology_node=3 nm", "chip.technology_node=250 nm"}) {
+    const std::string msg = configErrorOf([&] { loadChipParams(defaultArchPath(), {set}); });
+    EXPECT_TRUE(contains(msg, "chip.technology_node")) << msg;
+  }
+  EXPECT_THROW(loadChipParams(defaultArchPath(), {"chip.technology_node=32"}), ConfigError);  // no unit
+}
+
+TEST(ArchTechnology, ReferenceNodeDefaultsMoveToTheChipNodeButConfigValuesDoNot) {
+  const ChipParams at45 = loadChipParams(defaultArchPath(), {"chip.technology_node=45 nm"});
+  EXPECT_NEAR(at45.energy.joulesPer(action::kDigitalAdd), 0.1e-12, 1e-24);  // Horowitz's own node
+  EXPECT_NEAR(at45.energy.joulesPer(action::kDigitalOp), 0.03e-12, 1e-24);
+  const ChipParams at22 = loadChipParams(defaultArchPath(), {"chip.technology_node=22 nm"});
+  EXPECT_NEAR(at22.energy.joulesPer(action::kDigitalAdd), 0.1e-12 * tech::energyScale(45, 22), 1e-24);
+  EXPECT_LT(at22.energy.joulesPer(action::kDigitalAdd), at45.energy.joulesPer(action::kDigitalAdd));
+  EXPECT_NEAR(at22.area.digitalPerLaneM2, 1.5e-9 * tech::areaScale(32, 22), 1e-20);
+  // Analog cells keep their price at any node.
+  EXPECT_NEAR(at22.energy.joulesPer(action::kXbarCellRead), at45.energy.joulesPer(action::kXbarCellRead), 1e-30);
+  EXPECT_DOUBLE_EQ(at22.area.arrayM2, at45.area.arrayM2);
+  // A value given in the config is the chip's own: never rescaled.
+  const ChipParams given = loadChipParams(defaultArchPath(), {"chip.technology_node=22 nm", "energy.digital.add=0.2 pJ"});
+  EXPECT_NEAR(given.energy.joulesPer(action::kDigitalAdd), 0.2e-12, 1e-24);
+  // The denoiser engine's 45 nm energies and areas move too.
+  EXPECT_NEAR(at45.denoiser.macEnergyJ, 0.3e-12, 1e-24);
+  EXPECT_NEAR(at22.denoiser.macEnergyJ, 0.3e-12 * tech::energyScale(45, 22), 1e-24);
+  EXPECT_NEAR(at22.denoiser.coreAreaM2, 0.008e-6 * tech::areaScale(45, 22), 1e-18);
+}
+
+TEST(ArchTechnology, BufferPricesFollowTheMemoryModel) {
+  const ChipParams p = loadChipParams(defaultArchPath(), {});
+  EXPECT_NEAR(p.energy.joulesPer(action::kSramReadBit), memcost::energyPerBitJ(2048.0 * 1024, 32), 1e-24);
+  EXPECT_NEAR(p.energy.joulesPer("tile_buffer.read_bit"), memcost::energyPerBitJ(2048, 32), 1e-24);
+  // Horowitz's anchor itself: an 8 KB buffer at 45 nm is 10 pJ per 64 bits.
+  const ChipParams small = loadChipParams(defaultArchPath(), {"chip.technology_node=45 nm", "chip.sram.capacity=8 KiB"});
+  EXPECT_NEAR(small.energy.joulesPer(action::kSramWriteBit), 10e-12 / 64, 1e-24);
+  // Energy follows the bank: 16 banks of 128 KiB cost a quarter of one 2 MiB bank per bit.
+  const ChipParams banked = loadChipParams(defaultArchPath(), {"chip.sram.banks=16"});
+  EXPECT_NEAR(banked.energy.joulesPer(action::kSramReadBit) * 4, p.energy.joulesPer(action::kSramReadBit), 1e-24);
+  // With tile memories, sram.* bits are tile-memory bits and take the tile memory's price.
+  const ChipParams tiles = loadChipParams(defaultArchPath(), {"chip.tile.memory=32 KiB"});
+  EXPECT_NEAR(tiles.energy.joulesPer(action::kSramReadBit), memcost::energyPerBitJ(32 * 1024, 32), 1e-24);
+}
+
+TEST(ArchTechnology, LeakageDefaultsFromTheModels) {
+  const ChipParams p = loadChipParams(defaultArchPath(), {});
+  EXPECT_NEAR(p.leakage.sramW, memcost::staticW(2048.0 * 1024, 32, MemoryTechnology::Sram), 1e-15);
+  EXPECT_NEAR(p.leakage.digitalW, 64 * 2.4e-6 * tech::leakageScale(40, 32), 1e-15);
+  EXPECT_DOUBLE_EQ(p.leakage.tileMemoryW, 0.0);
+  // eDRAM adds its refresh power; tile memories leak once per tile.
+  const ChipParams e = loadChipParams(defaultArchPath(), {"chip.sram.technology=edram", "chip.tile.memory=64 KiB",
+                                                          "chip.tile.memory_technology=edram"});
+  EXPECT_NEAR(e.leakage.sramW - p.leakage.sramW, memcost::refreshW(2048.0 * 1024, 32, MemoryTechnology::Edram), 1e-15);
+  EXPECT_NEAR(e.leakage.tileMemoryW, memcost::staticW(64 * 1024, 32, MemoryTechnology::Edram), 1e-15);
+  EXPECT_NEAR(e.leakageByComponentW(0).at("sram"), e.leakage.sramW + 128 * e.leakage.tileMemoryW, 1e-12);
+  // Tile digital lanes leak too when the tiles have memories (128 tiles x 8 lanes + 64).
+  EXPECT_NEAR(e.leakage.digitalW, (64 + 128 * 8) * 2.4e-6 * tech::leakageScale(40, 32), 1e-15);
+  // A config value replaces the derived default.
+  EXPECT_NEAR(loadChipParams(defaultArchPath(), {"leakage.sram=1 mW"}).leakage.sramW, 1e-3, 1e-15);
+}
+
+TEST(ArchTechnology, IsaacPresetKeepsItsOwnNumbers) {
+  const ChipParams p = loadChipParams(defaultArchPath().substr(0, defaultArchPath().rfind('/')) + "/isaac.yaml", {});
+  EXPECT_DOUBLE_EQ(p.technologyNodeNm, 32.0);
+  EXPECT_NEAR(p.energy.joulesPer(action::kSramReadBit), 0.0673828125e-12, 1e-24);
+  EXPECT_NEAR(p.energy.joulesPer(action::kDigitalAdd), 20.833333e-15, 1e-27);  // 0.2 mW / (8 x 1.2 GHz)
+  EXPECT_NEAR(p.energy.joulesPer(action::kDigitalOp), 0.03e-12, 1e-24);
+  EXPECT_DOUBLE_EQ(p.totalLeakageW(p.totalArrays()), 0.0);
+  EXPECT_NEAR(p.area.sramPerKibM2, 1296.875e-12, 1e-20);
 }
 
 TEST(ArchParams, EmptyDocumentUsesBuiltInDefaults) {
@@ -221,23 +295,27 @@ TEST(EnergyTableTest, PricesEveryKnownActionAndNothingElse) {
   // ((0.2 V)^2 x 25 uS x 10 ns), adc.convert from the scaled 32 nm SAR table (1.67 pJ at 8 bits), sram.spill_bit from chip.sram.spill_energy_per_bit, noc.bit_hop from
   // chip.noc.energy_per_bit_hop (ISAAC router: 42 mW / (1.2 GHz x 8 ports x 32 bit)), the denoiser engine's
   // actions from chip.denoiser.energy.* (Horowitz 2014) and grng.sample from chip.denoiser.grng. (The
-  // tile-buffer action names are spelled out: their constants live in a SystemC header.)
+  // tile-buffer action names are spelled out: their constants live in a SystemC header.) Horowitz's 45 nm
+  // figures (digital, denoiser) are moved to the default chip's 32 nm (x e); the buffers follow the memory
+  // model: a 2 MiB bank for sram.*, the 2 KiB input buffer for tile_buffer.* (10 pJ / 64 x sqrt(C / 8 KiB) x e).
+  const double e = tech::energyScale(45, 32);
+  const double sramBit = 10e-12 / 64 * 16 * e, bufferBit = 10e-12 / 64 * 0.5 * e;
   const std::vector<std::pair<const char*, double>> expected = {
       {action::kDacConvert, 255 * 1e-15 * 0.04 + 128 * 2 * 0.2e-15 / 1e-6 * 39.06e-9 * 0.04},
       {action::kXbarCellRead, 0.04 * 25e-6 * 10e-9},
-      {action::kAdcConvert, 1.67e-12},            {action::kSramReadBit, 0.156e-12},
-      {action::kSramWriteBit, 0.156e-12},         {action::kDigitalAdd, 0.1e-12},
-      {action::kDigitalOp, 0.03e-12},             {action::kSramSpillBit, 20e-12},
-      {action::kGrngSample, 41e-12},              {action::kXbarCellWrite, 16.82e-12},
-      {action::kNocBitHop, 0.137e-12},            {"tile_buffer.read_bit", 0.078e-12},
-      {"tile_buffer.write_bit", 0.078e-12},   {action::kDenoiserMac, 0.3e-12},
-      {action::kDenoiserWeightReadBit, 0.3125e-12}, {action::kDenoiserLineBufferBit, 0.156e-12},
-      {action::kDenoiserSubtract, 0.03e-12},      {action::kDenoiserExp, 1e-12},
-      {action::kSampleHold, 10e-6 * 100e-9 / 1024}, {action::kAccumulatorAdd, 0.1e-12},
-      {action::kActivationOp, 0.03e-12},          {action::kPoolOp, 0.03e-12},
-      {action::kBusBit, 7e-3 / (256 * 1.2e9)},    {action::kOutputBufferReadBit, 0.078e-12},
-      {action::kOutputBufferWriteBit, 0.078e-12}, {action::kOutputRegisterReadBit, 0.078e-12},
-      {action::kOutputRegisterWriteBit, 0.078e-12}, {action::kIoBit, 10.4 / (4 * 6.4e9 * 8)},
+      {action::kAdcConvert, 1.67e-12},            {action::kSramReadBit, sramBit},
+      {action::kSramWriteBit, sramBit},           {action::kDigitalAdd, 0.1e-12 * e},
+      {action::kDigitalOp, 0.03e-12 * e},         {action::kSramSpillBit, 20e-12},
+      {action::kGrngSample, 41e-12 * tech::energyScale(40, 32)}, {action::kXbarCellWrite, 16.82e-12},
+      {action::kNocBitHop, 0.137e-12},            {"tile_buffer.read_bit", bufferBit},
+      {"tile_buffer.write_bit", bufferBit},       {action::kDenoiserMac, 0.3e-12 * e},
+      {action::kDenoiserWeightReadBit, 0.3125e-12 * e}, {action::kDenoiserLineBufferBit, 0.156e-12 * e},
+      {action::kDenoiserSubtract, 0.03e-12 * e},  {action::kDenoiserExp, 1e-12 * e},
+      {action::kSampleHold, 10e-6 * 100e-9 / 1024}, {action::kAccumulatorAdd, 0.1e-12 * e},
+      {action::kActivationOp, 0.03e-12 * e},      {action::kPoolOp, 0.03e-12 * e},
+      {action::kBusBit, 7e-3 / (256 * 1.2e9)},    {action::kOutputBufferReadBit, 0.078e-12 * e},
+      {action::kOutputBufferWriteBit, 0.078e-12 * e}, {action::kOutputRegisterReadBit, 0.078e-12 * e},
+      {action::kOutputRegisterWriteBit, 0.078e-12 * e}, {action::kIoBit, 10.4 / (4 * 6.4e9 * 8)},
   };
   for (const auto& [name, joules] : expected) {
     EXPECT_NEAR(p.energy.joulesPer(name), joules, joules * 1e-12) << name;
