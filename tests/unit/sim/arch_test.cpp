@@ -102,14 +102,14 @@ TEST(ArchTechnology, ReferenceNodeDefaultsMoveToTheChipNodeButConfigValuesDoNot)
 
 TEST(ArchTechnology, BufferPricesFollowTheMemoryModel) {
   const ChipParams p = loadChipParams(defaultArchPath(), {});
-  EXPECT_NEAR(p.energy.joulesPer(action::kSramReadBit), memcost::energyPerBitJ(2048.0 * 1024, 32), 1e-24);
+  EXPECT_NEAR(p.energy.joulesPer(action::kSramReadBit), memcost::energyPerBitJ(128.0 * 1024, 32), 1e-24);  // a bank
   EXPECT_NEAR(p.energy.joulesPer("tile_buffer.read_bit"), memcost::energyPerBitJ(2048, 32), 1e-24);
   // Horowitz's anchor itself: an 8 KB buffer at 45 nm is 10 pJ per 64 bits.
-  const ChipParams small = loadChipParams(defaultArchPath(), {"chip.technology_node=45 nm", "chip.sram.capacity=8 KiB"});
+  const ChipParams small = loadChipParams(defaultArchPath(), {"chip.technology_node=45 nm", "chip.sram.capacity=8 KiB", "chip.sram.banks=1"});
   EXPECT_NEAR(small.energy.joulesPer(action::kSramWriteBit), 10e-12 / 64, 1e-24);
-  // Energy follows the bank: 16 banks of 128 KiB cost a quarter of one 2 MiB bank per bit.
-  const ChipParams banked = loadChipParams(defaultArchPath(), {"chip.sram.banks=16"});
-  EXPECT_NEAR(banked.energy.joulesPer(action::kSramReadBit) * 4, p.energy.joulesPer(action::kSramReadBit), 1e-24);
+  // Energy follows the bank: the default's 16 banks of 128 KiB cost a quarter of one 2 MiB bank per bit.
+  const ChipParams single = loadChipParams(defaultArchPath(), {"chip.sram.banks=1"});
+  EXPECT_NEAR(p.energy.joulesPer(action::kSramReadBit) * 4, single.energy.joulesPer(action::kSramReadBit), 1e-24);
   // With tile memories, sram.* bits are tile-memory bits and take the tile memory's price.
   const ChipParams tiles = loadChipParams(defaultArchPath(), {"chip.tile.memory=32 KiB"});
   EXPECT_NEAR(tiles.energy.joulesPer(action::kSramReadBit), memcost::energyPerBitJ(32 * 1024, 32), 1e-24);
@@ -297,9 +297,9 @@ TEST(EnergyTableTest, PricesEveryKnownActionAndNothingElse) {
   // actions from chip.denoiser.energy.* (Horowitz 2014) and grng.sample from chip.denoiser.grng. (The
   // tile-buffer action names are spelled out: their constants live in a SystemC header.) Horowitz's 45 nm
   // figures (digital, denoiser) are moved to the default chip's 32 nm (x e); the buffers follow the memory
-  // model: a 2 MiB bank for sram.*, the 2 KiB input buffer for tile_buffer.* (10 pJ / 64 x sqrt(C / 8 KiB) x e).
+  // model: a 128 KiB bank (of 16) for sram.*, the 2 KiB input buffer for tile_buffer.* (10 pJ / 64 x sqrt(C / 8 KiB) x e).
   const double e = tech::energyScale(45, 32);
-  const double sramBit = 10e-12 / 64 * 16 * e, bufferBit = 10e-12 / 64 * 0.5 * e;
+  const double sramBit = 10e-12 / 64 * 4 * e, bufferBit = 10e-12 / 64 * 0.5 * e;
   const std::vector<std::pair<const char*, double>> expected = {
       {action::kDacConvert, 255 * 1e-15 * 0.04 + 128 * 2 * 0.2e-15 / 1e-6 * 39.06e-9 * 0.04},
       {action::kXbarCellRead, 0.04 * 25e-6 * 10e-9},
