@@ -33,7 +33,10 @@ DEFAULT_PARAMS = [
     ("chip.tile.array.dac.bits", ["4", "6"]),
     ("chip.noc.link_width", ["16", "128"]),
     ("chip.tile.array.device.g_max", ["12.5 uS", "50 uS"]),
-    ("leakage.array", ["10 uW", "40 uW"]),
+    ("chip.tile.array.read_voltage", ["0.1 V", "0.5 V"]),
+    ("chip.technology_node", ["22 nm", "45 nm"]),
+    ("chip.sram.banks", ["1", "64"]),
+    ("leakage.array", ["0 W", "20 uW"]),
     ("chip.clock", ["500 MHz", "2 GHz"]),
 ]
 
