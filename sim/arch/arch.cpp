@@ -374,6 +374,11 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   p.digital = DigitalParams::fromConfig(digital);
   ConfigReader noc = chip.child("noc");
   p.noc = NocParams::fromConfig(noc);
+  if (p.noc.concentration > 1 && p.tile.memoryBytes <= 0)
+    throw ConfigError(fmt::format(
+        "{}: value {} needs per-tile activation memories (chip.tile.memory > 0): the global-buffer model routes "
+        "every tile through its own router",
+        noc.keyPath("concentration"), p.noc.concentration));
   ConfigReader io = chip.child("io");
   p.io = IoParams::fromConfig(io);
   ConfigReader denoiser = chip.child("denoiser");
@@ -417,7 +422,16 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   p.energy.set(action::kSramSpillBit, p.sram.spillEnergyPerBit, "chip.sram.spill_energy_per_bit");
   for (const auto& [act, j] : p.denoiser.energyPerAction())  // incl. grng.sample
     p.energy.set(act, j, "the denoiser engine's model: chip.denoiser.energy.* and chip.denoiser.grng (docs/denoiser.md)");
-  p.energy.set(action::kNocBitHop, p.noc.energyPerBitHopJ, "chip.noc.energy_per_bit_hop");
+  // The interconnect's and the scaled SAR ADC's defaults are ISAAC's 32 nm figures: moved to the chip's node
+  // unless the configuration gives them (a given value is the chip's own).
+  const double e32 = tech::energyScale(tech::kIsaacNodeNm, p.technologyNodeNm);
+  const double a32 = tech::areaScale(tech::kIsaacNodeNm, p.technologyNodeNm);
+  if (!noc.given("energy_per_bit_hop")) p.noc.energyPerBitHopJ *= e32;
+  if (!noc.given("router_area")) p.noc.routerAreaM2 *= a32;
+  p.energy.set(action::kNocBitHop, p.noc.energyPerBitHopJ,
+               noc.given("energy_per_bit_hop") ? "architecture (file or --set): chip.noc.energy_per_bit_hop"
+                                               : "default: chip.noc.energy_per_bit_hop (ISAAC router, 32 nm) moved "
+                                                 "to chip.technology_node");
   const CrossbarParams& xb = p.array.xbar;
   p.energy.set(action::kDacConvert, DacCore(p.array.dac).energyPerConversionJ(xb.wordLineCapacitanceF(), xb.readVoltageV),
                "the DAC model: chip.tile.array.dac and the word line's capacitance (docs/models.md)");
@@ -425,13 +439,14 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
     p.energy.set(action::kXbarCellRead, xb.cellReadEnergyJ(xb.readCycles / p.clockHz),
                  "the crossbar model: read_voltage^2 x g_max x read time (docs/models.md)");
   }
-  const double adcJ = AdcCore(p.array.adc).energyPerConversionJ();
-  if (adcJ >= 0.0)  // scaled_sar, walden; table keeps energy.adc.convert
+  const bool scaledSar = p.array.adc.energyModel == AdcEnergyModel::ScaledSar;
+  const double adcJ = AdcCore(p.array.adc).energyPerConversionJ() * (scaledSar ? e32 : 1.0);
+  if (adcJ >= 0.0)  // scaled_sar (a 32 nm table, moved to the node), walden; table keeps energy.adc.convert
     p.energy.set(action::kAdcConvert, adcJ, "the ADC model: chip.tile.array.adc (energy_model, docs/models.md)");
   ConfigReader area = top.child("area");
   p.area = AreaParams::fromConfig(area, p.technologyNodeNm);
   if (p.area.adcM2 == AreaParams::kDeriveArea) {
-    p.area.adcM2 = AdcCore(p.array.adc).areaM2();  // throws for a flash ADC: no cited area model
+    p.area.adcM2 = AdcCore(p.array.adc).areaM2() * a32;  // the 32 nm table at the node; flash: throws (no cited model)
   }
   ConfigReader power = top.child("power");
   p.power = PowerParams::fromConfig(power);

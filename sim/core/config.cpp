@@ -106,13 +106,7 @@ double ConfigReader::getQuantity(const std::string& key, Dimension dim, double d
            fmt::format("{} … {}", formatQuantity(min, dim), formatQuantity(max, dim)), meaning, src);
   YAML::Node n = lookup(key);
   if (!n.IsDefined()) return def;
-  if (!n.IsScalar()) throw ConfigError(fmt::format("{}: expected a quantity such as {}", keyPath(key), unitExample(dim)));
-  const double v = parseQuantity(n.Scalar(), dim, keyPath(key));
-  if (v < min || v > max) {
-    throw ConfigError(fmt::format("{}: value {} is out of range (allowed {} … {})", keyPath(key), n.Scalar(),
-                                  formatQuantity(min, dim), formatQuantity(max, dim)));
-  }
-  return v;
+  return quantityIn(n, key, dim, min, max);
 }
 
 std::optional<double> ConfigReader::getOptionalQuantity(const std::string& key, Dimension dim,
@@ -122,6 +116,11 @@ std::optional<double> ConfigReader::getOptionalQuantity(const std::string& key, 
            fmt::format("{} … {}", formatQuantity(min, dim), formatQuantity(max, dim)), meaning, src);
   YAML::Node n = lookup(key);
   if (!n.IsDefined()) return std::nullopt;
+  return quantityIn(n, key, dim, min, max);
+}
+
+double ConfigReader::quantityIn(const YAML::Node& n, const std::string& key, Dimension dim, double min,
+                                double max) const {
   if (!n.IsScalar()) throw ConfigError(fmt::format("{}: expected a quantity such as {}", keyPath(key), unitExample(dim)));
   const double v = parseQuantity(n.Scalar(), dim, keyPath(key));
   if (v < min || v > max) {

@@ -91,6 +91,8 @@ class ConfigReader {
 
  private:
   YAML::Node lookup(const std::string& key);
+  /// The quantity node `n` (of `key`) in SI units, range-checked; ConfigErrors name the key.
+  double quantityIn(const YAML::Node& n, const std::string& key, Dimension dim, double min, double max) const;
   void document(const std::string& key, std::string unit, std::string def, std::string range,
                 const char* meaning, Source src);
 

@@ -36,6 +36,11 @@ TimingResult runTiming(const wl::Program& program, const ChipParams& chip, const
         "chip.schedule: pipelined needs per-tile activation memories (chip.tile.memory > 0){}: layers stream rows "
         "from tile to tile; with activations in the global buffer only the sequential schedule is modelled",
         mapping.timeMultiplexed() ? " and a model that fits the chip without time multiplexing" : ""));
+  if (chip.noc.concentration > 1)
+    throw ConfigError(fmt::format(
+        "chip.noc.concentration: value {} needs the dataflow model (per-tile memories and a model that fits the "
+        "chip without time multiplexing): the global-buffer model routes every tile through its own router",
+        chip.noc.concentration));
   TimingResult r;
   Clock clock(chip.clockHz);
   auto top = std::make_unique<ChipTop>("chip", program, chip, mapping, signedInputs, clock, r.ledger,

@@ -17,6 +17,7 @@ grep -q colz "$WORK/typo.yaml" || fail "fixture: typo not inserted"
 expect_user_error unknown_yaml_key "chip.tile.array.colz" "$OUT" -- "$MXSIM" run --arch "$WORK/typo.yaml" --images 10 --out "$OUT"
 
 expect_user_error adc_bits_range "chip.tile.array.adc.bits" "$OUT" -- "$MXSIM" run --set chip.tile.array.adc.bits=40 --images 10 --out "$OUT"
+expect_user_error concentration_needs_tile_memory "chip.noc.concentration" "$OUT" -- "$MXSIM" run --set chip.noc.concentration=4 --images 10 --out "$OUT"
 grep -qF "40" "$WORK/adc_bits_range.stderr" && grep -qF "2 … 16" "$WORK/adc_bits_range.stderr" || fail "adc_bits_range: message lacks value or range"
 
 expect_user_error bad_unit "chip.clock" "$OUT" -- "$MXSIM" run --set "chip.clock=5 pJ" --images 10 --out "$OUT"

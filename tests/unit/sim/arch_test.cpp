@@ -88,6 +88,17 @@ TEST(ArchTechnology, ReferenceNodeDefaultsMoveToTheChipNodeButConfigValuesDoNot)
   EXPECT_NEAR(at22.energy.joulesPer(action::kDigitalAdd), 0.1e-12 * tech::energyScale(45, 22), 1e-24);
   EXPECT_LT(at22.energy.joulesPer(action::kDigitalAdd), at45.energy.joulesPer(action::kDigitalAdd));
   EXPECT_NEAR(at22.area.digitalPerLaneM2, 1.5e-9 * tech::areaScale(32, 22), 1e-20);
+  // The ISAAC-derived converter and interconnect defaults move from 32 nm too; given values do not.
+  const ChipParams at32 = loadChipParams(defaultArchPath(), {});
+  EXPECT_NEAR(at22.energy.joulesPer(action::kAdcConvert),
+              at32.energy.joulesPer(action::kAdcConvert) * tech::energyScale(32, 22), 1e-24);
+  EXPECT_NEAR(at22.area.adcM2, at32.area.adcM2 * tech::areaScale(32, 22), 1e-18);
+  EXPECT_NEAR(at22.energy.joulesPer(action::kNocBitHop), at32.energy.joulesPer(action::kNocBitHop) * tech::energyScale(32, 22),
+              1e-24);
+  EXPECT_NEAR(at22.noc.routerAreaM2, at32.noc.routerAreaM2 * tech::areaScale(32, 22), 1e-18);
+  const ChipParams nocGiven =
+      loadChipParams(defaultArchPath(), {"chip.technology_node=22 nm", "chip.noc.energy_per_bit_hop=0.2 pJ"});
+  EXPECT_NEAR(nocGiven.energy.joulesPer(action::kNocBitHop), 0.2e-12, 1e-24);
   // Analog cells keep their price at any node.
   EXPECT_NEAR(at22.energy.joulesPer(action::kXbarCellRead), at45.energy.joulesPer(action::kXbarCellRead), 1e-30);
   EXPECT_DOUBLE_EQ(at22.area.arrayM2, at45.area.arrayM2);
