@@ -651,6 +651,9 @@ int runCommand(const RunOptions& o) {
   fmt::print("\npower      {} average, {} peak ({} window)\n",
              formatQuantity(timing.seconds > 0 ? energy.totalJ / timing.seconds : 0.0, Dimension::Power),
              formatQuantity(peak.watts, Dimension::Power), formatQuantity(peak.windowSeconds, Dimension::Time));
+  fmt::print("full load  {} with every instance at its peak rate:", formatQuantity(fullLoadTotal, Dimension::Power));
+  for (const auto& [c, w] : fullLoadByComponent) fmt::print(" {} {}", c, formatQuantity(w, Dimension::Power));
+  fmt::print("\n");
   fmt::print("area       {}:", formatQuantity(areaTotal, Dimension::Area));
   for (const auto& [c, a] : area) fmt::print(" {} {:.1f}%", c, areaTotal > 0 ? 100 * a / areaTotal : 0.0);
   fmt::print("\nbusy       ");

@@ -61,6 +61,12 @@ if ! "$MXSIM" run --arch "$ARCH" --data random --images 2 --set noise.calibratio
     --out "$OUT" >"$WORK/run.out" 2>"$WORK/run.err"; then
   fail "run failed: $(cat "$WORK/run.err")"; finish
 fi
+# The run's summary prints the full-load power table too (Table I's chip power, 65.8 W, within 5 %).
+if grep -Eq "^full load  6[3-8]\.[0-9]+ W with every instance at its peak rate: .*adc 3[0-9]\.[0-9]+ W" "$WORK/run.out"; then
+  pass "run prints the full-load table"
+else
+  fail "run summary lacks the full-load table: $(grep -E '^full load' "$WORK/run.out")"
+fi
 if "$PY" - "$OUT" <<'PYEOF'; then pass "isaac preset report"; else fail "report checks"; fi
 import json, math, sys
 r = json.load(open(sys.argv[1]))
