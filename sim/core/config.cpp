@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "sim/core/error.h"
@@ -193,15 +194,40 @@ void ConfigReader::finish() const {
   }
 }
 
+namespace {
+/// A mapping that sets a key twice is an error (yaml-cpp keeps both and lookups see the first, so the second
+/// would silently not apply). Walks the whole document; names the key path and both lines.
+void rejectDuplicateKeys(const YAML::Node& node, const std::string& path, const std::string& file) {
+  if (node.IsMap()) {
+    std::map<std::string, int> firstLine;
+    for (const auto& kv : node) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
+      const std::string at = path.empty() ? key : path + "." + key;
+      const int line = kv.first.Mark().line + 1;
+      const auto [it, fresh] = firstLine.emplace(key, line);
+      if (!fresh)
+        throw ConfigError(fmt::format("{}: {}: key given twice (lines {} and {}); give it once", file, at,
+                                      it->second, line));
+      rejectDuplicateKeys(kv.second, at, file);
+    }
+  } else if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) rejectDuplicateKeys(node[i], fmt::format("{}[{}]", path, i), file);
+  }
+}
+}  // namespace
+
 YAML::Node loadYamlFile(const std::string& file) {
   std::ifstream in(file);
   if (!in) throw ConfigError(fmt::format("{}: cannot open architecture file", file));
+  YAML::Node root;
   try {
-    return YAML::Load(in);
+    root = YAML::Load(in);
   } catch (const YAML::Exception& e) {
     throw ConfigError(fmt::format("{}: YAML syntax error at line {}, column {}: {}", file, e.mark.line + 1,
                                   e.mark.column + 1, e.msg));
   }
+  rejectDuplicateKeys(root, "", file);
+  return root;
 }
 
 void applyOverride(YAML::Node& root, const std::string& assignment) {

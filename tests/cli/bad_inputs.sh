@@ -15,6 +15,10 @@ expect_user_error text_onnx "$WORK/text.onnx" "$OUT" -- "$MXSIM" run --model "$W
 sed 's/^\(      cols: 128\)$/\1\n      colz: 64/' "$SRC/sim/presets/default.yaml" >"$WORK/typo.yaml"
 grep -q colz "$WORK/typo.yaml" || fail "fixture: typo not inserted"
 expect_user_error unknown_yaml_key "chip.tile.array.colz" "$OUT" -- "$MXSIM" run --arch "$WORK/typo.yaml" --images 10 --out "$OUT"
+# A key given twice (the first would silently win): one error naming the key path and both lines.
+sed 's/^\(  tiles: 128\)$/\1\n  tiles: 32/' "$SRC/sim/presets/default.yaml" >"$WORK/dup.yaml"
+grep -q "tiles: 32" "$WORK/dup.yaml" || fail "fixture: duplicate not inserted"
+expect_user_error duplicate_yaml_key "chip.tiles: key given twice" "$OUT" -- "$MXSIM" run --arch "$WORK/dup.yaml" --images 10 --out "$OUT"
 
 expect_user_error adc_bits_range "chip.tile.array.adc.bits" "$OUT" -- "$MXSIM" run --set chip.tile.array.adc.bits=40 --images 10 --out "$OUT"
 expect_user_error concentration_needs_tile_memory "chip.noc.concentration" "$OUT" -- "$MXSIM" run --set chip.noc.concentration=4 --images 10 --out "$OUT"
