@@ -34,6 +34,11 @@ CrossbarParams CrossbarParams::fromConfig(ConfigReader& r) {
       dev.getInt("weight_bits", 0, 0, 16, "weight resolution; 0 = analog (continuous) conductances", "bits"));
   p.cellBits = static_cast<int>(dev.getInt(
       "cell_bits", 2, 1, 4, "bits stored per cell when weight_bits > 0 (bit slicing)", "bits", {"ISAAC: 2-bit cells"}));
+  if (p.weightBits == 0 && dev.given("cell_bits"))  // it would silently do nothing
+    throw ConfigError(fmt::format("{}: given, but {} is 0 (analog conductances, no bit slicing); set {} too or "
+                                  "leave {} out",
+                                  dev.keyPath("cell_bits"), dev.keyPath("weight_bits"), dev.keyPath("weight_bits"),
+                                  dev.keyPath("cell_bits")));
   p.weightScaling = dev.getEnum<WeightScaling>("weight_scaling", "layer",
                                                {{"layer", WeightScaling::Layer}, {"array", WeightScaling::Array}},
                                                "weights normalised to the conductance range per layer or per array "

@@ -18,6 +18,7 @@ expect_user_error unknown_yaml_key "chip.tile.array.colz" "$OUT" -- "$MXSIM" run
 # A key given twice (the first would silently win): one error naming the key path and both lines.
 sed 's/^\(  tiles: 128\)$/\1\n  tiles: 32/' "$SRC/sim/presets/default.yaml" >"$WORK/dup.yaml"
 grep -q "tiles: 32" "$WORK/dup.yaml" || fail "fixture: duplicate not inserted"
+expect_user_error cell_bits_without_slicing "chip.tile.array.device.cell_bits: given, but chip.tile.array.device.weight_bits is 0" "$OUT" -- "$MXSIM" run --set chip.tile.array.device.cell_bits=2 --images 10 --out "$OUT"
 expect_user_error duplicate_yaml_key "chip.tiles: key given twice" "$OUT" -- "$MXSIM" run --arch "$WORK/dup.yaml" --images 10 --out "$OUT"
 
 expect_user_error adc_bits_range "chip.tile.array.adc.bits" "$OUT" -- "$MXSIM" run --set chip.tile.array.adc.bits=40 --images 10 --out "$OUT"
