@@ -48,7 +48,8 @@ struct ComponentLoad {
 };
 std::vector<ComponentLoad> fullLoadPower(const ChipParams& chip, bool denoiserEngine);
 
-/// Write `content` to `path` via a temporary file and rename, so no half-written file is ever left.
+/// Write `content` to `path` via a temporary file and rename, so no half-written file is ever left. A symbolic
+/// link is kept (its target is replaced); a device or FIFO (e.g. /dev/stdout) is written through.
 void writeFileAtomic(const std::string& path, const std::string& content);
 
 }  // namespace mxsim
