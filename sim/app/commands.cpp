@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <cmath>
@@ -237,6 +238,12 @@ json actionCounts(const TimingResult& timing, const EnergyReport& energy) {
   json out = json::object();
   for (const auto& [name, joules] : energy.byAction) out[name] = timing.ledger.total(name);
   return out;
+}
+
+/// Whether the model has denoiser blocks (steps that run on the denoiser engine).
+bool hasDenoiserBlocks(const wl::Program& program) {
+  return std::any_of(program.steps.begin(), program.steps.end(),
+                     [](const wl::Step& s) { return s.unit() == wl::Unit::Denoiser; });
 }
 
 /// The price of every action the run used and where it comes from (the architecture file's key, the default
@@ -509,8 +516,7 @@ int runCommand(const RunOptions& o) {
 
   ActivityLog activity;
   activity.enable(!o.vcd.empty());
-  bool hasBlocks = false;
-  for (const auto& s : l.program.steps) hasBlocks = hasBlocks || s.unit() == wl::Unit::Denoiser;
+  const bool hasBlocks = hasDenoiserBlocks(l.program);
   RunTotals withoutBlocks;
   if (hasBlocks || l.chip.denoiserPresence == DenoiserPresence::On)
     withoutBlocks = runWithoutDenoiserBlocks(l, signedInputs, activityOf, o.pipelineImages);
@@ -723,9 +729,8 @@ int inferCommand(const InferOptions& o) {
 /// The chip's component table: instances, area and power with every instance at its full rate (ISAAC's Table I
 /// view of a design; docs/chip.md "Power at full load").
 json chipComponentsJson(const Loaded& l) {
-  bool engine = l.chip.denoiserPresence == DenoiserPresence::On;
-  for (const auto& s : l.program.steps)
-    engine = engine || (l.chip.denoiserPresence == DenoiserPresence::Auto && s.unit() == wl::Unit::Denoiser);
+  const bool engine = l.chip.denoiserPresence == DenoiserPresence::On ||
+                      (l.chip.denoiserPresence == DenoiserPresence::Auto && hasDenoiserBlocks(l.program));
   json out = json::array();
   for (const ComponentLoad& c : fullLoadPower(l.chip, engine))
     out.push_back({{"component", c.component}, {"instances", c.instances}, {"full_load_w", c.watts},

@@ -426,12 +426,12 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   // unless the configuration gives them (a given value is the chip's own).
   const double e32 = tech::energyScale(tech::kIsaacNodeNm, p.technologyNodeNm);
   const double a32 = tech::areaScale(tech::kIsaacNodeNm, p.technologyNodeNm);
-  if (!noc.given("energy_per_bit_hop")) p.noc.energyPerBitHopJ *= e32;
+  const bool hopGiven = noc.given("energy_per_bit_hop");
+  if (!hopGiven) p.noc.energyPerBitHopJ *= e32;
   if (!noc.given("router_area")) p.noc.routerAreaM2 *= a32;
   p.energy.set(action::kNocBitHop, p.noc.energyPerBitHopJ,
-               noc.given("energy_per_bit_hop") ? "architecture (file or --set): chip.noc.energy_per_bit_hop"
-                                               : "default: chip.noc.energy_per_bit_hop (ISAAC router, 32 nm) moved "
-                                                 "to chip.technology_node");
+               hopGiven ? "architecture (file or --set): chip.noc.energy_per_bit_hop"
+                        : "default: chip.noc.energy_per_bit_hop (ISAAC router, 32 nm) moved to chip.technology_node");
   const CrossbarParams& xb = p.array.xbar;
   p.energy.set(action::kDacConvert, DacCore(p.array.dac).energyPerConversionJ(xb.wordLineCapacitanceF(), xb.readVoltageV),
                "the DAC model: chip.tile.array.dac and the word line's capacitance (docs/models.md)");

@@ -205,36 +205,29 @@ std::vector<ComponentLoad> fullLoadPower(const ChipParams& chip, bool denoiserEn
   return out;
 }
 
+namespace {
+/// Write straight into `path` (no temporary file): for what a rename would replace rather than write.
+void writeThrough(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw Error(fmt::format("{}: cannot write output", path));
+  out << content;
+  out.close();
+  if (!out) throw Error(fmt::format("{}: failed while writing output", path));
+}
+}  // namespace
+
 void writeFileAtomic(const std::string& path, const std::string& content) {
-  // A symbolic link stays a link: the file it points to is replaced. A device, FIFO or other non-regular file
-  // (e.g. /dev/stdout) is written through, never replaced by a regular file.
+  // A symbolic link stays a link: the file it points to is replaced (a dangling link is written through, so
+  // its target is created). A device, FIFO or other non-regular file (e.g. /dev/stdout) is written through.
   struct stat st {};
   if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
     char* target = realpath(path.c_str(), nullptr);
-    if (target) {
-      const std::string resolved(target);
-      std::free(target);
-      writeFileAtomic(resolved, content);
-      return;
-    }
-    // A dangling link: create its target through the link below (the link is kept).
+    if (!target) return writeThrough(path, content);
+    const std::string resolved(target);
+    std::free(target);
+    return writeFileAtomic(resolved, content);
   }
-  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    std::ofstream out(path, std::ios::binary);
-    if (!out) throw Error(fmt::format("{}: cannot write output", path));
-    out << content;
-    out.flush();
-    if (!out) throw Error(fmt::format("{}: failed while writing output", path));
-    return;
-  }
-  if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {  // dangling link: write through it
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(fmt::format("{}: cannot write output file (a link to a missing file)", path));
-    out << content;
-    out.close();
-    if (!out) throw Error(fmt::format("{}: failed while writing output file", path));
-    return;
-  }
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return writeThrough(path, content);
   const std::string tmp = fmt::format("{}.tmp-{}", path, static_cast<long>(getpid()));
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
