@@ -38,6 +38,22 @@ bool isWindowStep(const wl::Step& s) {
          s.kind == wl::StepKind::AvgPool;
 }
 
+/// Fraction of positions along one axis that a window with `kernel` taps `dilation` apart, placed every
+/// `stride`, reads: the residues mod stride its taps hit, over stride (1 when the windows cover every position).
+double readFraction(int kernel, int dilation, int stride) {
+  stride = std::max(1, stride);
+  std::vector<bool> hit(static_cast<std::size_t>(stride), false);
+  int n = 0;
+  for (int j = 0; j < kernel && n < stride; ++j) {
+    const auto r = static_cast<std::size_t>((static_cast<long>(j) * std::max(1, dilation)) % stride);
+    if (!hit[r]) {
+      hit[r] = true;
+      ++n;
+    }
+  }
+  return static_cast<double>(n) / stride;
+}
+
 bool isRowwiseStep(const wl::Step& s) {
   switch (s.kind) {
     case wl::StepKind::Activation:
@@ -200,6 +216,19 @@ DataflowPlan planDataflow(const wl::Program& program, const ChipParams& chip, co
         e.stride = std::max(1, st.window.strideH);
         e.padTop = st.window.padTop;
         e.span = (st.window.kernelH - 1) * std::max(1, st.window.dilationH) + 1;
+        // A kernel that skips positions (kernel taps at j·dilation, windows every stride) reads only the rows
+        // and columns whose offset mod stride some tap hits (and no row below the last window): those alone
+        // are sent and stored. Columns: the fraction of residues hit.
+        e.readColumns = readFraction(st.window.kernelW, st.window.dilationW, st.window.strideW);
+        if (readFraction(st.window.kernelH, st.window.dilationH, st.window.strideH) < 1.0 ||
+            e.lastNeeded(d.rows - 1) < e.producerRows - 1) {
+          e.rowRead.assign(static_cast<std::size_t>(e.producerRows), false);
+          for (int r = 0; r < d.rows; ++r)
+            for (int j = 0; j < st.window.kernelH; ++j) {
+              const long row = static_cast<long>(r) * e.stride - e.padTop + static_cast<long>(j) * std::max(1, st.window.dilationH);
+              if (row >= 0 && row < e.producerRows) e.rowRead[static_cast<std::size_t>(row)] = true;
+            }
+        }
       } else if (isRowwiseStep(st) && shape.size() == 3 && st.outShape.size() == 3 && shape[1] == st.outShape[1] &&
                  st.unit() != wl::Unit::Denoiser) {
         e.need = RowNeed::Same;
@@ -238,7 +267,7 @@ DataflowPlan planDataflow(const wl::Program& program, const ChipParams& chip, co
         for (const auto& [key, ranges] : rowRangesOf) {
           Stored& x = share[key.first];
           x.bits += static_cast<double>(e.rowBits) * static_cast<double>(std::min(k, unionLength(ranges))) /
-                    static_cast<double>(k) * columnShare;
+                    static_cast<double>(k) * columnShare * e.readColumns;
           x.lo = std::min(x.lo, lm->replicas > 1 ? key.second / copies : 0.0);
           x.hi = std::max(x.hi, lm->replicas > 1 ? (key.second + 1) / copies : 1.0);
         }
@@ -251,7 +280,8 @@ DataflowPlan planDataflow(const wl::Program& program, const ChipParams& chip, co
         double lo = 0;
         for (const Placement& pl : d.places) {  // each copy's share of the row, where it is worked on
           e.tiles.push_back(pl.tile);
-          e.bitsPerRow.push_back(static_cast<std::uint64_t>(std::ceil(static_cast<double>(e.rowBits) * pl.share)));
+          e.bitsPerRow.push_back(
+              static_cast<std::uint64_t>(std::ceil(static_cast<double>(e.rowBits) * pl.share * e.readColumns)));
           e.columns.push_back({lo, lo + pl.share});
           lo += pl.share;
         }
@@ -349,7 +379,9 @@ DataflowPlan planDataflow(const wl::Program& program, const ChipParams& chip, co
       d.digitalOpsPerRow = ceilDivU(w.ops, static_cast<std::uint64_t>(d.rows));
       d.memoryReadBitsPerRow = 0;  // inputs held in this tile's memory are read once per output row
       for (const DataflowEdge& e : d.inputs)
-        if (!e.tiles.empty()) d.memoryReadBitsPerRow += e.rowBits * (e.need == RowNeed::All ? static_cast<std::uint64_t>(e.producerRows) : 1);
+        if (!e.tiles.empty())
+          d.memoryReadBitsPerRow += static_cast<std::uint64_t>(std::ceil(static_cast<double>(e.rowBits) * e.readColumns)) *
+                                    (e.need == RowNeed::All ? static_cast<std::uint64_t>(e.producerRows) : 1);
     }
     plan.steps.push_back(std::move(d));
   }

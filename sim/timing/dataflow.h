@@ -51,6 +51,12 @@ struct DataflowEdge {
   /// Rows of this input the consumer may hold at once (across images); the producer stalls when they are full.
   std::uint64_t slots = std::numeric_limits<std::uint64_t>::max();
   std::uint64_t minSlots = 1;  // rows one output row reads at once, or a join's lag: what capacity must allow
+  /// Window edges whose kernel skips rows or columns (a strided 1×1 conv, kernel < stride): the producer rows
+  /// some output row reads (empty: every row is read; an unread row is never sent or stored) and the fraction
+  /// of a row's columns the windows read (bitsPerRow already counts only those).
+  std::vector<bool> rowRead;
+  double readColumns = 1.0;
+  bool reads(int row) const { return rowRead.empty() || rowRead[static_cast<std::size_t>(row)]; }
 
   /// Last producer row (0-based, within the image) output row r needs.
   int lastNeeded(int r) const;

@@ -189,7 +189,8 @@ std::uint64_t DataflowTop::deliver(int s, std::uint64_t row) {
   // Credits: every consumer must have room for the row (rows it has not released yet are held).
   for (const auto& [c, e] : consumers) {
     const DataflowEdge& edge = m_plan.steps[c].inputs[e];
-    if (edge.tiles.empty()) continue;
+    if (edge.tiles.empty() || !edge.reads(static_cast<int>(row % static_cast<std::uint64_t>(edge.producerRows))))
+      continue;
     // Held rows: those sent and not yet released (slots may be unbounded: no sum that could overflow).
     while (row >= m_released[c][e] && row - m_released[c][e] >= edge.slots) sc_core::wait(*m_releasedEvent[c]);
   }
@@ -201,48 +202,67 @@ std::uint64_t DataflowTop::deliver(int s, std::uint64_t row) {
   const std::uint64_t t = now();
   std::uint64_t last = t;
   const auto word = static_cast<std::uint64_t>(m_chip.tile.memoryWordBits);
-  for (const auto& [c, e] : consumers) {
-    const DataflowEdge& edge = m_plan.steps[c].inputs[e];
-    // Per destination, the cycle its bits have arrived; from each producer place whose part of the row
-    // overlaps the destination's part, that overlap's bits.
-    std::vector<std::uint64_t> got(edge.tiles.size(), t);
-    double at = 0;
-    for (const Placement& p : from) {
-      std::vector<int> dsts;
-      std::vector<std::size_t> index;
-      std::vector<std::uint64_t> bits;
-      std::uint64_t sum = 0;
+  const auto inImage = static_cast<int>(row % static_cast<std::uint64_t>(rowsPerImage));
+  // Per consumer and destination tile, the cycle its bits have arrived. Each producer place sends its part of
+  // the row once for all consumers: to every destination tile whose part overlaps its own (several consumers
+  // on one tile get one message), as one tree multicast where the destinations' parts overlap. A row no
+  // output row of a consumer reads (a strided 1×1 conv's odd rows) is neither sent to it nor stored.
+  std::vector<std::vector<std::uint64_t>> got(consumers.size());
+  for (std::size_t ci = 0; ci < consumers.size(); ++ci)
+    got[ci].assign(m_plan.steps[consumers[ci].first].inputs[consumers[ci].second].tiles.size(), t);
+  double at = 0;
+  for (const Placement& p : from) {
+    std::vector<int> dsts;                                         // distinct destination tiles
+    std::vector<std::uint64_t> bits;                               // bits each receives
+    std::vector<std::vector<std::pair<std::size_t, std::size_t>>> users;  // per destination: (consumer, k)
+    std::uint64_t sum = 0, part = 0;
+    for (std::size_t ci = 0; ci < consumers.size(); ++ci) {
+      const DataflowEdge& edge = m_plan.steps[consumers[ci].first].inputs[consumers[ci].second];
+      if (edge.tiles.empty() || !edge.reads(inImage)) continue;
+      part = std::max(part, static_cast<std::uint64_t>(std::ceil(static_cast<double>(share(edge.rowBits, p.share)) *
+                                                                 edge.readColumns)));
       for (std::size_t k = 0; k < edge.tiles.size(); ++k) {
         const auto [lo, hi] = edge.columns[k];
         const double overlap = std::min(hi, at + p.share) - std::max(lo, at);
         if (overlap <= 0 || hi <= lo) continue;
         const auto b = static_cast<std::uint64_t>(std::ceil(static_cast<double>(edge.bitsPerRow[k]) * overlap / (hi - lo)));
         if (edge.tiles[k] == p.tile || b == 0) continue;  // already there
-        dsts.push_back(edge.tiles[k]);
-        index.push_back(k);
-        bits.push_back(b);
+        const auto it = std::find(dsts.begin(), dsts.end(), edge.tiles[k]);
+        const auto i = static_cast<std::size_t>(it - dsts.begin());
+        if (it == dsts.end()) {
+          dsts.push_back(edge.tiles[k]);
+          bits.push_back(0);
+          users.emplace_back();
+        }
+        bits[i] += b;
+        users[i].push_back({ci, k});
         sum += b;
       }
-      // Where the destinations' parts overlap (copies reading the same input columns, halos), sending the
-      // place's part of the row once as a tree multicast moves less than one unicast each.
-      const auto part = share(edge.rowBits, p.share);
-      if (dsts.size() > 1 && sum > part && m_chip.noc.multicast == NocMulticast::Tree) {
-        std::vector<int> eps;
-        for (int d : dsts) eps.push_back(endpointOf(d));
-        const std::vector<PacketDelivery> ds = m_noc.multicast(endpointOf(p.tile), eps, part, t);
-        for (std::size_t i = 0; i < ds.size(); ++i) {
-          got[index[i]] = std::max(got[index[i]], ds[i].doneCycle);
-          charge(action::kNocBitHop, ds[i].bitHops, image);
-        }
-      } else {
-        for (std::size_t i = 0; i < dsts.size(); ++i) got[index[i]] = std::max(got[index[i]], send(p.tile, dsts[i], bits[i], image));
-      }
-      at += p.share;
     }
+    std::vector<std::uint64_t> done(dsts.size(), t);
+    if (dsts.size() > 1 && sum > part && m_chip.noc.multicast == NocMulticast::Tree) {
+      std::vector<int> eps;
+      for (int d : dsts) eps.push_back(endpointOf(d));
+      const std::vector<PacketDelivery> ds = m_noc.multicast(endpointOf(p.tile), eps, part, t);
+      for (std::size_t i = 0; i < ds.size(); ++i) {
+        done[i] = ds[i].doneCycle;
+        charge(action::kNocBitHop, ds[i].bitHops, image);
+      }
+    } else {
+      for (std::size_t i = 0; i < dsts.size(); ++i) done[i] = send(p.tile, dsts[i], bits[i], image);
+    }
+    for (std::size_t i = 0; i < dsts.size(); ++i)
+      for (const auto& [ci, k] : users[i]) got[ci][k] = std::max(got[ci][k], done[i]);
+    at += p.share;
+  }
+  for (std::size_t ci = 0; ci < consumers.size(); ++ci) {
+    const auto [c, e] = consumers[ci];
+    const DataflowEdge& edge = m_plan.steps[c].inputs[e];
+    const bool read = edge.reads(inImage);
     std::uint64_t arrive = t;
     for (std::size_t k = 0; k < edge.tiles.size(); ++k) {
-      std::uint64_t a = got[k];
-      if (edge.tiles[k] >= 0) {
+      std::uint64_t a = got[ci][k];
+      if (edge.tiles[k] >= 0 && read) {
         a = reserve(m_tileMemory[static_cast<std::size_t>(edge.tiles[k])], a, ceilDivU(edge.bitsPerRow[k], word));
         charge(action::kSramWriteBit, edge.bitsPerRow[k], image);
         charge(action::kBusBit, edge.bitsPerRow[k], image);

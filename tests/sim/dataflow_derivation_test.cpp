@@ -71,16 +71,25 @@ TEST(DataflowDerivation, CyclesEqualTheirDerivations) {
   const wl::Program two = convChain(4, 4, 1, 2);        // B: conv(1->1) on tile 0 -> conv(1->2) on tile 1
   const wl::Program wide = convChain(4, 4, 2, 0, 2);    // C: K = 18 > 16 rows: two row blocks on two tiles
   const wl::Program tall = convChain(8, 8, 1, 2);       // E: 8 rows, a slow consumer (two input phases)
+  testing::GraphBuilder fb(1, 4, 4);                     // F: conv(1->1, 3x3) -> conv(1->2, 1x1, stride 2)
+  const wl::Program strided = fb.finish(fb.conv(fb.conv(fb.input(), 1, 3, 1, 1), 2, 1, 2, 0));
+  testing::GraphBuilder gb2(1, 4, 4);                    // G: x = conv (tile 0) read by two convs (tiles 1, 2)
+  const int gx = gb2.conv(gb2.input(), 1, 3, 1, 1);
+  const int ga = gb2.conv(gx, 1, 3, 1, 1), gbr = gb2.conv(gx, 1, 3, 1, 1);
+  const wl::Program fanout = gb2.finish(gb2.addSkip(ga, gbr));
   ChipParams seq = base;
   seq.schedule = Schedule::Sequential;
   ChipParams narrow = base;
   narrow.noc.linkWidthBits = 1;  // D: 32-bit rows take 32 cycles per link
+  ChipParams row = base;
+  row.noc.meshCols = 5;          // G: io, tiles 0..3 in one row: tile 0 -> tile 2 passes tile 1's router
   ChipParams tight = base;
   tight.tile.memoryBytes = 32;   // E: 4 rows of 64 bits in each tile
   std::vector<testing::DataflowCase> cases = {
       makeCase("A", one, base),          makeCase("B", two, base),          makeCase("Bseq", two, seq),
       makeCase("C", wide, base),         makeCase("D", two, narrow),        makeCase("Etight", tall, tight, {false, true}),
-      makeCase("Eroomy", tall, base, {false, true})};
+      makeCase("Eroomy", tall, base, {false, true}), makeCase("F", strided, base),
+      makeCase("G", fanout, row)};
   auto runs = testing::runDataflowSideBySide(cases);
 
   const PacketNoc noc(base.noc, base.tiles);
@@ -199,6 +208,59 @@ TEST(DataflowDerivation, CyclesEqualTheirDerivations) {
     }
     // The consumer bounds both: the same latency.
     EXPECT_EQ(runs[5]->result.totalCycles, runs[6]->result.totalCycles);
+  }
+
+  // ---- F: a 1x1 stride-2 conv reads rows 0 and 2 and columns 0 and 2 of conv1's 4x4 output: conv1 sends only
+  // those rows, each with half its 32 bits (16) to tile 1; rows 1 and 3 are recorded at their send time and
+  // cost no interconnect or memory. conv2 (2 vectors per row) issues row r when row 2r has arrived.
+  {
+    const DataflowEdge& e = runs[7]->plan.steps[1].inputs[0];
+    EXPECT_EQ(e.rowRead, (std::vector<bool>{true, false, true, false}));
+    EXPECT_DOUBLE_EQ(e.readColumns, 0.5);
+    ASSERT_EQ(e.bitsPerRow.size(), 1u);
+    EXPECT_EQ(e.bitsPerRow[0], 16u);
+    const StageCycles s1 = core.cyclesPerVector(1, 1), s2 = core.cyclesPerVector(2, 1);  // output columns, phases
+    const std::uint64_t read = gb.transferCycles(32, SramAccess::Read);
+    const std::uint64_t row1 = s1.latency() + 3 * s1.interval(), issue1 = 4 * s1.interval();
+    const std::uint64_t row2 = s2.latency() + 1 * s2.interval(), issue2 = 2 * s2.interval();
+    auto in = [&](std::uint64_t i) { return (i + 1) * read + U(io, tile(0), 32) + 1; };
+    std::vector<std::uint64_t> T1, E1, F;
+    for (std::uint64_t r = 0; r < 4; ++r) {
+      T1.push_back(std::max(in(std::min<std::uint64_t>(3, r + 1)), r ? T1[r - 1] + issue1 : 0));
+      E1.push_back(T1[r] + row1 + alu(2 * 4 * 1));
+      const std::uint64_t at = r % 2 == 0 ? E1[r] + U(tile(0), tile(1), 16) + 1 : E1[r];
+      F.push_back(r ? std::max(F[r - 1], at) : at);  // stored in order
+    }
+    const auto& top = *runs[7]->top;
+    for (std::size_t r = 0; r < 4; ++r) EXPECT_EQ(top.arrivals()[1][0][r], F[r]) << "conv1 row " << r;
+    std::vector<std::uint64_t> T2;
+    for (std::uint64_t r = 0; r < 2; ++r) T2.push_back(std::max(F[2 * r], r ? T2[r - 1] + issue2 : 0));
+    for (std::size_t r = 0; r < 2; ++r) EXPECT_EQ(top.rowStarts()[1][r], T2[r]) << "conv2 row " << r;
+    EXPECT_EQ(runs[7]->result.totalCycles, T2[1] + row2 + alu(2 * 2 * 2) + U(tile(1), io, 32) +
+                                               gb.transferCycles(32, SramAccess::Write));
+    // Memory writes: the input's 4 rows x 32 bits into tile 0, 2 rows x 16 bits into tile 1, and conv2's 2 output
+    // rows x 32 bits into the global buffer.
+    EXPECT_EQ(runs[7]->result.ledger.total(action::kSramWriteBit), 4u * 32u + 2u * 16u + 2u * 32u);
+  }
+
+  // ---- G: conv x on tile 0 has two consumers, convs on tiles 1 and 2 (joined by an add next to the later of
+  // them, on tile 2). Each row of
+  // x leaves tile 0 once, as one tree multicast to both tiles: its bit-hops are 32 x the links of the union of
+  // the two XY routes, not the sum of two unicasts. Every transfer of the run, in bit-hops: the input rows
+  // (io -> tile 0), x's rows (the multicast), the first conv's rows (tile 1 -> tile 2, the add's input) and
+  // the add's output rows (tile 2 -> io).
+  {
+    ASSERT_EQ(cases[8].mapping.layers.size(), 3u);
+    ASSERT_EQ(runs[8]->plan.steps[1].site, 1);
+    ASSERT_EQ(runs[8]->plan.steps[2].site, 2);
+    ASSERT_EQ(runs[8]->plan.steps[3].site, 2);
+    PacketNoc fresh(row.noc, row.tiles), rowNoc(row.noc, row.tiles);
+    auto hops = [&](int a, int b) { return static_cast<std::uint64_t>(rowNoc.hops(a, b)); };
+    const std::uint64_t tree = fresh.multicast(tile(0), {tile(1), tile(2)}, 32, 0).front().bitHops;
+    const std::uint64_t unicasts = 32u * (hops(tile(0), tile(1)) + hops(tile(0), tile(2)));
+    ASSERT_LT(tree, unicasts) << "the two routes must share a link for this case to tell them apart";
+    const std::uint64_t expected = 4u * (32u * hops(io, tile(0)) + tree + 32u * (hops(tile(1), tile(2)) + hops(tile(2), io)));
+    EXPECT_EQ(runs[8]->result.ledger.total(action::kNocBitHop), expected);
   }
 }
 
