@@ -64,7 +64,8 @@ Commands:
 
 Defaults: --model workloads/models/fmnist_cnn.onnx, --arch sim/presets/default.yaml, --data fashion-mnist
 (Debian package dataset-fashion-mnist; full 10,000-image test split), --chips 1, --seed 1, --threads all.
-Exit status: 0 success, 1 bad input (model, architecture, data), 2 bad command line, 3 internal error.
+Exit status: 0 success, 1 bad input (model, architecture, data, output paths; out of memory), 2 bad command line,
+3 internal error (a bug). Output paths are checked before the run; a run writes all its outputs or none.
 )";
 
 class Args {

@@ -402,7 +402,7 @@ TEST(ConfigReaderTest, LoadYamlFileRejectsDirectoriesEmptyScalarAndHugeFiles) {
   const std::string dir = ::testing::TempDir();
   EXPECT_TRUE(contains(configErrorOf([&] { loadYamlFile(dir); }), "is a directory"));
   auto write = [&](const std::string& name, const std::string& text) {
-    const std::string path = dir + "/" + name;
+    const std::string path = dir + "/" + std::to_string(::getpid()) + "_" + name;
     std::ofstream(path) << text;
     return path;
   };
