@@ -40,6 +40,10 @@ void NocParams::validate(const std::string& path) const {
   }
   if (meshCols < 0) bad("mesh_cols", fmt::format("value {} is out of range (0: derived, else at least 1)", meshCols));
   if (meshRows < 0) bad("mesh_rows", fmt::format("value {} is out of range (0: derived, else at least 1)", meshRows));
+  if (static_cast<std::int64_t>(meshCols) * meshRows > kMaxMeshRouters)
+    bad("mesh_rows", fmt::format("{0}.mesh_cols × {0}.mesh_rows = {1} × {2} = {3} routers, more than the {4} allowed",
+                                 path, meshCols, meshRows, static_cast<std::int64_t>(meshCols) * meshRows,
+                                 kMaxMeshRouters));
   if (topology == NocTopology::Bus) {
     if (meshCols)
       bad("mesh_cols", fmt::format("value {} given but topology is bus (mesh only; leave it out)", meshCols));
@@ -85,7 +89,8 @@ NocParams NocParams::fromConfig(ConfigReader& r) {
                {"assumption: 1-cycle router (lookahead routing) + 1-cycle link traversal"}));
   p.meshCols = static_cast<int>(r.getInt(
       "mesh_cols", 0, 0, 1 << 16,
-      "mesh routers per row (x); 0: derived, ceil(sqrt(tiles + 1)) when mesh_rows is 0 too (mesh only)", "routers"));
+      "mesh routers per row (x); 0: derived, ceil(sqrt(tiles + 1)) when mesh_rows is 0 too (mesh only); "
+      "mesh_cols × mesh_rows is at most 2097152 (2^21)", "routers"));
   p.meshRows = static_cast<int>(
       r.getInt("mesh_rows", 0, 0, 1 << 16,
                "mesh rows of routers (y); 0: derived, ceil((tiles + 1) / mesh_cols) (mesh only)", "routers"));

@@ -42,6 +42,9 @@ struct NocParams {
   static constexpr int kMaxPacketFlits = 1 << 16;
   static constexpr int kMaxRouterBufferFlits = 1 << 20;
   static constexpr int kMaxConcentration = 64;
+  /// Bound on a given mesh_cols × mesh_rows: twice the routers of the largest derived mesh (2^20 tiles), and a
+  /// router count that fits an int (65536 × 65536 overflowed and crashed the router).
+  static constexpr std::int64_t kMaxMeshRouters = std::int64_t{1} << 21;
 
   NocTopology topology = NocTopology::Mesh;
   int linkWidthBits = kDefaultLinkWidthBits;        // bits a link (or the bus) moves per cycle: one flit

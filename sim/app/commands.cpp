@@ -33,6 +33,16 @@ std::string defaultModelPath() { return std::string(MXSIM_SOURCE_DIR) + "/worklo
 
 namespace {
 
+/// A JSON document as text. Paths, chip names and --set values may hold bytes that are not UTF-8 (a Linux file
+/// name can); they are written as U+FFFD rather than failing after the whole run (nlohmann's default throws).
+std::string jsonText(const json& doc) { return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n"; }
+
+/// The inputs a command reads, for checkOutputPaths: no output may overwrite one of them.
+std::vector<NamedPath> inputPaths(const CommonOptions& o) {
+  return {{"--model", o.model.empty() ? defaultModelPath() : o.model},
+          {"--arch", o.arch.empty() ? defaultArchPath() : o.arch}};
+}
+
 struct Loaded {
   std::string modelPath, archPath;
   ChipParams chip;
@@ -73,6 +83,21 @@ Loaded load(const CommonOptions& o, const wl::Shape* implicitShape = nullptr, co
   }
   l.mapping = mapProgram(l.program, l.chip);
   return l;
+}
+
+/// The random dataset is held in memory whole: refuse up front when it alone would take more than half of the
+/// machine's memory (--images 100000000 of a 28x28 model is 313 GB) rather than fail in the allocator.
+void requireMemoryFor(std::size_t images, const wl::Shape& imageShape, const char* option) {
+  const double bytes = static_cast<double>(images) * static_cast<double>(wl::numel(imageShape)) * sizeof(float);
+  const long pages = sysconf(_SC_PHYS_PAGES), pageBytes = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || pageBytes <= 0) return;
+  const double physical = static_cast<double>(pages) * static_cast<double>(pageBytes);
+  if (bytes > physical / 2)
+    throw DataError(fmt::format("{} {}: the images alone need {} ({} values of 4 bytes each), more than half of "
+                                "this machine's {} of memory; use fewer images",
+                                option, images, formatQuantity(bytes, Dimension::Bytes),
+                                fmt::format("{} x {}", images, wl::numel(imageShape)),
+                                formatQuantity(physical, Dimension::Bytes)));
 }
 
 int threadCount(int requested) {
@@ -185,7 +210,7 @@ int runIdeal(const RunOptions& o, const Loaded& l, const wl::Dataset& test, int 
                {"wall_seconds", wallSeconds}}},
       {"accuracy", {{"ideal_top1", top1}, {"images", nImages}}},
   };
-  if (!o.out.empty()) writeFileAtomic(o.out, report.dump(2) + "\n");
+  if (!o.out.empty()) writeFileAtomic(o.out, jsonText(report));
   fmt::print("mxsim run --ideal  model {} ({} params, {:.2f} MMAC/image)\n", l.modelPath, l.program.totalParams(),
              static_cast<double>(l.program.totalMacsPerImage()) / 1e6);
   fmt::print("accuracy   ideal {:.2f} % (exact float model), {} images\n", top1, nImages);
@@ -415,6 +440,10 @@ json denoiserOverhead(const Loaded& l, const TimingResult& timing, const EnergyR
 
 int runCommand(const RunOptions& o) {
   const auto wallStart = std::chrono::steady_clock::now();
+  // Output paths are checked before anything runs: a clash or an unwritable directory must not cost a run.
+  std::vector<NamedPath> outs = {{"--out", o.out}, {"--vcd", o.vcd}};
+  if (!o.out.empty() && !o.ideal) outs.push_back({"--out (its per-layer CSV)", csvPathFor(o.out)});
+  checkOutputPaths(outs, inputPaths(o));
   const Loaded l = load(o);
   const wl::Shape& inShape = l.program.buffers[l.program.input];
   const int threads = threadCount(o.threads);
@@ -429,6 +458,7 @@ int runCommand(const RunOptions& o) {
     requireShape(inShape, test.imageShape, dir);
   } else if (o.data == "random") {
     const std::size_t n = o.images ? o.images : 100;
+    requireMemoryFor(n, inShape, "--images");
     test = wl::randomDataset(inShape, n, o.seed);
     // Random inputs have no training split: calibrate on as many random images as the run evaluates (at
     // most noise.calibration_images), so a one-image PPA run of a large model does not calibrate on 256.
@@ -602,15 +632,18 @@ int runCommand(const RunOptions& o) {
   };
   const json overhead = denoiserOverhead(l, timing, energy, area, withoutBlocks);
   if (!overhead.is_null()) report["denoiser_overhead"] = overhead;
+  // All outputs as one set: none of them appears unless all could be written.
+  std::vector<std::pair<std::string, std::string>> outputs;
   if (!o.out.empty()) {
-    writeFileAtomic(o.out, report.dump(2) + "\n");
-    writeFileAtomic(csvPathFor(o.out), layerCsv(layers));
+    outputs.emplace_back(o.out, jsonText(report));
+    outputs.emplace_back(csvPathFor(o.out), layerCsv(layers));
   }
   if (!o.vcd.empty()) {
     std::ostringstream vcd;
     activity.writeVcd(vcd, timing.seconds);
-    writeFileAtomic(o.vcd, vcd.str());
+    outputs.emplace_back(o.vcd, vcd.str());
   }
+  writeFilesAtomic(outputs);
 
   // Human summary.
   fmt::print("mxsim run  model {} ({} params, {:.2f} MMAC/image)\n", l.modelPath, l.program.totalParams(),
@@ -689,6 +722,9 @@ int paramsCommand() {
 }
 
 int inferCommand(const InferOptions& o) {
+  std::vector<NamedPath> inputs = inputPaths(o);
+  inputs.push_back({"--input", o.input});
+  checkOutputPaths({{"--output", o.output}}, inputs);
   // The input array's shape fills symbolic model dimensions; but a model problem (e.g. an unsupported
   // operator) is the more useful message when the array is unreadable too, so import first in that case.
   wl::NpyArray in;
@@ -707,6 +743,9 @@ int inferCommand(const InferOptions& o) {
                                 wl::shapeText(in.shape), fmt::join(inShape, ", ")));
   }
   const Eigen::Index n = in.shape[0];
+  if (n == 0)
+    throw DataError(fmt::format("{}: array shape {} holds no images; infer needs at least one", o.input,
+                                wl::shapeText(in.shape)));
   const RowMatrix images = Eigen::Map<const RowMatrix>(in.data.data(), n, wl::numel(inShape));
   FunctionalEngine engine(l.program, l.chip, l.mapping);
   RowMatrix logits;
@@ -749,7 +788,7 @@ int inspectCommand(const InspectOptions& o) {
                 {"arrays_available", l.mapping.arraysAvailable}, {"rounds", l.mapping.rounds},
                 {"mapping", mappingJson(l)}, {"chip_components", chipComponents},
                 {"notes", bufferNote.empty() ? json::array() : json::array({bufferNote})}};
-    std::cout << doc.dump(2) << "\n";
+    std::cout << jsonText(doc);
     return 0;
   }
   fmt::print("model {}  input {}  output {}\n", l.modelPath, wl::shapeText(l.program.buffers[l.program.input]),

@@ -362,8 +362,15 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
       "controller order: sequential (a step starts when the previous one is done) or pipelined (ISAAC-style: "
       "each step starts as soon as enough of its input is ready)");
   ConfigReader tile = chip.child("tile");
-  p.arraysPerTile = static_cast<int>(tile.getInt("arrays", 8, 1, 4096, "analog arrays per tile", "arrays",
-                                                 {"ISAAC: 8 arrays per in-situ MAC unit"}));
+  p.arraysPerTile = static_cast<int>(tile.getInt(
+      "arrays", 8, 1, 4096,
+      "analog arrays per tile; chip.tiles × arrays is at most 4194304 (2^22: ISAAC has 16128; every array is "
+      "elaborated in the timing model)",
+      "arrays", {"ISAAC: 8 arrays per in-situ MAC unit"}));
+  if (static_cast<std::int64_t>(p.tiles) * p.arraysPerTile > kMaxTotalArrays)
+    throw ConfigError(fmt::format("{}: chip.tiles × chip.tile.arrays = {} × {} = {} arrays, more than the {} allowed",
+                                  tile.keyPath("arrays"), p.tiles, p.arraysPerTile,
+                                  static_cast<std::int64_t>(p.tiles) * p.arraysPerTile, kMaxTotalArrays));
   p.tile = TileParams::fromConfig(tile);
   ConfigReader array = tile.child("array");
   p.array = ArrayParams::fromConfig(array);

@@ -179,6 +179,8 @@ struct ChipParams {
   EnergyTable energy;
   LeakageParams leakage;
 
+  /// Bound on tiles × arraysPerTile (checked when the configuration is read), so the product fits an int.
+  static constexpr std::int64_t kMaxTotalArrays = std::int64_t{1} << 22;
   int totalArrays() const { return tiles * arraysPerTile; }
   /// Static power with `arraysUsed` arrays holding weights (the rest gated if leakage.gate_unused_arrays).
   double totalLeakageW(int arraysUsed, bool denoiserEngine = false) const;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <new>
 #include <sstream>
 #include <string>
 #include <systemc>
@@ -63,7 +64,8 @@ Commands:
 
 Defaults: --model workloads/models/fmnist_cnn.onnx, --arch sim/presets/default.yaml, --data fashion-mnist
 (Debian package dataset-fashion-mnist; full 10,000-image test split), --chips 1, --seed 1, --threads all.
-Exit status: 0 success, 1 bad input (model, architecture, data), 2 bad command line, 3 internal error.
+Exit status: 0 success, 1 bad input (model, architecture, data, output paths; out of memory), 2 bad command line,
+3 internal error (a bug). Output paths are checked before the run; a run writes all its outputs or none.
 )";
 
 class Args {
@@ -76,6 +78,12 @@ class Args {
   std::string value(const std::string& flag) {
     if (done()) throw UsageError(fmt::format("{} needs a value", flag));
     return next();
+  }
+  /// A file or directory path: an empty one is a usage error (`--out ""` would otherwise mean "no report").
+  std::string path(const std::string& flag) {
+    std::string v = value(flag);
+    if (v.empty()) throw UsageError(fmt::format("{}: empty path", flag));
+    return v;
   }
 
  private:
@@ -119,8 +127,8 @@ std::vector<std::int64_t> parseInputShape(const std::string& text) {
 
 /// Handles flags shared by all commands; returns false if `flag` is not one of them.
 bool commonFlag(const std::string& flag, Args& a, mxsim::app::CommonOptions& o) {
-  if (flag == "--model") o.model = a.value(flag);
-  else if (flag == "--arch") o.arch = a.value(flag);
+  if (flag == "--model") o.model = a.path(flag);
+  else if (flag == "--arch") o.arch = a.path(flag);
   else if (flag == "--set") o.sets.push_back(a.value(flag));
   else if (flag == "--seed") o.seed = parseNumber<std::uint64_t>(flag, a.value(flag), 0, (1LL << 62));
   else if (flag == "--threads") o.threads = parseNumber<int>(flag, a.value(flag), 1, 1024);
@@ -159,11 +167,11 @@ int dispatch(int argc, char** argv) {
       if (commonFlag(f, a, o)) continue;
       if (f == "--chips" || f == "--times" || f == "--vcd" || f == "--pipeline-images") chipFlags.push_back(f);
       if (f == "--data") o.data = a.value(f);
-      else if (f == "--data-dir") o.dataDir = a.value(f);
+      else if (f == "--data-dir") o.dataDir = a.path(f);
       else if (f == "--images") o.images = parseNumber<std::size_t>(f, a.value(f), 1, 100000000);
       else if (f == "--chips") o.chips = parseNumber<int>(f, a.value(f), 1, 100000);
-      else if (f == "--out") o.out = a.value(f);
-      else if (f == "--vcd") o.vcd = a.value(f);
+      else if (f == "--out") o.out = a.path(f);
+      else if (f == "--vcd") o.vcd = a.path(f);
       else if (f == "--pipeline-images") o.pipelineImages = parseNumber<int>(f, a.value(f), 1, 4096);
       else if (f == "--times") {
         std::stringstream list(a.value(f));
@@ -184,8 +192,8 @@ int dispatch(int argc, char** argv) {
     while (!a.done()) {
       const std::string f = a.next();
       if (commonFlag(f, a, o)) continue;
-      if (f == "--input") o.input = a.value(f);
-      else if (f == "--output") o.output = a.value(f);
+      if (f == "--input") o.input = a.path(f);
+      else if (f == "--output") o.output = a.path(f);
       else if (f == "--ideal") o.ideal = true;
       else unknown(f);
     }
@@ -229,6 +237,10 @@ int sc_main(int argc, char* argv[]) {
     return kExitUsage;
   } catch (const mxsim::Error& e) {
     std::cerr << "mxsim: error: " << e.what() << "\n";
+    return kExitUserError;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "mxsim: error: out of memory: the run needs more memory than this machine has (try fewer "
+                 "--images, --chips or --threads, or a smaller model or chip)\n";
     return kExitUserError;
   } catch (const std::exception& e) {
     std::cerr << "mxsim: internal error: " << e.what() << "\n";

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -31,7 +32,34 @@ std::string ParamRegistry::markdown() const {
   return os.str();
 }
 
+bool isValidUtf8(const std::string& s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) len = 1, cp = c;
+    else if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1Fu;
+    else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0Fu;
+    else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07u;
+    else return false;
+    if (i + len > s.size()) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3Fu);
+    }
+    // Overlong forms, UTF-16 surrogates and code points beyond U+10FFFF are not UTF-8.
+    static constexpr std::uint32_t kMinOfLength[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMinOfLength[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return false;
+    i += len;
+  }
+  return true;
+}
+
 namespace {
+const char* kindOf(const YAML::Node& n) { return n.IsSequence() ? "a list" : n.IsMap() ? "a map" : "a scalar"; }
+
 /// A finite number within [min, max] from YAML scalar text; `where` names the key in errors.
 double parseReal(const std::string& text, const std::string& where, double min, double max) {
   double v = 0;
@@ -78,7 +106,8 @@ std::int64_t ConfigReader::getInt(const std::string& key, std::int64_t def, std:
   document(key, unit, std::to_string(def), fmt::format("{} … {}", min, max), meaning, src);
   YAML::Node n = lookup(key);
   if (!n.IsDefined()) return def;
-  const std::string text = n.IsScalar() ? n.Scalar() : std::string("<not a scalar>");
+  if (!n.IsScalar()) throw ConfigError(fmt::format("{}: expected an integer, got {}", keyPath(key), kindOf(n)));
+  const std::string& text = n.Scalar();
   std::int64_t v = 0;
   try {
     size_t pos = 0;
@@ -98,7 +127,8 @@ double ConfigReader::getReal(const std::string& key, double def, double min, dou
   document(key, "-", fmt::format("{:g}", def), fmt::format("{:g} … {:g}", min, max), meaning, src);
   YAML::Node n = lookup(key);
   if (!n.IsDefined()) return def;
-  return parseReal(n.IsScalar() ? n.Scalar() : std::string("<not a scalar>"), keyPath(key), min, max);
+  if (!n.IsScalar()) throw ConfigError(fmt::format("{}: expected a number, got {}", keyPath(key), kindOf(n)));
+  return parseReal(n.Scalar(), keyPath(key), min, max);
 }
 
 double ConfigReader::getQuantity(const std::string& key, Dimension dim, double def, double min, double max,
@@ -122,7 +152,9 @@ std::optional<double> ConfigReader::getOptionalQuantity(const std::string& key, 
 
 double ConfigReader::quantityIn(const YAML::Node& n, const std::string& key, Dimension dim, double min,
                                 double max) const {
-  if (!n.IsScalar()) throw ConfigError(fmt::format("{}: expected a quantity such as {}", keyPath(key), unitExample(dim)));
+  if (!n.IsScalar())
+    throw ConfigError(
+        fmt::format("{}: expected a quantity such as {}, got {}", keyPath(key), unitExample(dim), kindOf(n)));
   const double v = parseQuantity(n.Scalar(), dim, keyPath(key));
   if (v < min || v > max) {
     throw ConfigError(fmt::format("{}: value {} is out of range (allowed {} … {})", keyPath(key), n.Scalar(),
@@ -135,7 +167,8 @@ bool ConfigReader::getBool(const std::string& key, bool def, const char* meaning
   document(key, "bool", def ? "true" : "false", "true, false", meaning, {});
   YAML::Node n = lookup(key);
   if (!n.IsDefined()) return def;
-  const std::string t = n.IsScalar() ? n.Scalar() : "";
+  if (!n.IsScalar()) throw ConfigError(fmt::format("{}: expected true or false, got {}", keyPath(key), kindOf(n)));
+  const std::string t = n.Scalar();
   if (t == "true" || t == "on" || t == "yes") return true;
   if (t == "false" || t == "off" || t == "no") return false;
   throw ConfigError(fmt::format("{}: '{}' is not a boolean (allowed true, false)", keyPath(key), t));
@@ -145,7 +178,10 @@ std::string ConfigReader::getString(const std::string& key, const std::string& d
   document(key, "text", def, "any", meaning, {});
   YAML::Node n = lookup(key);
   if (!n.IsDefined()) return def;
-  if (!n.IsScalar()) throw ConfigError(fmt::format("{}: expected a text value", keyPath(key)));
+  if (!n.IsScalar()) throw ConfigError(fmt::format("{}: expected a text value, got {}", keyPath(key), kindOf(n)));
+  // YAML is UTF-8; a stray byte would otherwise surface only when the report is written, after the whole run.
+  if (!isValidUtf8(n.Scalar()))
+    throw ConfigError(fmt::format("{}: the text is not valid UTF-8", keyPath(key)));
   return n.Scalar();
 }
 
@@ -157,7 +193,8 @@ std::map<std::string, double> ConfigReader::getRealMap(const std::string& key, d
   if (!n.IsDefined()) return out;
   if (!n.IsMap()) throw ConfigError(fmt::format("{}: expected a mapping of names to numbers", keyPath(key)));
   for (const auto& kv : n) {
-    const std::string name = kv.first.as<std::string>();
+    if (!kv.first.IsScalar()) throw ConfigError(fmt::format("{}: a key must be a name, not a list or map", keyPath(key)));
+    const std::string name = kv.first.Scalar();
     const std::string where = keyPath(key) + "." + name;
     const double v = parseReal(kv.second.IsScalar() ? kv.second.Scalar() : "<not a scalar>", where, min, max);
     out[name] = v;
@@ -171,7 +208,9 @@ std::string ConfigReader::getChoice(const std::string& key, const std::string& d
   document(key, "choice", def, list, meaning, src);
   YAML::Node n = lookup(key);
   if (!n.IsDefined()) return def;
-  const std::string t = n.IsScalar() ? n.Scalar() : "";
+  if (!n.IsScalar())
+    throw ConfigError(fmt::format("{}: expected one of ({}), got {}", keyPath(key), list, kindOf(n)));
+  const std::string t = n.Scalar();
   for (const auto& c : choices) {
     if (c == t) return t;
   }
@@ -185,7 +224,10 @@ ConfigReader ConfigReader::child(const std::string& key) {
 void ConfigReader::finish() const {
   if (!m_node.IsDefined() || m_node.IsNull()) return;
   for (const auto& kv : m_node) {
-    const std::string k = kv.first.as<std::string>();
+    if (!kv.first.IsScalar())
+      throw ConfigError(fmt::format("{}: a key must be a name, not a {}", m_path.empty() ? "<root>" : m_path,
+                                    kv.first.IsSequence() ? "list" : "map"));
+    const std::string k = kv.first.Scalar();
     if (!m_used.count(k)) {
       std::vector<std::string> known(m_used.begin(), m_used.end());
       throw ConfigError(fmt::format("{}: unknown key '{}' (known keys here: {})", keyPath(k), k,
@@ -201,9 +243,12 @@ void rejectDuplicateKeys(const YAML::Node& node, const std::string& path, const 
   if (node.IsMap()) {
     std::map<std::string, int> firstLine;
     for (const auto& kv : node) {
-      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
-      const std::string at = path.empty() ? key : path + "." + key;
       const int line = kv.first.Mark().line + 1;
+      if (!kv.first.IsScalar())
+        throw ConfigError(fmt::format("{}: {}: line {}: a key must be a name, not a {}", file,
+                                      path.empty() ? "<root>" : path, line, kv.first.IsSequence() ? "list" : "map"));
+      const std::string key = kv.first.Scalar();
+      const std::string at = path.empty() ? key : path + "." + key;
       const auto [it, fresh] = firstLine.emplace(key, line);
       if (!fresh)
         throw ConfigError(fmt::format("{}: {}: key given twice (lines {} and {}); give it once", file, at,
@@ -217,15 +262,35 @@ void rejectDuplicateKeys(const YAML::Node& node, const std::string& path, const 
 }  // namespace
 
 YAML::Node loadYamlFile(const std::string& file) {
-  std::ifstream in(file);
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    throw ConfigError(fmt::format("{}: is a directory, expected an architecture YAML file", file));
+  std::ifstream in(file, std::ios::binary);
   if (!in) throw ConfigError(fmt::format("{}: cannot open architecture file", file));
+  // Read at most one byte beyond the cap: a huge file (yaml-cpp took 170 s and 2.2 GB for 50 MB) fails at once.
+  std::string text(kMaxYamlBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) throw ConfigError(fmt::format("{}: cannot read architecture file", file));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxYamlBytes)
+    throw ConfigError(fmt::format("{}: larger than {} KiB; an architecture file is a few KiB (not an architecture "
+                                  "file?)",
+                                  file, kMaxYamlBytes / 1024));
   YAML::Node root;
   try {
-    root = YAML::Load(in);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw ConfigError(fmt::format("{}: YAML syntax error at line {}, column {}: {}", file, e.mark.line + 1,
                                   e.mark.column + 1, e.msg));
   }
+  // An empty file (or /dev/null) would silently run every default; leaving out --arch says that on purpose.
+  if (!root.IsDefined() || root.IsNull())
+    throw ConfigError(fmt::format("{}: file is empty (no settings); give at least 'chip: {{}}', or leave out --arch "
+                                  "for the default chip",
+                                  file));
+  if (!root.IsMap())
+    throw ConfigError(fmt::format("{}: the document is {}, expected a mapping of keys (chip:, noise:, ...)", file,
+                                  root.IsSequence() ? "a list" : "a scalar"));
   rejectDuplicateKeys(root, "", file);
   return root;
 }
@@ -243,6 +308,8 @@ void applyOverride(YAML::Node& root, const std::string& assignment) {
     if (p.empty()) throw ConfigError(fmt::format("--set '{}': empty key segment in '{}'", assignment, path));
     parts.push_back(p);
   }
+  if (root.IsDefined() && !root.IsNull() && !root.IsMap())
+    throw ConfigError(fmt::format("--set '{}': the architecture document is not a mapping of keys", assignment));
   // Walk with explicit node copies: yaml-cpp nodes are handles, so assignment through them edits the tree.
   std::vector<YAML::Node> chain{root};
   for (size_t i = 0; i + 1 < parts.size(); ++i) {

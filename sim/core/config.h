@@ -102,7 +102,15 @@ class ConfigReader {
   std::set<std::string> m_used;
 };
 
-/// Parse a YAML file; throws ConfigError naming the file on I/O or syntax errors.
+/// Largest architecture file accepted: presets are a few KiB, and yaml-cpp needs ~45 bytes of memory and
+/// 3 µs per byte of input, so a cap keeps a wrong file (a dataset, a log) from stalling the run.
+inline constexpr std::size_t kMaxYamlBytes = std::size_t{1} << 20;
+
+/// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points beyond U+10FFFF).
+bool isValidUtf8(const std::string& s);
+
+/// Parse a YAML file; throws ConfigError naming the file on I/O or syntax errors, a directory, an empty
+/// document, a document that is not a mapping, or a file larger than kMaxYamlBytes.
 YAML::Node loadYamlFile(const std::string& file);
 
 /// Apply "a.b.c=value" to a YAML tree (creating maps as needed); value is parsed as YAML scalar.

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <fmt/format.h>
 #include <utility>
 #include <vector>
@@ -121,7 +122,13 @@ double parseQuantity(const std::string& text, Dimension d, const std::string& wh
                                   unitSymbol(d), unitExample(d)));
   }
   for (const auto& sp : spellings(d)) {
-    if (unit == sp.text) return v * sp.factor;
+    if (unit != sp.text) continue;
+    // '1e301 y' is a finite number whose SI value is not: it would reach reports as inf (JSON null).
+    const double si = v * sp.factor;
+    if (!std::isfinite(si))
+      throw ConfigError(fmt::format("{}: '{}' is too large (beyond {:g} {} after the unit is applied)", where, text,
+                                    std::numeric_limits<double>::max(), unitSymbol(d)));
+    return si;
   }
   throw ConfigError(fmt::format("{}: unit '{}' in '{}' is not a unit of {}; expected e.g. {}", where, unit,
                                 text, unitSymbol(d), unitExample(d)));

@@ -1,12 +1,8 @@
 #include "sim/report/report.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <fstream>
 
 #include "models/noc/packet_noc.h"
@@ -203,46 +199,6 @@ std::vector<ComponentLoad> fullLoadPower(const ChipParams& chip, bool denoiserEn
     else out.push_back({c, 1, w, areaOf(c.c_str()), "leakage only"});
   }
   return out;
-}
-
-namespace {
-/// Write straight into `path` (no temporary file): for what a rename would replace rather than write.
-void writeThrough(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw Error(fmt::format("{}: cannot write output", path));
-  out << content;
-  out.close();
-  if (!out) throw Error(fmt::format("{}: failed while writing output", path));
-}
-}  // namespace
-
-void writeFileAtomic(const std::string& path, const std::string& content) {
-  // A symbolic link stays a link: the file it points to is replaced (a dangling link is written through, so
-  // its target is created). A device, FIFO or other non-regular file (e.g. /dev/stdout) is written through.
-  struct stat st {};
-  if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-    char* target = realpath(path.c_str(), nullptr);
-    if (!target) return writeThrough(path, content);
-    const std::string resolved(target);
-    std::free(target);
-    return writeFileAtomic(resolved, content);
-  }
-  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return writeThrough(path, content);
-  const std::string tmp = fmt::format("{}.tmp-{}", path, static_cast<long>(getpid()));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(fmt::format("{}: cannot write output file", path));
-    out << content;
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw Error(fmt::format("{}: failed while writing output file", path));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error(fmt::format("{}: cannot move output file into place", path));
-  }
 }
 
 }  // namespace mxsim

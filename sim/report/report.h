@@ -3,9 +3,11 @@
 #pragma once
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/arch/arch.h"
+#include "sim/core/output_files.h"
 #include "sim/timing/timing_engine.h"
 
 namespace mxsim {
@@ -47,9 +49,5 @@ struct ComponentLoad {
   std::string rate;  // the full-load rate assumed, in words
 };
 std::vector<ComponentLoad> fullLoadPower(const ChipParams& chip, bool denoiserEngine);
-
-/// Write `content` to `path` via a temporary file and rename, so no half-written file is ever left. A symbolic
-/// link is kept (its target is replaced); a device or FIFO (e.g. /dev/stdout) is written through.
-void writeFileAtomic(const std::string& path, const std::string& content);
 
 }  // namespace mxsim

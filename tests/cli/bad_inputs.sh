@@ -34,7 +34,55 @@ expect_user_error too_few_arrays "arrays" "$OUT" -- "$MXSIM" run --set chip.tile
 "$PY" -c "import numpy as np; np.save('$WORK/bad_shape.npy', np.zeros((2,1,14,14), np.float32))"
 expect_user_error infer_bad_shape "$WORK/bad_shape.npy" "$WORK/y.npy" -- "$MXSIM" infer --input "$WORK/bad_shape.npy" --output "$WORK/y.npy"
 
+# Issue 18's fuzzing pass: each of these crashed, overflowed, ended in an internal error (exit 3) naming no
+# file, or was silently accepted. See docs/reliability.md.
+# Products of config integers are bounded (65536 x 65536 routers overflowed int and crashed the router; 2^20
+# tiles x 2048 arrays printed -2147483648 arrays).
+expect_user_error mesh_product "chip.noc.mesh_cols × chip.noc.mesh_rows = 65536 × 65536" "$OUT" -- "$MXSIM" run --data random --images 2 --set chip.noc.mesh_cols=65536 --set chip.noc.mesh_rows=65536 --no-progress --out "$OUT"
+expect_user_error arrays_product "chip.tiles × chip.tile.arrays = 1048576 × 2048" "" -- "$MXSIM" inspect --set chip.tiles=1048576 --set chip.tile.arrays=2048
+# A quantity whose SI value overflows (1e301 years) is rejected, not reported as infinity / null.
+expect_user_error times_overflow "--times: '1e301 y' is too large" "$OUT" -- "$MXSIM" run --images 10 --times "1e301 y" --no-progress --out "$OUT"
+expect_user_error quantity_overflow "chip.clock" "$OUT" -- "$MXSIM" run --images 10 --set "chip.clock=1e300 THz" --no-progress --out "$OUT"
+# infer on zero images (was SIGFPE in calibration).
+"$PY" -c "import numpy as np; np.save('$WORK/zero.npy', np.zeros((0,1,28,28), np.float32))"
+expect_user_error infer_zero_images "$WORK/zero.npy: array shape 0x1x28x28 holds no images" "$WORK/y.npy" -- "$MXSIM" infer --input "$WORK/zero.npy" --output "$WORK/y.npy"
+# YAML of the wrong shape names the file and the key (were internal errors).
+printf 'chip:\n  [a, b]: 1\n' >"$WORK/list_key.yaml"
+expect_user_error yaml_list_key "$WORK/list_key.yaml: chip: line 2: a key must be a name, not a list" "$OUT" -- "$MXSIM" run --arch "$WORK/list_key.yaml" --images 10 --out "$OUT"
+printf 'chip:\n  tiles: [1, 2]\n' >"$WORK/list_value.yaml"
+expect_user_error yaml_list_value "chip.tiles: expected an integer, got a list" "$OUT" -- "$MXSIM" run --arch "$WORK/list_value.yaml" --images 10 --out "$OUT"
+printf 'chip:\n  name: {a: 1}\n' >"$WORK/map_value.yaml"
+expect_user_error yaml_map_value "chip.name: expected a text value, got a map" "$OUT" -- "$MXSIM" run --arch "$WORK/map_value.yaml" --images 10 --out "$OUT"
+echo hello >"$WORK/scalar.yaml"
+expect_user_error yaml_scalar_document "$WORK/scalar.yaml: the document is a scalar" "$OUT" -- "$MXSIM" run --arch "$WORK/scalar.yaml" --set chip.tiles=4 --images 10 --out "$OUT"
+mkdir -p "$WORK/arch_dir"
+expect_user_error arch_directory "$WORK/arch_dir: is a directory" "$OUT" -- "$MXSIM" run --arch "$WORK/arch_dir" --images 10 --out "$OUT"
+: >"$WORK/empty.yaml"
+expect_user_error arch_empty "$WORK/empty.yaml: file is empty" "$OUT" -- "$MXSIM" run --arch "$WORK/empty.yaml" --images 10 --out "$OUT"
+expect_user_error arch_dev_null "/dev/null: file is empty" "$OUT" -- "$MXSIM" run --arch /dev/null --images 10 --out "$OUT"
+# A huge YAML fails at once (a 50 MB one took 170 s and 2.2 GB); comments only, so it would parse.
+"$PY" -c "import sys; open(sys.argv[1], 'w').write('chip:\n  tiles: 8\n' + '# padding\n' * 200000)" "$WORK/huge.yaml"
+start=$SECONDS
+expect_user_error arch_too_large "$WORK/huge.yaml: larger than 1024 KiB" "$OUT" -- "$MXSIM" run --arch "$WORK/huge.yaml" --images 10 --out "$OUT"
+((SECONDS - start <= 10)) || fail "arch_too_large took $((SECONDS - start)) s"
+# --images beyond memory: a clear error up front (was std::bad_alloc, exit 3).
+expect_user_error images_beyond_memory "--images 100000000: the images alone need" "$OUT" -- "$MXSIM" run --data random --images 100000000 --no-progress --out "$OUT"
+# Text that is not UTF-8: rejected in the architecture (names the key) before the run ...
+expect_user_error chip_name_not_utf8 "chip.name: the text is not valid UTF-8" "$OUT" -- "$MXSIM" run --set $'chip.name=chip\xff' --images 10 --no-progress --out "$OUT"
+# ... and a file name that is not UTF-8 (legal on Linux) is escaped in the JSON report (was exit 3 after the run).
+cp "$SRC/sim/presets/default.yaml" "$WORK/arch"$'\xfe'".yaml"
+if "$MXSIM" run --arch "$WORK/arch"$'\xfe'".yaml" --images 10 --no-progress --out "$WORK/utf8.json" >/dev/null 2>"$WORK/utf8.err" &&
+   "$PY" -c "import json, sys; d = json.load(open(sys.argv[1], encoding='utf-8')); assert d['arch']['path'].endswith('arch\ufffd.yaml'), d['arch']['path']" "$WORK/utf8.json"; then
+  pass "non-UTF-8 --arch path: report written, path escaped as U+FFFD"
+else
+  fail "non-UTF-8 --arch path: $(cat "$WORK/utf8.err")"
+fi
+
 # Bad command line: exit 2.
+"$MXSIM" run --images 10 --out "" >/dev/null 2>"$WORK/empty_out.err"; rc=$?
+[[ $rc -eq 2 ]] && grep -q -- "--out: empty path" "$WORK/empty_out.err" && pass "--out '' -> exit 2" || fail "--out '': rc=$rc $(cat "$WORK/empty_out.err")"
+"$MXSIM" infer --input "" --output "$WORK/y.npy" >/dev/null 2>"$WORK/empty_in.err"; rc=$?
+[[ $rc -eq 2 ]] && grep -q -- "--input: empty path" "$WORK/empty_in.err" && pass "--input '' -> exit 2" || fail "--input '': rc=$rc $(cat "$WORK/empty_in.err")"
 "$MXSIM" run --frobnicate >/dev/null 2>"$WORK/usage.err"; rc=$?
 [[ $rc -eq 2 ]] && grep -q -- "--frobnicate" "$WORK/usage.err" && pass "unknown option -> exit 2" || fail "unknown option: rc=$rc $(cat "$WORK/usage.err")"
 finish

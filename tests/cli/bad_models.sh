@@ -64,6 +64,25 @@ bad_model cycle_or_unsorted.onnx 3,8,8 "node 'second'" "topologically sorted"
 # Tensors.
 bad_model external_data_missing.onnx 3,8,8 "tensor 'w'" "missing_weights.bin"
 bad_model absurd_initializer.onnx 8 "tensor 'B'" "2305843009213693952"
+# Non-finite weights (issue 18: silently accepted; one NaN weight made a chip report 83 % against an ideal 8 %).
+bad_model nan_weight.onnx 3,8,8 "node 'conv1' (op Conv)" "weights 'w'" "NaN"
+bad_model inf_bias.onnx 3,8,8 "node 'conv1' (op Conv)" "'b'" "infinite"
+# Versions no ONNX release defines (issue 18: silently accepted). (Duplicate node names are accepted on purpose:
+# the steps get unique names, see OnnxImporter.StepNamesAreUnique.)
+bad_model opset_0.onnx 3,8,8 "opset 0" "not supported"
+bad_model opset_99.onnx 3,8,8 "opset 99" "not supported"
+bad_model ir_version_negative.onnx 3,8,8 "IR version -1" "not supported"
+bad_model ir_version_99.onnx 3,8,8 "IR version 99" "not supported"
+# External data stays inside the model's directory, in a regular file of the declared size (issue 18: these
+# read /etc/passwd and /dev/zero as weights).
+bad_model external_data_escape.onnx 3,8,8 "tensor 'w'" "outside the model's directory"
+bad_model external_data_absolute.onnx 3,8,8 "tensor 'w'" "/dev/zero" "absolute path"
+bad_model external_data_short.onnx 3,8,8 "tensor 'w'" "short_weights.bin" "shorter (16 bytes)"
+# A declared size is checked against the data before allocating (issue 18: 2 GB and 62 s before the error).
+start=$SECONDS
+bad_model huge_bias_dims.onnx - "tensor 'b'" "500000000" "raw_data"
+((SECONDS - start <= 5)) && pass "huge_bias_dims fails fast ($((SECONDS - start)) s)" ||
+  fail "huge_bias_dims took $((SECONDS - start)) s: allocated before validating?"
 # Graph inputs.
 bad_model absurd_size.onnx 1,8,8 "input 'x'" "1000000"
 bad_model wrong_input_type.onnx 3,8,8 "input 'x'" "INT64"

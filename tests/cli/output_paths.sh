@@ -35,4 +35,46 @@ if "$MXSIM" run --images 10 --no-progress --out plain.json >/dev/null 2>&1 && [[
 else
   fail "plain output: $(ls -la)"
 fi
+
+# Outputs are checked before the run (issue 18): an output that is an input or another output, a directory, or
+# in a directory that does not exist is one error line, exit 1, and nothing written. The run would take
+# minutes (all 10,000 test images on 20 chips), so a check made only after it shows up as a timeout.
+LONG=(--chips 20 --no-progress)
+cp "$SRC/workloads/models/fmnist_cnn.onnx" model.onnx
+cp "$SRC/sim/presets/default.yaml" arch.yaml
+cksum model.onnx arch.yaml >inputs.sum
+# expect_refused NAME PATTERN -- CMD...: exit 1 within 30 s, one stderr line containing PATTERN.
+expect_refused() {
+  local name="$1" pattern="$2"
+  shift 3
+  timeout 30 "$@" >"$name.out" 2>"$name.err"
+  local rc=$?
+  if [[ $rc -ne 1 ]]; then fail "$name: exit code $rc, expected 1 (stderr: $(head -c 300 "$name.err"))"; return; fi
+  if [[ $(wc -l <"$name.err") -ne 1 ]] || ! grep -qF -- "$pattern" "$name.err"; then
+    fail "$name: expected one line with '$pattern', got: $(cat "$name.err")"; return
+  fi
+  pass "$name: $(cat "$name.err")"
+}
+expect_refused out_is_model "--out model.onnx: is the same file as --model model.onnx" -- \
+  "$MXSIM" run --model model.onnx --out model.onnx "${LONG[@]}"
+expect_refused out_is_arch "--out ./arch.yaml: is the same file as --arch arch.yaml" -- \
+  "$MXSIM" run --arch arch.yaml --out ./arch.yaml "${LONG[@]}"
+expect_refused vcd_is_out "--vcd same.json: is the same file as --out same.json" -- \
+  "$MXSIM" run --out same.json --vcd same.json "${LONG[@]}"
+expect_refused vcd_is_csv "is the same file as --vcd r.csv" -- "$MXSIM" run --out r.json --vcd r.csv "${LONG[@]}"
+expect_refused infer_output_is_input "--output x.npy: is the same file as --input x.npy" -- \
+  bash -c "'$PY' -c 'import numpy as np; np.save(\"x.npy\", np.zeros((2, 1, 28, 28), np.float32))' && '$MXSIM' infer --input x.npy --output x.npy"
+cksum model.onnx arch.yaml | cmp -s - inputs.sum && pass "inputs left untouched" || fail "an input was overwritten"
+expect_refused out_dir_missing "--out no-such-dir/r.json: cannot create the output file" -- \
+  "$MXSIM" run --out no-such-dir/r.json "${LONG[@]}"
+mkdir -p csvdir.csv
+expect_refused csv_is_directory "csvdir.csv: is a directory" -- "$MXSIM" run --out csvdir.json "${LONG[@]}"
+# A later output that cannot be written leaves none of the set behind (was: report and CSV written, exit 1).
+expect_refused vcd_dir_missing "--vcd no-such-dir/w.vcd: cannot create the output file" -- \
+  "$MXSIM" run --out set.json --vcd no-such-dir/w.vcd "${LONG[@]}"
+if [[ -e set.json || -e set.csv || -e csvdir.json ]] || compgen -G "*.tmp-*" >/dev/null; then
+  fail "a refused run left outputs behind: $(ls)"
+else
+  pass "refused runs left no output and no temporary behind"
+fi
 finish

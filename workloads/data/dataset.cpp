@@ -186,6 +186,7 @@ Dataset loadFashionMnist(const std::string& dir, Split split, std::size_t maxIma
 
   // Both arrays hold the same prefix (maxImages or all), so the data sizes give the image count.
   const std::size_t n = lab.data.size();
+  if (n == 0) throw DataError(fmt::format("{}: holds no images", imagePath));
   Dataset ds;
   ds.name = "fashion-mnist";
   ds.imageShape = {1, kSide, kSide};

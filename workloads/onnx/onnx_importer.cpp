@@ -170,7 +170,6 @@ class Lowering {
  private:
   const onnx::GraphProto& graph() const { return m_model.graph(); }
 
-  // Graph level.
   void readOpset();
   void collectConstants();
   void countUses();
@@ -295,9 +294,9 @@ Program Lowering::run() {
   if (!m_model.has_graph()) m_graphWho.fail("not a valid ONNX model (no graph)");
   if (graph().node_size() == 0) m_graphWho.fail("graph has no nodes");
   m_prog.modelPath = m_path;
+  readOpset();
   // An unsupported operator is the most useful thing to report, so look for one before anything else.
   for (int i = 0; i < graph().node_size(); ++i) checkSupported(i);
-  readOpset();
   collectConstants();
   countUses();
   bindGraphInput();
@@ -308,8 +307,20 @@ Program Lowering::run() {
 }
 
 void Lowering::readOpset() {
+  // IR 3 introduced opset_import; IR 10 (ONNX 1.15/1.16) only adds element types the decoder rejects by name.
+  constexpr std::int64_t kMinIrVersion = 3, kMaxIrVersion = 10;
+  if (m_model.ir_version() < kMinIrVersion || m_model.ir_version() > kMaxIrVersion)
+    m_graphWho.fail(fmt::format("ONNX IR version {} is not supported (allowed {} … {}; corrupt or future model?)",
+                                m_model.ir_version(), kMinIrVersion, kMaxIrVersion));
   for (const auto& o : m_model.opset_import())
     if (isDefaultDomain(o.domain())) m_opset = o.version();
+  // Opset 18 changed signatures the importer reads (Split's num_outputs, Pad's axes, Resize's attributes);
+  // 17 is the newest opset whose operator definitions it implements and the ONNX 1.12 conformance test checks.
+  constexpr std::int64_t kMinOpset = 1, kMaxOpset = 17;
+  if (m_opset < kMinOpset || m_opset > kMaxOpset)
+    m_graphWho.fail(fmt::format("default-domain opset {} is not supported (allowed {} … {}); re-export the model "
+                                "with an opset in that range",
+                                m_opset, kMinOpset, kMaxOpset));
 }
 
 void Lowering::collectConstants() {
@@ -522,12 +533,24 @@ const NumTensor& Lowering::constValue(const Node& n, int i, const char* role) co
 }
 
 FloatTensor Lowering::constFloat(const Node& n, int i, const char* role) const {
+  FloatTensor out;
   const auto it = m_constants.find(n.in(i));
-  if (it != m_constants.end() && it->second.proto && !it->second.value)
-    return decodeFloat(*it->second.proto, n.who, m_dir);  // large weights: straight to float
-  const NumTensor& t = constValue(n, i, role);
-  if (!t.isFloat) n.fail(fmt::format("{} '{}' must be a float tensor", role, n.in(i)));
-  return FloatTensor{t.dims, std::vector<float>(t.v.begin(), t.v.end())};
+  if (it != m_constants.end() && it->second.proto && !it->second.value) {
+    out = decodeFloat(*it->second.proto, n.who, m_dir);  // large weights: straight to float
+  } else {
+    const NumTensor& t = constValue(n, i, role);
+    if (!t.isFloat) n.fail(fmt::format("{} '{}' must be a float tensor", role, n.in(i)));
+    out = FloatTensor{t.dims, std::vector<float>(t.v.begin(), t.v.end())};
+  }
+  // A NaN or infinite weight poisons every output it touches, and the chip's calibration with it (one NaN
+  // weight made a chip report 83 % against an ideal 8 %): a corrupt or diverged model, never a real one.
+  const auto bad = std::find_if(out.data.begin(), out.data.end(), [](float v) { return !std::isfinite(v); });
+  if (bad != out.data.end())
+    n.fail(fmt::format("{} '{}' holds {} at flat index {} of shape {}; weights must be finite (a diverged or corrupt "
+                       "model?)",
+                       role, n.in(i), std::isnan(*bad) ? "NaN" : "an infinite value", bad - out.data.begin(),
+                       shapeText(out.dims)));
+  return out;
 }
 
 std::vector<std::int64_t> Lowering::constInts(const Node& n, int i, const char* role) const {

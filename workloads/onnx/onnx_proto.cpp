@@ -72,31 +72,58 @@ std::string dataTypeName(std::int32_t type) {
 
 namespace {
 
-/// The bytes of an external-data tensor, read from its file (relative to the model's directory).
+/// The bytes of an external-data tensor, read from its file (relative to the model's directory). The file must
+/// lie inside that directory (no absolute path, no '..' or symbolic link out of it: a model must not make the
+/// simulator read /etc/passwd or /dev/zero as weights), be a regular file, and hold offset + length bytes;
+/// all of this is checked before anything is allocated.
 std::string externalBytes(const onnx::TensorProto& t, const Culprit& who, const std::string& modelDir,
                           std::size_t expected) {
   std::string location;
   std::int64_t offset = 0, length = -1;
   for (const auto& e : t.external_data()) {
     try {
+      std::size_t pos = 0;
       if (e.key() == "location") location = e.value();
-      else if (e.key() == "offset") offset = std::stoll(e.value());
-      else if (e.key() == "length") length = std::stoll(e.value());
+      else if (e.key() == "offset") offset = std::stoll(e.value(), &pos);
+      else if (e.key() == "length") length = std::stoll(e.value(), &pos);
+      if (pos != 0 && pos != e.value().size()) throw std::invalid_argument("trailing");
     } catch (const std::exception&) {
       who.fail(fmt::format("tensor '{}': external data {} '{}' is not a number", t.name(), e.key(), e.value()));
     }
   }
   if (location.empty()) who.fail(fmt::format("tensor '{}': external data without a 'location'", t.name()));
-  const std::filesystem::path file = std::filesystem::path(modelDir) / location;
-  std::ifstream in(file, std::ios::binary);
-  if (!in)
+  namespace fs = std::filesystem;
+  const fs::path rel(location);
+  if (rel.is_absolute())
+    who.fail(fmt::format("tensor '{}': external data location '{}' is an absolute path; it must be a file inside "
+                         "the model's directory",
+                         t.name(), location));
+  const fs::path file = fs::path(modelDir) / rel;
+  std::error_code ec;
+  if (!fs::exists(file, ec))
     who.fail(fmt::format("tensor '{}': external data file '{}' not found (looked for {})", t.name(), location,
                          file.string()));
+  std::error_code ecDir, ecFile;
+  const fs::path dir = fs::weakly_canonical(fs::path(modelDir), ecDir);
+  const fs::path real = fs::weakly_canonical(file, ecFile);
+  const auto [dirEnd, realIt] = std::mismatch(dir.begin(), dir.end(), real.begin(), real.end());
+  if (ecDir || ecFile || dirEnd != dir.end() || realIt == real.end())
+    who.fail(fmt::format("tensor '{}': external data location '{}' resolves to {}, outside the model's directory {}",
+                         t.name(), location, real.string(), dir.string()));
+  if (!fs::is_regular_file(real, ec))
+    who.fail(fmt::format("tensor '{}': external data location '{}' is not a regular file", t.name(), location));
+  const auto fileBytes = fs::file_size(real, ec);
+  if (ec) who.fail(fmt::format("tensor '{}': external data file '{}': cannot read its size", t.name(), location));
   if (length < 0) length = static_cast<std::int64_t>(expected);
-  if (offset < 0 || static_cast<std::size_t>(length) != expected)
+  if (offset < 0 || static_cast<std::uint64_t>(length) != expected)
     who.fail(fmt::format("tensor '{}': external data length {} at offset {} does not hold the {} bytes its shape "
                          "needs",
                          t.name(), length, offset, expected));
+  if (static_cast<std::uint64_t>(offset) > fileBytes || expected > fileBytes - static_cast<std::uint64_t>(offset))
+    who.fail(fmt::format("tensor '{}': external data file '{}' is shorter ({} bytes) than offset {} + length {}",
+                         t.name(), location, fileBytes, offset, expected));
+  std::ifstream in(real, std::ios::binary);
+  if (!in) who.fail(fmt::format("tensor '{}': cannot open external data file '{}'", t.name(), location));
   std::string bytes(expected, '\0');
   in.seekg(offset);
   in.read(bytes.data(), static_cast<std::streamsize>(expected));
@@ -143,6 +170,17 @@ void fromRaw(std::int32_t type, const std::string& bytes, std::vector<Out>& out)
   }
 }
 
+/// The number of values in the typed repeated field ONNX stores a type's values in when raw_data is not used.
+std::size_t typedCount(const onnx::TensorProto& t) {
+  switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT: return static_cast<std::size_t>(t.float_data_size());
+    case onnx::TensorProto::DOUBLE: return static_cast<std::size_t>(t.double_data_size());
+    case onnx::TensorProto::INT64: return static_cast<std::size_t>(t.int64_data_size());
+    case onnx::TensorProto::UINT32: case onnx::TensorProto::UINT64: return static_cast<std::size_t>(t.uint64_data_size());
+    default: return static_cast<std::size_t>(t.int32_data_size());
+  }
+}
+
 /// The typed repeated field ONNX stores a type's values in when raw_data is not used.
 template <class Out>
 std::size_t fromTyped(const onnx::TensorProto& t, std::vector<Out>& out) {
@@ -169,19 +207,27 @@ std::vector<Out> decodeValues(const onnx::TensorProto& t, const Culprit& who, co
     who.fail(fmt::format("tensor '{}' has data type {}, which is not supported (numeric types only)", t.name(),
                          dataTypeName(t.data_type())));
   const auto n = static_cast<std::size_t>(numel(dims));
-  std::vector<Out> out(n);
+  // The declared shape is checked against the payload before the values are allocated: a shape claiming 5·10^8
+  // values over 16 bytes of data must fail at once, not after allocating gigabytes.
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {
-    fromRaw(t.data_type(), externalBytes(t, who, modelDir, n * width), out);
-  } else if (t.has_raw_data()) {
+    const std::string bytes = externalBytes(t, who, modelDir, n * width);
+    std::vector<Out> out(n);
+    fromRaw(t.data_type(), bytes, out);
+    return out;
+  }
+  if (t.has_raw_data()) {
     if (t.raw_data().size() != n * width)
       who.fail(fmt::format("tensor '{}' (shape {}) has {} bytes of raw_data, expected {}", t.name(),
                            shapeText(dims), t.raw_data().size(), n * width));
+    std::vector<Out> out(n);
     fromRaw(t.data_type(), t.raw_data(), out);
-  } else {
-    const std::size_t have = fromTyped(t, out);
-    if (have != n)
-      who.fail(fmt::format("tensor '{}' (shape {}) has {} values, expected {}", t.name(), shapeText(dims), have, n));
+    return out;
   }
+  if (typedCount(t) != n)
+    who.fail(fmt::format("tensor '{}' (shape {}) has {} values, expected {}", t.name(), shapeText(dims),
+                         typedCount(t), n));
+  std::vector<Out> out(n);
+  fromTyped(t, out);
   return out;
 }
 

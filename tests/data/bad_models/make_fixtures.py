@@ -25,6 +25,15 @@ exit status 1 and one error line naming the file and the culprit:
     two_inputs.onnx             two non-constant graph inputs 'x' and 'z'
     dynamic_dims.onnx           input 'x' [N, 3, 'H', 'W']: symbolic spatial dims (needs --input-shape)
     cycle_or_unsorted.onnx      node 'second' reads a value of the later node 'first'
+    nan_weight.onnx             conv_relu with a NaN in Conv 'conv1' weights 'w' (flat index 1)
+    inf_bias.onnx               conv_relu with +inf in bias 'b'
+    opset_0.onnx, opset_99.onnx conv_relu importing default-domain opset 0 / 99 (no such opsets)
+    ir_version_negative.onnx, ir_version_99.onnx   conv_relu with IR version -1 / 99
+    external_data_escape.onnx   weights 'w' in external data at ../../(...)/etc/passwd: outside the model's directory
+    external_data_absolute.onnx weights 'w' in external data at /dev/zero: an absolute path (and a device)
+    external_data_short.onnx    weights 'w' (432 bytes) in short_weights.bin, which holds 16 bytes
+    huge_bias_dims.onnx         bias 'b' declaring dims [500000000] over 16 bytes of raw_data
+    short_weights.bin           16 bytes 00..0f (the data file of external_data_short.onnx)
 
 not_onnx.onnx (a text file) is committed as is and not regenerated here.
 """
@@ -186,6 +195,57 @@ def cycle_or_unsorted() -> onnx.ModelProto:
         [tensor_input("x", ["N", 3, 8, 8])], [tensor_input("y", ["N", 3, 8, 8])])
 
 
+def with_weights(values: Dict[str, Sequence[float]]) -> onnx.ModelProto:
+    """conv_relu with some of its weight entries replaced (flat index -> value, per initializer)."""
+    m = conv_relu()
+    for t in m.graph.initializer:
+        if t.name in values:
+            a = numpy_helper.to_array(t).copy()
+            flat = a.reshape(-1)
+            for i, v in enumerate(values[t.name]):
+                flat[i] = v
+            t.CopyFrom(numpy_helper.from_array(a, t.name))
+    return m
+
+
+def nan_weight() -> onnx.ModelProto:
+    return with_weights({"w": [0.5, float("nan")]})
+
+
+def inf_bias() -> onnx.ModelProto:
+    return with_weights({"b": [float("inf")]})
+
+
+def with_versions(opset: int = OPSET, ir_version: int = IR_VERSION) -> onnx.ModelProto:
+    m = conv_relu()
+    m.opset_import[0].version = opset
+    m.ir_version = ir_version
+    return m
+
+
+def external_at(location: str) -> onnx.ModelProto:
+    """conv_relu whose weights 'w' (432 bytes) are declared to live in external data at `location`."""
+    m = conv_relu()
+    w = m.graph.initializer[0]
+    nbytes = len(w.raw_data)
+    w.ClearField("raw_data")
+    w.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", location), ("offset", "0"), ("length", str(nbytes))):
+        entry = w.external_data.add()
+        entry.key, entry.value = key, value
+    return m
+
+
+def huge_bias_dims() -> onnx.ModelProto:
+    # The bias declares 5*10^8 values over 16 bytes of raw_data: the old decoder allocated 2 GB (62 s) first.
+    m = conv_relu()
+    b = m.graph.initializer[1]
+    assert b.name == "b"
+    del b.dims[:]
+    b.dims.append(500_000_000)
+    return m
+
+
 #: fixture file -> builder (bytes, or a ModelProto to serialise).
 FIXTURES = {
     "truncated.onnx": truncated,
@@ -202,6 +262,17 @@ FIXTURES = {
     "two_inputs.onnx": two_inputs,
     "dynamic_dims.onnx": dynamic_dims,
     "cycle_or_unsorted.onnx": cycle_or_unsorted,
+    "nan_weight.onnx": nan_weight,
+    "inf_bias.onnx": inf_bias,
+    "opset_0.onnx": lambda: with_versions(opset=0),
+    "opset_99.onnx": lambda: with_versions(opset=99),
+    "ir_version_negative.onnx": lambda: with_versions(ir_version=-1),
+    "ir_version_99.onnx": lambda: with_versions(ir_version=99),
+    "external_data_escape.onnx": lambda: external_at("../../../../../../../../../../etc/passwd"),
+    "external_data_absolute.onnx": lambda: external_at("/dev/zero"),
+    "external_data_short.onnx": lambda: external_at("short_weights.bin"),
+    "huge_bias_dims.onnx": huge_bias_dims,
+    "short_weights.bin": lambda: bytes(range(16)),
 }
 
 

@@ -369,3 +369,59 @@ TEST(LoadYamlFileTest, LoadsAValidFile) {
 
 }  // namespace
 }  // namespace mxsim
+
+namespace mxsim {
+namespace {
+
+/// Issue 18: non-scalar keys and values were internal errors (yaml-cpp's "bad conversion") or "<not a scalar>".
+TEST(ConfigReaderTest, NonScalarKeysAndValuesNameTheKeyAndWhatWasFound) {
+  const YAML::Node listKey = YAML::Load("[a, b]: 1\n");
+  ConfigReader r(listKey, "chip");
+  EXPECT_TRUE(contains(configErrorOf([&] { r.finish(); }), "chip: a key must be a name, not a list"));
+  ConfigReader v(YAML::Load("tiles: [1, 2]\nname: {a: 1}\n"), "chip");
+  EXPECT_TRUE(contains(configErrorOf([&] { v.getInt("tiles", 1, 1, 8, "m"); }), "chip.tiles: expected an integer, got a list"));
+  EXPECT_TRUE(contains(configErrorOf([&] { v.getString("name", "x", "m"); }), "chip.name: expected a text value, got a map"));
+}
+
+TEST(ConfigReaderTest, TextMustBeUtf8) {
+  EXPECT_TRUE(isValidUtf8("plain ascii"));
+  EXPECT_TRUE(isValidUtf8("\xC2\xB5S and \xE2\x80\xA6 and \xF0\x9F\x98\x80"));  // µ, …, an emoji
+  for (const std::string bad : {"ab\xFF", "\xC2", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\x80"})
+    EXPECT_FALSE(isValidUtf8(bad)) << bad;  // stray byte, truncated, overlong, surrogate, > U+10FFFF, lone continuation
+  ConfigReader r(YAML::Load("name: \"chip\\xFF\"\n"), "chip");
+  // YAML's \xFF escape is U+00FF (valid UTF-8); a raw byte is what must be rejected.
+  EXPECT_EQ(r.getString("name", "", "m"), "chip\xC3\xBF");
+  YAML::Node raw(YAML::NodeType::Map);
+  raw["name"] = std::string("chip\xFF");
+  ConfigReader q(raw, "chip");
+  EXPECT_TRUE(contains(configErrorOf([&] { q.getString("name", "", "m"); }), "chip.name: the text is not valid UTF-8"));
+}
+
+/// Issue 18: what loadYamlFile rejects, each naming the file.
+TEST(ConfigReaderTest, LoadYamlFileRejectsDirectoriesEmptyScalarAndHugeFiles) {
+  const std::string dir = ::testing::TempDir();
+  EXPECT_TRUE(contains(configErrorOf([&] { loadYamlFile(dir); }), "is a directory"));
+  auto write = [&](const std::string& name, const std::string& text) {
+    const std::string path = dir + "/" + std::to_string(::getpid()) + "_" + name;
+    std::ofstream(path) << text;
+    return path;
+  };
+  const std::string empty = write("mxsim_empty.yaml", "# only a comment\n");
+  EXPECT_TRUE(contains(configErrorOf([&] { loadYamlFile(empty); }), empty + ": file is empty"));
+  EXPECT_TRUE(contains(configErrorOf([&] { loadYamlFile("/dev/null"); }), "/dev/null: file is empty"));
+  const std::string scalar = write("mxsim_scalar.yaml", "hello\n");
+  EXPECT_TRUE(contains(configErrorOf([&] { loadYamlFile(scalar); }), scalar + ": the document is a scalar"));
+  const std::string huge = write("mxsim_huge.yaml", "chip: {}\n" + std::string(kMaxYamlBytes, '\n'));
+  EXPECT_TRUE(contains(configErrorOf([&] { loadYamlFile(huge); }), huge + ": larger than 1024 KiB"));
+  const std::string fits = write("mxsim_fits.yaml", "chip: {}\n" + std::string(kMaxYamlBytes - 10, '\n'));
+  EXPECT_TRUE(loadYamlFile(fits).IsMap());
+  for (const auto& p : {empty, scalar, huge, fits}) std::remove(p.c_str());
+}
+
+TEST(ConfigReaderTest, OverrideOnAScalarDocumentIsAConfigError) {
+  YAML::Node root = YAML::Load("hello");
+  EXPECT_TRUE(contains(configErrorOf([&] { applyOverride(root, "chip.tiles=4"); }), "--set 'chip.tiles=4'"));
+}
+
+}  // namespace
+}  // namespace mxsim

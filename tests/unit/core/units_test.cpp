@@ -108,6 +108,15 @@ TEST(Units, GarbageIsAnErrorNamingTheKey) {
   }
 }
 
+TEST(Units, FiniteNumberThatOverflowsInSiIsAnErrorNamingTheKey) {
+  // Issue 18: '1e301 y' is a finite number but 3e308 s is not; it reached the report as infinity (JSON null).
+  const std::string msg = configErrorOf([] { parseQuantity("1e301 y", Dimension::Time, "--times"); });
+  EXPECT_TRUE(contains(msg, "--times")) << msg;
+  EXPECT_TRUE(contains(msg, "too large")) << msg;
+  EXPECT_THROW(parseQuantity("1e300 THz", Dimension::Frequency, "chip.clock"), ConfigError);
+  expectRelNear(parseQuantity("1e300 s", Dimension::Time, "k"), 1e300);  // large but finite: fine
+}
+
 TEST(Units, FormatUsesEngineeringPrefixes) {
   EXPECT_EQ(formatQuantity(1.56e-12, Dimension::Energy), "1.56 pJ");
   EXPECT_EQ(formatQuantity(1e9, Dimension::Frequency), "1 GHz");

@@ -74,6 +74,17 @@ TEST(NocCoreTest, NodeNumbering) {
   EXPECT_EQ(c.yOf(5), 1);
 }
 
+TEST(NocCoreTest, MeshProductIsBounded) {
+  // Issue 18: 65536 x 65536 routers overflowed int (noc.cpp) and crashed NocCore::route.
+  try {
+    NocCore(meshParams(65536, 65536), 8);
+    ADD_FAILURE() << "no error for a 65536 x 65536 mesh";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("65536 × 65536 = 4294967296 routers"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(meshParams(2048, 1024).validate("chip.noc"));  // at the bound
+}
+
 TEST(NocCoreTest, DerivedMeshSize) {
   // N = tiles + 1 nodes; cols = ceil(√N), rows = ceil(N / cols).
   struct Case {

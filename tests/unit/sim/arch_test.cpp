@@ -153,13 +153,30 @@ TEST(ArchTechnology, IsaacPresetKeepsItsOwnNumbers) {
   EXPECT_NEAR(p.area.sramPerKibM2, 1296.875e-12, 1e-20);
 }
 
-TEST(ArchParams, EmptyDocumentUsesBuiltInDefaults) {
+TEST(ArchParams, EmptyFileIsAnErrorNamingIt) {
+  // An empty file (or /dev/null) silently ran every default (issue 18); leaving out --arch does that on purpose.
   const TempYaml f("empty.yaml", "");
+  const std::string msg = configErrorOf([&] { loadChipParams(f.path(), {}); });
+  EXPECT_TRUE(contains(msg, f.path() + ": file is empty")) << msg;
+}
+
+TEST(ArchParams, EmptyChipUsesBuiltInDefaults) {
+  const TempYaml f("empty_chip.yaml", "chip: {}\n");
   const ChipParams p = loadChipParams(f.path(), {});
   EXPECT_EQ(p.tiles, 128);
   EXPECT_EQ(p.array.adc.bits, AdcParams::kDefaultBits);
   EXPECT_EQ(p.array.xbar.rows, CrossbarParams::kDefaultRows);
   EXPECT_DOUBLE_EQ(p.deviceNoise.sigma, DeviceNoiseParams::kDefaultSigma);
+}
+
+TEST(ArchParams, TilesTimesArraysIsBounded) {
+  // Issue 18: 2^20 tiles x 2048 arrays overflowed int (the chip "had" -2147483648 arrays).
+  const TempYaml f("big.yaml", "chip: {}\n");
+  const std::string msg =
+      configErrorOf([&] { loadChipParams(f.path(), {"chip.tiles=1048576", "chip.tile.arrays=2048"}); });
+  EXPECT_TRUE(contains(msg, "chip.tiles × chip.tile.arrays = 1048576 × 2048 = 2147483648")) << msg;
+  const ChipParams atBound = loadChipParams(f.path(), {"chip.tiles=1048576", "chip.tile.arrays=4"});
+  EXPECT_EQ(atBound.totalArrays(), ChipParams::kMaxTotalArrays);
 }
 
 TEST(ArchParams, UnknownKeyInFileNamesFileAndFullPath) {

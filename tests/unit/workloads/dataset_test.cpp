@@ -195,6 +195,13 @@ TEST_F(FakeMnistDir, WrongImageDimsThrow) {
   expectDataError([&] { loadFashionMnist(m_dir, Split::Train); }, {"train-images-idx3-ubyte.gz", "[N, 28, 28]"});
 }
 
+TEST_F(FakeMnistDir, NoImagesThrowsNamingTheFile) {
+  // Issue 18: zero images reached calibration, which divides by the image count (SIGFPE).
+  write("t10k-images-idx3-ubyte", {0, 28, 28}, {}, true);
+  write("t10k-labels-idx1-ubyte", {0}, {}, true);
+  expectDataError([&] { loadFashionMnist(m_dir, Split::Test); }, {"t10k-images-idx3-ubyte.gz", "holds no images"});
+}
+
 TEST_F(FakeMnistDir, MissingFileThrows) {
   write("t10k-images-idx3-ubyte", {1, 28, 28}, iota(784), true);
   expectDataError([&] { loadFashionMnist(m_dir, Split::Test); }, {m_dir, "t10k-labels-idx1-ubyte.gz", "not found"});

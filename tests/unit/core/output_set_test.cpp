@@ -1,0 +1,85 @@
+// Tests for the run's output set (sim/report/report.h): writeFilesAtomic writes all files or none, and
+// checkOutputPaths refuses clashes and unwritable paths before a run (issue 18).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "sim/core/error.h"
+#include "sim/core/output_files.h"
+
+namespace mxsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+class OutputSet : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    m_dir = fs::path(::testing::TempDir()) / ("mxsim_output_set_" + std::to_string(getpid()));
+    fs::remove_all(m_dir);
+    fs::create_directories(m_dir);
+  }
+  void TearDown() override { fs::remove_all(m_dir); }
+  std::string at(const std::string& name) const { return (m_dir / name).string(); }
+  static std::string read(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  /// Files in the directory (temporaries included).
+  std::size_t entries() const { return static_cast<std::size_t>(std::distance(fs::directory_iterator(m_dir), {})); }
+  static std::string errorOf(const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e.what();
+    }
+    ADD_FAILURE() << "no mxsim::Error thrown";
+    return "";
+  }
+  fs::path m_dir;
+};
+
+TEST_F(OutputSet, WritesEveryFile) {
+  writeFilesAtomic({{at("a.json"), "A"}, {at("a.csv"), "C"}});
+  EXPECT_EQ(read(at("a.json")), "A");
+  EXPECT_EQ(read(at("a.csv")), "C");
+  EXPECT_EQ(entries(), 2u);
+}
+
+TEST_F(OutputSet, AFailingLaterFileLeavesNoneOfTheSetAndKeepsOldFiles) {
+  std::ofstream(at("old.json")) << "old";
+  const std::string msg =
+      errorOf([&] { writeFilesAtomic({{at("old.json"), "new"}, {at("missing-dir/w.vcd"), "V"}}); });
+  EXPECT_NE(msg.find("missing-dir/w.vcd"), std::string::npos) << msg;
+  EXPECT_EQ(read(at("old.json")), "old");  // not replaced
+  EXPECT_EQ(entries(), 1u);                // and no temporary left
+}
+
+TEST_F(OutputSet, CheckRefusesClashesDirectoriesAndMissingDirectories) {
+  std::ofstream(at("model.onnx")) << "m";
+  const std::vector<NamedPath> inputs = {{"--model", at("model.onnx")}};
+  // The same file however spelled.
+  const std::string viaDot = (m_dir / "." / "model.onnx").string();
+  EXPECT_NE(errorOf([&] { checkOutputPaths({{"--out", viaDot}}, inputs); }).find("same file as --model"),
+            std::string::npos);
+  EXPECT_NE(errorOf([&] { checkOutputPaths({{"--out", at("r.json")}, {"--vcd", at("r.json")}}, inputs); })
+                .find("--vcd"),
+            std::string::npos);
+  EXPECT_NE(errorOf([&] { checkOutputPaths({{"--out", m_dir.string()}}, inputs); }).find("is a directory"),
+            std::string::npos);
+  EXPECT_NE(errorOf([&] { checkOutputPaths({{"--out", at("nope/r.json")}}, inputs); }).find("cannot create"),
+            std::string::npos);
+  // Fine paths pass and leave nothing behind (the probe is removed); empty paths are not outputs.
+  checkOutputPaths({{"--out", at("r.json")}, {"--vcd", ""}, {"--vcd", at("w.vcd")}}, inputs);
+  EXPECT_EQ(entries(), 1u);
+}
+
+}  // namespace
+}  // namespace mxsim
