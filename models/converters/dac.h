@@ -65,6 +65,9 @@ class DacCore {
   /// x units; its grid is (2k − L)/L, k = 0 … L).
   void convert(Eigen::Ref<RowMatrix> xNorm, bool signedInput) const;
   int levels() const { return m_levels; }
+  /// Unit cells of one DAC, each of the size of a 1-bit driver (area.dac): a multibit binary-weighted DAC has
+  /// 2^bits − 1 of them (the same units its energy model charges), a bit-serial 1-bit DAC one.
+  double unitCells() const { return m_p.mode == DacMode::BitSerial ? 1.0 : static_cast<double>(m_levels); }
 
   /// Decompose DAC-converted inputs xq (from convert()) into the passes actually applied to the array,
   /// so that for every G (exactly in real arithmetic; to float rounding here)

@@ -103,8 +103,12 @@ NocParams NocParams::fromConfig(ConfigReader& r) {
       "energy of one bit crossing one hop (mesh: router + link; bus: one bus transfer); action noc.bit_hop",
       {"ISAAC router 42 mW at 1.2 GHz, 8 ports x 32 bits per cycle: 42 mW / (1.2 GHz x 256 bit) = 0.137 pJ/bit at "
        "full load; link wires not included"});
-  p.routerAreaM2 = r.getQuantity("router_area", Dimension::Area, 0.151e-6, 0.0, 1e-3, "area of one mesh router",
-                                 {"ISAAC: 0.151 mm2 per router (32-bit flits, 8 ports, 32 nm; shared by 4 tiles)"});
+  p.routerAreaM2 = r.getQuantity(
+      "router_area", Dimension::Area, kIsaacRouterAreaM2, 0.0, 1e-3,
+      "area of one mesh router; default: ISAAC's 0.151 mm2 router (8 ports, 32-bit flits, 32 nm) x ports x "
+      "link_width / (8 x 32), ports = 4 + concentration, moved to chip.technology_node (docs/noc.md)",
+      {"ISAAC: 0.151 mm2 per router (32-bit flits, 8 ports, 32 nm; shared by 4 tiles); scaling: buffer-dominated "
+       "router, area ~ ports x flit width (ORION 2.0 crossbar model: 2 % at ISAAC's size)"});
   p.busAreaM2 = r.getQuantity(
       "bus_area", Dimension::Area, 0.090e-6, 0.0, 1e-3, "area of the whole shared bus (topology: bus)",
       {"assumption: ISAAC's tile-internal eDRAM-to-IMA bus (384 wires) is 0.090 mm2; a chip-wide bus is longer"});

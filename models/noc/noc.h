@@ -53,7 +53,7 @@ struct NocParams {
   int meshRows = 0;                                 // 0: derived from the node count and meshCols
   NocMulticast multicast = NocMulticast::Tree;
   double energyPerBitHopJ = 0.137e-12;  // J per bit per hop (action noc.bit_hop)
-  double routerAreaM2 = 0.151e-6;       // m² per mesh router
+  double routerAreaM2 = 0.151e-6;       // m² per mesh router (default: ISAAC's, see routerAreaFor)
   double busAreaM2 = 0.090e-6;          // m² for the whole bus
   // Packet-level model only (PacketNoc, models/noc/packet_noc.h); NocCore and NocScheduler ignore these.
   int packetFlits = kDefaultPacketFlits;              // flits per packet (the last packet of a transfer may be shorter)
@@ -64,6 +64,21 @@ struct NocParams {
   void validate(const std::string& path = "chip.noc") const;
   static NocParams fromConfig(ConfigReader& r);
 };
+
+/// ISAAC's router (Shafiee et al., ISCA 2016, Table I): 8 ports, 32-bit flits, 0.151 mm² at 32 nm.
+inline constexpr int kIsaacRouterPorts = 8;
+inline constexpr int kIsaacRouterFlitBits = 32;
+inline constexpr double kIsaacRouterAreaM2 = 0.151e-6;
+/// Ports of a mesh router: 4 neighbours + one local port per tile it serves (concentration).
+inline int meshRouterPorts(int concentration) { return 4 + concentration; }
+/// Area of a mesh router with `ports` ports of `flitBits`-bit flits, from ISAAC's at 32 nm: a router of this
+/// size is input-buffer dominated (a matrix crossbar of 8 × 32-bit ports at a 0.2 um wire pitch is
+/// (8·32·0.2 um)² = 0.0026 mm², 2 % of 0.151 mm²: ORION 2.0's crossbar model, Kahng et al. DATE 2009), and
+/// buffers grow with ports × flit width, so area = 0.151 mm² × ports·width / (8·32). docs/noc.md.
+inline double routerAreaFor(int ports, int flitBits) {
+  return kIsaacRouterAreaM2 * static_cast<double>(ports) * static_cast<double>(flitBits) /
+         (static_cast<double>(kIsaacRouterPorts) * static_cast<double>(kIsaacRouterFlitBits));
+}
 
 /// A directed link from router `from` to router `to` (mesh), or the bus (from = to = -1).
 struct NocLink {

@@ -220,7 +220,9 @@ AreaParams AreaParams::fromConfig(ConfigReader& r, double technologyNodeNm) {
   const std::vector<std::string> isaac = {"ISAAC (Shafiee et al., ISCA 2016) Table 2, 32 nm"};
   p.arrayM2 = r.getQuantity("array", Dimension::Area, 25e-12, 0.0, 1.0, "one crossbar array (cells only)",
                             {"ISAAC: 8 arrays of 128x128 take 0.0002 mm2 -> 25 um2 each"});
-  p.dacM2 = r.getQuantity("dac", Dimension::Area, 0.166e-12, 0.0, 1.0, "one DAC (one array row driver)",
+  p.dacM2 = r.getQuantity("dac", Dimension::Area, 0.166e-12, 0.0, 1.0,
+                          "one DAC unit cell, a 1-bit row driver: a bit-serial DAC is one, a multibit DAC 2^bits - 1 "
+                          "(binary-weighted, the units its energy model charges)",
                           {"ISAAC: 8 x 128 1-bit DACs take 0.00017 mm2 -> 0.166 um2 each"});
   p.adcM2 = r.getOptionalQuantity("adc", Dimension::Area, "derived from the ADC's bits", 0.0, 1.0,
                                   "one ADC; absent: the scaled 32 nm SAR table at chip.tile.array.adc.bits "
@@ -435,7 +437,8 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   const double a32 = tech::areaScale(tech::kIsaacNodeNm, p.technologyNodeNm);
   const bool hopGiven = noc.given("energy_per_bit_hop");
   if (!hopGiven) p.noc.energyPerBitHopJ *= e32;
-  if (!noc.given("router_area")) p.noc.routerAreaM2 *= a32;
+  if (!noc.given("router_area"))  // ISAAC's router resized to this chip's ports and flit width, at its node
+    p.noc.routerAreaM2 = routerAreaFor(meshRouterPorts(p.noc.concentration), p.noc.linkWidthBits) * a32;
   p.energy.set(action::kNocBitHop, p.noc.energyPerBitHopJ,
                hopGiven ? "architecture (file or --set): chip.noc.energy_per_bit_hop"
                         : "default: chip.noc.energy_per_bit_hop (ISAAC router, 32 nm) moved to chip.technology_node");

@@ -107,7 +107,7 @@ std::map<std::string, double> areaBreakdownM2(const ChipParams& chip, bool denoi
   const double units = digitalUnits(chip);
   std::map<std::string, double> a;
   a["crossbar"] = arrays * chip.area.arrayM2;
-  a["dac"] = arrays * chip.array.xbar.rows * chip.area.dacM2;
+  a["dac"] = arrays * chip.array.xbar.rows * chip.area.dacM2 * DacCore(chip.array.dac).unitCells();
   a["sample_hold"] = arrays * chip.array.xbar.cols * chip.area.sampleHoldM2;
   a["adc"] = arrays * chip.array.adc.perArray * chip.area.adcM2;
   a["sram"] = (chip.sram.capacityBytes + tiles * chip.tile.memoryBytes) / 1024.0 * chip.area.sramPerKibM2;

@@ -98,5 +98,17 @@ TEST(FullLoad, TileMemoriesBringTheirBusLanesAndUnits) {
   }
 }
 
+TEST(FullLoad, DacAreaFollowsItsUnitCells) {
+  // One row DAC = area.dac x unit cells: 2^bits - 1 for a multibit DAC, 1 for a bit-serial 1-bit DAC.
+  auto dacArea = [](std::vector<std::string> sets) {
+    return areaBreakdownM2(loadChipParams(defaultArchPath(), sets), false).at("dac");
+  };
+  const double perRow = 1024.0 * 128.0 * 0.166e-12;  // default: 1024 arrays of 128 rows, ISAAC's driver
+  EXPECT_NEAR(dacArea({}), perRow * 255.0, perRow * 1e-9);
+  EXPECT_NEAR(dacArea({"chip.tile.array.dac.bits=4"}), perRow * 15.0, perRow * 1e-9);
+  EXPECT_NEAR(dacArea({"chip.tile.array.dac.mode=bit_serial"}), perRow, perRow * 1e-9);
+  EXPECT_NEAR(dacArea({"area.dac=1 um2", "chip.tile.array.dac.bits=2"}), 1024.0 * 128.0 * 1e-12 * 3.0, 1e-15);
+}
+
 }  // namespace
 }  // namespace mxsim

@@ -15,6 +15,7 @@
 
 #include "models/common/technology.h"
 #include "models/memory/memory_cost.h"
+#include "models/noc/noc.h"
 #include "sim/core/actions.h"
 #include "sim/core/error.h"
 #include "tests/support/error_matchers.h"
@@ -109,6 +110,29 @@ TEST(ArchTechnology, ReferenceNodeDefaultsMoveToTheChipNodeButConfigValuesDoNot)
   EXPECT_NEAR(at45.denoiser.macEnergyJ, 0.3e-12, 1e-24);
   EXPECT_NEAR(at22.denoiser.macEnergyJ, 0.3e-12 * tech::energyScale(45, 22), 1e-24);
   EXPECT_NEAR(at22.denoiser.coreAreaM2, 0.008e-6 * tech::areaScale(45, 22), 1e-18);
+}
+
+TEST(ArchTechnology, RouterAreaFollowsPortsAndFlitWidthFromIsaacsRouter) {
+  // ISAAC's own router: 8 ports (4 neighbours + 4 tiles), 32-bit flits, 32 nm: 0.151 mm2, unscaled.
+  EXPECT_DOUBLE_EQ(routerAreaFor(8, 32), 0.151e-6);
+  EXPECT_DOUBLE_EQ(routerAreaFor(5, 32), 0.151e-6 * 5 / 8);
+  EXPECT_DOUBLE_EQ(routerAreaFor(8, 64), 2 * 0.151e-6);
+  EXPECT_EQ(meshRouterPorts(1), 5);
+  EXPECT_EQ(meshRouterPorts(4), 8);
+  // The default chip at ISAAC's node with ISAAC's concentration and flits has ISAAC's router; with one tile per
+  // router it has 5 ports, with 128-bit links 4x the buffers.
+  const ChipParams isaacLike =
+      loadChipParams(defaultArchPath(), {"chip.technology_node=32 nm", "chip.noc.concentration=4",
+                                         "chip.tile.memory=64 KiB"});
+  EXPECT_NEAR(isaacLike.noc.routerAreaM2, 0.151e-6, 1e-18);
+  const ChipParams one = loadChipParams(defaultArchPath(), {"chip.technology_node=32 nm"});
+  EXPECT_NEAR(one.noc.routerAreaM2, 0.151e-6 * 5 / 8, 1e-18);
+  const ChipParams wide = loadChipParams(defaultArchPath(), {"chip.technology_node=32 nm", "chip.noc.link_width=128"});
+  EXPECT_NEAR(wide.noc.routerAreaM2, 4 * one.noc.routerAreaM2, 1e-18);
+  EXPECT_NEAR(NocCore(wide.noc, wide.tiles).areaM2() / NocCore(one.noc, one.tiles).areaM2(), 4.0, 1e-12);
+  // A given router area is the chip's own.
+  const ChipParams given = loadChipParams(defaultArchPath(), {"chip.noc.router_area=0.2 mm2", "chip.noc.link_width=128"});
+  EXPECT_NEAR(given.noc.routerAreaM2, 0.2e-6, 1e-18);
 }
 
 TEST(ArchTechnology, BufferPricesFollowTheMemoryModel) {
