@@ -8,6 +8,7 @@
 
 #include <systemc>
 
+#include "models/common/stats.h"
 #include "models/common/stream.h"
 #include "sim/core/actions.h"
 #include "sim/core/activity.h"
@@ -20,10 +21,22 @@ struct ShellContext {
 };
 
 template <class Core>
-class Shell : public sc_core::sc_module {
+class Shell : public sc_core::sc_module, public StatsSource {
  public:
   Shell(const sc_core::sc_module_name& name, const Core& core, ShellContext ctx)
       : sc_module(name), m_core(core), m_ctx(ctx) {}
+  /// Stats tree: busy and stall time, in cycles of the block's clock (seconds for a block without one);
+  /// nothing when the block was never used.
+  void reportStats(StatsTree& tree, const std::string& path) const override {
+    if (m_busy == sc_core::SC_ZERO_TIME && m_stall == sc_core::SC_ZERO_TIME) return;
+    if (m_ctx.clock) {
+      tree.set(path, "busy_cycles", static_cast<double>(m_ctx.clock->toCycles(m_busy)));
+      tree.set(path, "stall_cycles", static_cast<double>(m_ctx.clock->toCycles(m_stall)));
+    } else {
+      tree.set(path, "busy_s", m_busy.to_seconds());
+      tree.set(path, "stall_s", m_stall.to_seconds());
+    }
+  }
   sc_core::sc_time busyTime() const { return m_busy; }
   /// Time requests waited for this block while it served others (contention).
   sc_core::sc_time stallTime() const { return m_stall; }

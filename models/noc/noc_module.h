@@ -70,6 +70,14 @@ class NocModule : public Shell<NocCore> {
   /// noc.bit_hop actions counted by this module, and transfers (unicasts and multicasts) offered.
   std::uint64_t bitHops() const { return m_bitHops; }
   std::uint64_t transfers() const { return m_transfers; }
+  /// Stats tree: transfers, bit-hops, and every link that carried data (`link.<from>-><to>.busy_cycles`).
+  void reportStats(StatsTree& tree, const std::string& path) const override {
+    if (!m_transfers) return;
+    tree.set(path, "transfers", static_cast<double>(m_transfers));
+    tree.set(path, "bit_hops", static_cast<double>(m_bitHops));
+    for (int l = 0; l < m_core.linkCount(); ++l)
+      if (const std::uint64_t b = linkBusyCycles(l)) tree.set(path + ".link." + m_core.linkName(l), "busy_cycles", static_cast<double>(b));
+  }
 
   // --- busy intervals (VCD) ------------------------------------------------------------------------------
   /// Keep every link occupation granted from now on (off by default: memory grows with the traffic).

@@ -273,6 +273,23 @@ bool hasDenoiserBlocks(const wl::Program& program) {
 
 /// The price of every action the run used and where it comes from (the architecture file's key, the default
 /// and its citation, or the block model deriving it), so a reviewer sees where each joule came from.
+/// The stats tree as nested objects, one level per module path component ("chip.tile3.memory.bits_written" →
+/// stats.chip.tile3.memory.bits_written).
+json statsJson(const StatsTree& tree) {
+  json root = json::object();
+  for (const auto& [path, value] : tree.values()) {
+    json* node = &root;
+    std::size_t from = 0;
+    for (std::size_t dot = path.find('.'); dot != std::string::npos; from = dot + 1, dot = path.find('.', from)) {
+      json& child = (*node)[path.substr(from, dot - from)];
+      if (!child.is_object()) child = json::object();  // (a block's counter never shares a name with a child block)
+      node = &child;
+    }
+    (*node)[path.substr(from)] = value;
+  }
+  return root;
+}
+
 json pricesJson(const ChipParams& chip, const EnergyReport& energy) {
   json out = json::object();
   for (const auto& [name, joules] : energy.byAction) {
@@ -627,6 +644,7 @@ int runCommand(const RunOptions& o) {
       {"throughput", throughputJson(l, timing, energy)},
       {"schedule", l.chip.schedule == Schedule::Pipelined ? "pipelined" : "sequential"},
       {"components", components},
+      {"stats", statsJson(timing.stats)},
       {"mapping", mapping},
       {"layers", layers},
   };

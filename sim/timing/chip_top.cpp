@@ -36,13 +36,14 @@ ChipTop::ChipTop(const sc_core::sc_module_name& name, const wl::Program& program
   const ShellContext ctx{&clock, &ledger};
   m_arrays.reserve(static_cast<std::size_t>(chip.totalArrays()));
   for (int t = 0; t < chip.tiles; ++t) {
-    m_inBuf.push_back(std::make_unique<TileBufferModule>(fmt::format("tile{}_in_buffer", t).c_str(), m_inBufCore, ctx));
-    m_outBuf.push_back(
-        std::make_unique<TileBufferModule>(fmt::format("tile{}_out_buffer", t).c_str(), m_outBufCore, ctx));
-    m_outBuf.back()->pricedAs(action::kOutputBufferReadBit, action::kOutputBufferWriteBit);
-    for (int a = 0; a < chip.arraysPerTile; ++a)
-      m_arrays.push_back(
-          std::make_unique<ArrayModule>(fmt::format("tile{}_array{}", t, a).c_str(), m_arrayCore, ctx));
+    // The tile is a module and its buffers and arrays are its children (chip.tile<t>.array<a>): built inside it.
+    m_tiles.push_back(std::make_unique<TileModule>(fmt::format("tile{}", t).c_str(), t, [&] {
+      m_inBuf.push_back(std::make_unique<TileBufferModule>("in_buffer", m_inBufCore, ctx));
+      m_outBuf.push_back(std::make_unique<TileBufferModule>("out_buffer", m_outBufCore, ctx));
+      m_outBuf.back()->pricedAs(action::kOutputBufferReadBit, action::kOutputBufferWriteBit);
+      for (int a = 0; a < chip.arraysPerTile; ++a)
+        m_arrays.push_back(std::make_unique<ArrayModule>(fmt::format("array{}", a).c_str(), m_arrayCore, ctx));
+    }));
   }
   m_denoiserCore = makeDenoiserEngine(program, chip, m_blockFirstStep);
   if (m_denoiserCore)

@@ -25,6 +25,7 @@
 #include "models/noc/noc_module.h"
 #include "models/tile/array_module.h"
 #include "models/tile/tile_buffer.h"
+#include "sim/timing/tile_module.h"
 #include "sim/timing/timing_engine.h"
 
 namespace mxsim {
@@ -76,6 +77,7 @@ class ChipTop : public sc_core::sc_module {
   SramModule m_sram;
   DigitalModule m_digital;
   NocModule m_noc;
+  std::vector<std::unique_ptr<TileModule>> m_tiles;  // children "tile<t>", parents of the tile's shells
   std::vector<std::unique_ptr<TileBufferModule>> m_inBuf, m_outBuf;  // per tile
   std::vector<std::unique_ptr<ArrayModule>> m_arrays;  // index = tile * arraysPerTile + slot
   std::unique_ptr<DenoiserCore> m_denoiserCore;

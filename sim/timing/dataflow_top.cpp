@@ -34,9 +34,24 @@ DataflowTop::DataflowTop(const sc_core::sc_module_name& name, const wl::Program&
       m_sequential(chip.schedule == Schedule::Sequential),
       m_noc(chip.noc, chip.tiles) {
   const std::size_t n = plan.steps.size();
-  m_tileMemory.resize(static_cast<std::size_t>(chip.tiles));
-  m_tileDigital.resize(static_cast<std::size_t>(chip.tiles));
+  for (int t = 0; t < chip.tiles; ++t) {
+    m_tiles.push_back(std::make_unique<TileModule>(fmt::format("tile{}", t).c_str(), t));
+    m_tiles.back()->memoryCapacityBits = static_cast<std::uint64_t>(chip.tile.memoryBytes) * 8;
+    if (static_cast<std::size_t>(t) < plan.tileMinBits.size())
+      m_tiles.back()->memoryPlannedBits = plan.tileMinBits[static_cast<std::size_t>(t)];
+  }
   m_layerArrays.resize(mapping.layers.size());
+  m_layerTiles.resize(mapping.layers.size());
+  for (std::size_t l = 0; l < mapping.layers.size(); ++l) {
+    const LayerMapping& lm = mapping.layers[l];
+    std::map<int, int> perTile;
+    for (int r = 0; r < lm.replicas; ++r)
+      for (std::size_t i = 0; i < lm.blocks.size(); ++i) ++perTile[lm.replicaBlock(r, i).tile];
+    for (const auto& [t, a] : perTile) {
+      m_layerTiles[l].push_back({t, a});
+      m_tiles[static_cast<std::size_t>(t)]->arrays += a;
+    }
+  }
   m_consumers.resize(n + 1);
   m_arrival.resize(n);
   m_released.resize(n);
@@ -78,8 +93,8 @@ DataflowTop::DataflowTop(const sc_core::sc_module_name& name, const wl::Program&
     m_globalBuffer.signal = m_activity->signal("chip.global_buffer", "global_buffer");
     if (m_chip.io.links > 0) m_io.signal = m_activity->signal("chip.io", "io");
     for (int t = 0; t < chip.tiles; ++t) {
-      m_tileMemory[static_cast<std::size_t>(t)].signal = m_activity->signal(fmt::format("chip.tile{}.memory", t), "tile_memory");
-      m_tileDigital[static_cast<std::size_t>(t)].signal = m_activity->signal(fmt::format("chip.tile{}.digital", t), "digital");
+      m_tiles[static_cast<std::size_t>(t)]->memory.signal = m_activity->signal(fmt::format("chip.tile{}.memory", t), "tile_memory");
+      m_tiles[static_cast<std::size_t>(t)]->digital.signal = m_activity->signal(fmt::format("chip.tile{}.digital", t), "digital");
     }
     for (std::size_t l = 0; l < mapping.layers.size(); ++l)
       m_layerArrays[l].signal = m_activity->signal(
@@ -263,7 +278,9 @@ std::uint64_t DataflowTop::deliver(int s, std::uint64_t row) {
     for (std::size_t k = 0; k < edge.tiles.size(); ++k) {
       std::uint64_t a = got[ci][k];
       if (edge.tiles[k] >= 0 && read) {
-        a = reserve(m_tileMemory[static_cast<std::size_t>(edge.tiles[k])], a, ceilDivU(edge.bitsPerRow[k], word));
+        TileModule& dst = *m_tiles[static_cast<std::size_t>(edge.tiles[k])];
+        a = reserve(dst.memory, a, ceilDivU(edge.bitsPerRow[k], word));
+        dst.memoryBitsWritten += edge.bitsPerRow[k];
         charge(action::kSramWriteBit, edge.bitsPerRow[k], image);
         charge(action::kBusBit, edge.bitsPerRow[k], image);
       }
@@ -398,7 +415,9 @@ void DataflowTop::issue(std::size_t s) {
         std::uint64_t readsEnd = t0;
         for (const TileRowWork& w : d.tiles) {
           const std::uint64_t c = ceilDivU(w.memoryReadBits, word);
-          readsEnd = std::max(readsEnd, reserve(m_tileMemory[static_cast<std::size_t>(w.tile)], t0, c));
+          TileModule& tile = *m_tiles[static_cast<std::size_t>(w.tile)];
+          readsEnd = std::max(readsEnd, reserve(tile.memory, t0, c));
+          tile.memoryBitsRead += w.memoryReadBits;
           m_memoryBusyPerStep[s] += c;
           charge(action::kSramReadBit, w.memoryReadBits, img);
           charge(action::kBusBit, w.memoryReadBits, img);  // over the tile bus into the input registers
@@ -409,6 +428,8 @@ void DataflowTop::issue(std::size_t s) {
         const std::uint64_t issueEnd = reserve(arrays, t0, d.arrayIssueCycles());
         const std::uint64_t start = issueEnd - d.arrayIssueCycles();
         m_arrayBusyPerStep[s] += d.arrayIssueCycles();
+        for (const auto& [t, a] : m_layerTiles[static_cast<std::size_t>(d.layer)])
+          m_tiles[static_cast<std::size_t>(t)]->arrayBusyCycles += d.arrayIssueCycles() * static_cast<std::uint64_t>(a);
         m_rowEnd[s][g] = std::max(start + d.arrayRowCycles(), readsEnd);
         if (r == 0) {  // the array actions of the whole image (the plan's count; image 0 only)
           charge(action::kDacConvert, d.imageActions.dacConversions, img);
@@ -430,11 +451,13 @@ void DataflowTop::issue(std::size_t s) {
         // Every place works on its share of the row in parallel.
         std::uint64_t end = t0, aluEnd = t0;
         for (const Placement& p : d.places) {
-          const auto tile = static_cast<std::size_t>(p.tile);
-          const std::uint64_t c = ceilDivU(share(d.memoryReadBitsPerRow, p.share), word);
-          end = std::max(end, reserve(m_tileMemory[tile], t0, c));
+          TileModule& tile = *m_tiles[static_cast<std::size_t>(p.tile)];
+          const std::uint64_t bits = share(d.memoryReadBitsPerRow, p.share);
+          const std::uint64_t c = ceilDivU(bits, word);
+          end = std::max(end, reserve(tile.memory, t0, c));
+          tile.memoryBitsRead += bits;
           const std::uint64_t alu = ceilDivU(share(d.digitalAddsPerRow + d.digitalOpsPerRow, p.share), lanes);
-          aluEnd = std::max(aluEnd, reserve(m_tileDigital[tile], t0, alu));
+          aluEnd = std::max(aluEnd, reserve(tile.digital, t0, alu));
           if (&p == &d.places.front()) {  // the first place has the largest share: the stage's busy time
             m_memoryBusyPerStep[s] += c;
             m_digitalBusyPerStep[s] += alu;
@@ -469,18 +492,18 @@ void DataflowTop::drain(std::size_t s) {
         // added); the lead finally scales, adds the bias (and the offset term).
         std::uint64_t end = now();
         for (const TileRowWork& w : d.tiles)
-          if (w.localAdds) end = std::max(end, reserve(m_tileDigital[static_cast<std::size_t>(w.tile)], now(), ceilDivU(w.localAdds, lanes)));
+          if (w.localAdds) end = std::max(end, reserve(m_tiles[static_cast<std::size_t>(w.tile)]->digital, now(), ceilDivU(w.localAdds, lanes)));
         for (const auto& level : d.reduction) {
           waitUntil(end);
           for (const ReduceHop& h : level) {
             const std::uint64_t a = send(h.from, h.to, h.bits, img);
-            end = std::max(end, reserve(m_tileDigital[static_cast<std::size_t>(h.to)], a, ceilDivU(h.adds, lanes)));
+            end = std::max(end, reserve(m_tiles[static_cast<std::size_t>(h.to)]->digital, a, ceilDivU(h.adds, lanes)));
           }
         }
         const std::uint64_t start = end;
         for (const Placement& p : d.places) {
           const std::uint64_t alu = ceilDivU(share(d.leadAddsPerRow + d.digitalOpsPerRow, p.share), lanes);
-          end = std::max(end, reserve(m_tileDigital[static_cast<std::size_t>(p.tile)], start, alu));
+          end = std::max(end, reserve(m_tiles[static_cast<std::size_t>(p.tile)]->digital, start, alu));
           if (&p == &d.places.front()) m_digitalBusyPerStep[s] += alu;
         }
         charge(action::kAccumulatorAdd, d.digitalAddsPerRow, img);
@@ -551,16 +574,16 @@ std::vector<ComponentActivity> DataflowTop::componentActivity() const {
     arrays.stallSeconds += secs(m_layerArrays[l].stall);
   }
   out.push_back(arrays);
-  auto sum = [&](const char* kind, const std::vector<Resource>& rs) {
-    ComponentActivity c{kind, static_cast<int>(rs.size()), 0, 0};
-    for (const Resource& r : rs) {
-      c.busySeconds += secs(r.busy);
-      c.stallSeconds += secs(r.stall);
+  auto sum = [&](const char* kind, Resource TileModule::*member) {
+    ComponentActivity c{kind, static_cast<int>(m_tiles.size()), 0, 0};
+    for (const auto& t : m_tiles) {
+      c.busySeconds += secs(((*t).*member).busy);
+      c.stallSeconds += secs(((*t).*member).stall);
     }
     out.push_back(c);
   };
-  sum("tile_memory", m_tileMemory);
-  sum("digital", m_tileDigital);
+  sum("tile_memory", &TileModule::memory);
+  sum("digital", &TileModule::digital);
   out.push_back({"global_buffer", 1, secs(m_globalBuffer.busy), secs(m_globalBuffer.stall)});
   if (m_chip.io.links > 0) out.push_back({"io", m_chip.io.links, secs(m_io.busy), secs(m_io.stall)});
   ComponentActivity links{"link", m_noc.linkCount(), 0, 0};
@@ -594,7 +617,26 @@ std::vector<StageActivity> DataflowTop::stageActivity() const {
 }
 
 
+void DataflowTop::reportStats(StatsTree& tree, const std::string& path) const {
+  auto resource = [&](const std::string& block, const Resource& res) {
+    tree.set(path + "." + block, "busy_cycles", static_cast<double>(res.busy));
+    tree.set(path + "." + block, "stall_cycles", static_cast<double>(res.stall));
+  };
+  resource("global_buffer", m_globalBuffer);
+  if (m_chip.io.links > 0) resource("io", m_io);
+  const std::string noc = path + ".noc";
+  tree.set(noc, "routers", m_noc.routers());
+  std::uint64_t busy = 0;
+  for (int l = 0; l < m_noc.linkCount(); ++l)
+    if (const std::uint64_t b = m_noc.linkBusyCycles(l)) {
+      busy += b;
+      tree.set(noc + ".link." + m_noc.linkName(l), "busy_cycles", static_cast<double>(b));
+    }
+  tree.set(noc, "link_busy_cycles", static_cast<double>(busy));
+}
+
 void DataflowTop::fill(TimingResult& r) const {
+  collectStats(*this, r.stats);
   r.dataflow = true;
   r.layers = layers();
   r.totalCycles = latencyCycles();
@@ -621,9 +663,9 @@ void DataflowTop::fill(TimingResult& r) const {
       t.bottleneck = name;
     }
   };
-  for (std::size_t k = 0; k < m_tileMemory.size(); ++k) {
-    consider(fmt::format("tile{}.memory", k), m_tileMemory[k].busy);
-    consider(fmt::format("tile{}.digital", k), m_tileDigital[k].busy);
+  for (std::size_t k = 0; k < m_tiles.size(); ++k) {
+    consider(fmt::format("tile{}.memory", k), m_tiles[k]->memory.busy);
+    consider(fmt::format("tile{}.digital", k), m_tiles[k]->digital.busy);
   }
   for (int l = 0; l < m_noc.linkCount(); ++l) consider("link " + m_noc.linkName(l), m_noc.linkBusyCycles(l));
   consider("global_buffer", m_globalBuffer.busy);

@@ -18,11 +18,12 @@
 #include "models/denoiser/denoiser_module.h"
 #include "models/noc/packet_noc.h"
 #include "sim/timing/dataflow.h"
+#include "sim/timing/tile_module.h"
 #include "sim/timing/timing_engine.h"
 
 namespace mxsim {
 
-class DataflowTop : public sc_core::sc_module {
+class DataflowTop : public sc_core::sc_module, public StatsSource {
  public:
   SC_HAS_PROCESS(DataflowTop);
   DataflowTop(const sc_core::sc_module_name& name, const wl::Program& program, const ChipParams& chip,
@@ -40,6 +41,10 @@ class DataflowTop : public sc_core::sc_module {
   std::vector<ComponentActivity> componentActivity() const;
   std::vector<StageActivity> stageActivity() const;   // per step: busy cycles of its bottleneck resource
   bool hasDenoiser() const { return static_cast<bool>(m_denoiser); }
+  /// Stats tree: the chip's own blocks (global_buffer, io, noc and its links); the tiles (children
+  /// "tile<k>") and the denoiser engine register theirs (TileModule, DenoiserModule).
+  void reportStats(StatsTree& tree, const std::string& path) const override;
+  const TileModule& tile(int t) const { return *m_tiles.at(static_cast<std::size_t>(t)); }
   /// Row trace for tests: per step and edge, the cycle each producer row arrived (all images, in order).
   const std::vector<std::vector<std::vector<std::uint64_t>>>& arrivals() const { return m_arrival; }
   /// Per step: the cycle each output row's issue started and the cycle it was finished (before delivery).
@@ -54,13 +59,7 @@ class DataflowTop : public sc_core::sc_module {
   }
 
  private:
-  struct Resource {
-    std::map<std::uint64_t, std::uint64_t> intervals;  // reserved [start, end) from now on, disjoint
-    std::uint64_t freeAt = 0;  // end of the last reservation
-    std::uint64_t busy = 0;    // cycles occupied
-    std::uint64_t stall = 0;   // cycles requests waited for it
-    int signal = -1;           // activity signal (VCD)
-  };
+  using Resource = TimedResource;
   /// Reserve `cycles` on r in its first free gap at or after `earliest`; returns the end cycle.
   std::uint64_t reserve(Resource& r, std::uint64_t earliest, std::uint64_t cycles);
   std::uint64_t now() const;
@@ -95,7 +94,9 @@ class DataflowTop : public sc_core::sc_module {
   std::unique_ptr<DenoiserModule> m_denoiser;
   std::map<int, std::size_t> m_blockFirstStep;
 
-  std::vector<Resource> m_tileMemory, m_tileDigital, m_layerArrays;
+  std::vector<std::unique_ptr<TileModule>> m_tiles;  // children "tile<k>": memory, digital unit, counters
+  std::vector<std::vector<std::pair<int, int>>> m_layerTiles;  // per layer: (tile, arrays it holds), all copies
+  std::vector<Resource> m_layerArrays;
   Resource m_globalBuffer;
   Resource m_io;  // the chip's off-chip links (chip.io), all links together
   /// Consumers of each step's output (and of the graph input at index n): (consumer step, edge index).

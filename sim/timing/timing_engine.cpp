@@ -54,6 +54,7 @@ TimingResult runTiming(const wl::Program& program, const ChipParams& chip, const
   r.seconds = static_cast<double>(r.totalCycles) / chip.clockHz;
   r.elaboratedArrays = top->arrayCount();
   r.components = top->componentActivity();
+  collectStats(*top, r.stats);
   r.denoiserEngine = top->hasDenoiser();
   r.throughput.images = 1;
   r.throughput.imagesPerSecond = r.seconds > 0 ? 1.0 / r.seconds : 0.0;  // one image at a time

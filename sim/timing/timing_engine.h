@@ -11,6 +11,7 @@
 #include "sim/arch/arch.h"
 #include "sim/core/actions.h"
 #include "sim/core/activity.h"
+#include "models/common/stats.h"
 #include "sim/mapping/mapping.h"
 #include "workloads/ir/program.h"
 
@@ -74,6 +75,9 @@ struct TimingResult {
   /// SystemC kernel delta cycles this run took (each evaluates the processes its events made runnable): the
   /// event-driven model's work, reported with its rate (run.timing_delta_cycles; docs/performance.md).
   std::uint64_t deltaCycles = 0;
+  /// The stats tree: every block's counters by its module path ("chip.tile3.memory.bits_written";
+  /// models/common/stats.h), collected from the module tree after the run.
+  StatsTree stats;
 };
 
 /// signedInputs[l]: whether analog layer l (Mapping::layers order) needs two input phases.

@@ -241,6 +241,21 @@ TEST(DataflowDerivation, CyclesEqualTheirDerivations) {
     // Memory writes: the input's 4 rows x 32 bits into tile 0, 2 rows x 16 bits into tile 1, and conv2's 2 output
     // rows x 32 bits into the global buffer.
     EXPECT_EQ(runs[7]->result.ledger.total(action::kSramWriteBit), 4u * 32u + 2u * 16u + 2u * 32u);
+    // The stats tree is the module tree: each tile (module "F.tile<k>") registered what its memory stored and
+    // read and the arrays it holds; conv2's tile read its 2 rows of 16 bits once per output row's vectors.
+    const StatsTree& st = runs[7]->result.stats;
+    EXPECT_EQ(st.at("F.tile0.memory.bits_written"), 4 * 32);
+    EXPECT_EQ(st.at("F.tile1.memory.bits_written"), 2 * 16);
+    EXPECT_EQ(st.at("F.tile0.arrays.count"), 1);
+    EXPECT_EQ(st.at("F.tile1.arrays.count"), 1);
+    EXPECT_EQ(st.at("F.tile1.memory.capacity_bits"), 4096 * 8);
+    EXPECT_EQ(st.at("F.tile1.memory.bits_read"),
+              static_cast<double>(runs[7]->plan.steps[1].tiles.at(0).memoryReadBits) * 2);  // per row, 2 rows
+    EXPECT_EQ(st.at("F.tile1.arrays.busy_array_cycles"), 2.0 * static_cast<double>(issue2));  // 2 rows, 1 array
+    EXPECT_EQ(st.at("F.global_buffer.busy_cycles"),
+              static_cast<double>(4 * read + 2 * gb.transferCycles(32, SramAccess::Write)));
+    EXPECT_EQ(st.values().count("F.tile2.memory.bits_written"), 1u);  // an idle tile still reports (zeros)
+    EXPECT_EQ(st.at("F.tile2.memory.bits_written"), 0);
   }
 
   // ---- G: conv x on tile 0 has two consumers, convs on tiles 1 and 2 (joined by an add next to the later of
