@@ -1,4 +1,4 @@
-// Testbench: a Box-Muller GRNG (models/noise/box_muller_module.h) driven from an SC_THREAD.
+// Testbench: a Box-Muller GRNG (models/noise/grng_module.h) driven from an SC_THREAD.
 // Checks (1) the shell's samples equal the functional core's for the same seed, also across calls (the
 // stream continues, an odd call keeps its spare sample), (2) elapsed cycles per call equal
 // pipeline_latency + ceil(n / samples_per_cycle) − 1 for two parameter sets, (3) grng.sample counts equal n.
@@ -10,7 +10,7 @@
 
 #include <systemc>
 
-#include "models/noise/box_muller_module.h"
+#include "models/noise/grng_module.h"
 #include "sim/core/rng.h"
 
 namespace mxsim {
