@@ -463,6 +463,7 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   ConfigReader leakage = top.child("leakage");
   p.leakage = LeakageParams::fromConfig(leakage, p.leakageDefaults());
   top.finish();
+  top.finishDocument();  // every key of the document, whichever sections called finish()
   return p;
 }
 

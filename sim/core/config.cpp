@@ -78,7 +78,10 @@ double parseReal(const std::string& text, const std::string& where, double min, 
 }  // namespace
 
 ConfigReader::ConfigReader(YAML::Node node, std::string path, ParamRegistry* registry)
-    : m_node(std::move(node)), m_path(std::move(path)), m_registry(registry) {
+    : ConfigReader(std::move(node), std::move(path), registry, std::make_shared<Usage>()) {}
+
+ConfigReader::ConfigReader(YAML::Node node, std::string path, ParamRegistry* registry, std::shared_ptr<Usage> usage)
+    : m_node(std::move(node)), m_path(std::move(path)), m_registry(registry), m_usage(std::move(usage)) {
   if (m_node.IsDefined() && !m_node.IsNull() && !m_node.IsMap()) {
     throw ConfigError(fmt::format("{}: expected a mapping of keys, got {}", m_path.empty() ? "<root>" : m_path,
                                   m_node.IsSequence() ? "a list" : "a scalar"));
@@ -87,6 +90,7 @@ ConfigReader::ConfigReader(YAML::Node node, std::string path, ParamRegistry* reg
 
 YAML::Node ConfigReader::lookup(const std::string& key) {
   m_used.insert(key);
+  m_usage->asked.insert(keyPath(key));
   if (!m_node.IsDefined() || m_node.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
   YAML::Node n = m_node[key];
   if (n.IsDefined() && n.IsNull()) {
@@ -218,7 +222,33 @@ std::string ConfigReader::getChoice(const std::string& key, const std::string& d
 }
 
 ConfigReader ConfigReader::child(const std::string& key) {
-  return ConfigReader(lookup(key), keyPath(key), m_registry);
+  m_usage->sections.insert(keyPath(key));
+  return ConfigReader(lookup(key), keyPath(key), m_registry, m_usage);
+}
+
+void ConfigReader::finishDocument() const {
+  if (m_node.IsDefined() && !m_node.IsNull()) checkSection(m_node, m_path);
+}
+
+void ConfigReader::checkSection(const YAML::Node& node, const std::string& path) const {
+  auto full = [&](const std::string& k) { return path.empty() ? k : path + "." + k; };
+  for (const auto& kv : node) {
+    if (!kv.first.IsScalar())
+      throw ConfigError(fmt::format("{}: a key must be a name, not a {}", path.empty() ? "<root>" : path,
+                                    kv.first.IsSequence() ? "list" : "map"));
+    const std::string k = full(kv.first.Scalar());
+    if (!m_usage->asked.count(k)) {
+      // The keys read at this level, for the message.
+      std::vector<std::string> known;
+      const std::string prefix = path.empty() ? "" : path + ".";
+      for (const std::string& a : m_usage->asked)
+        if (a.compare(0, prefix.size(), prefix) == 0 && a.find('.', prefix.size()) == std::string::npos)
+          known.push_back(a.substr(prefix.size()));
+      throw ConfigError(fmt::format("{}: unknown key '{}' (known keys here: {})", k, kv.first.Scalar(),
+                                    fmt::join(known, ", ")));
+    }
+    if (m_usage->sections.count(k) && kv.second.IsMap()) checkSection(kv.second, k);
+  }
 }
 
 void ConfigReader::finish() const {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -84,7 +85,12 @@ class ConfigReader {
     return m_node.IsDefined() && m_node.IsMap() && m_node[key].IsDefined() && !m_node[key].IsNull();
   }
   /// Throws ConfigError if the node holds keys that no get*/child call asked for.
+  /// This section's unknown keys: any key given here that no get*() or child() asked for is an error naming it.
   void finish() const;
+  /// The whole document's unknown keys, once at the root (VCML's "unused property" rule): every key given
+  /// anywhere in the document that no reader of this tree (this reader and the children it made, at any
+  /// depth) asked for is an error naming its full path, whether or not each section called finish().
+  void finishDocument() const;
 
   const std::string& path() const { return m_path; }
   std::string keyPath(const std::string& key) const { return m_path.empty() ? key : m_path + "." + key; }
@@ -96,10 +102,18 @@ class ConfigReader {
   void document(const std::string& key, std::string unit, std::string def, std::string range,
                 const char* meaning, Source src);
 
+  /// Key paths asked for by the readers of one document: values (leaves) and the sections read as children.
+  struct Usage {
+    std::set<std::string> asked, sections;
+  };
+  ConfigReader(YAML::Node node, std::string path, ParamRegistry* registry, std::shared_ptr<Usage> usage);
+  void checkSection(const YAML::Node& node, const std::string& path) const;
+
   YAML::Node m_node;
   std::string m_path;
   ParamRegistry* m_registry;
   std::set<std::string> m_used;
+  std::shared_ptr<Usage> m_usage;
 };
 
 /// Largest architecture file accepted: presets are a few KiB, and yaml-cpp needs ~45 bytes of memory and

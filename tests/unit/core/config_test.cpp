@@ -43,6 +43,31 @@ TEST(ConfigReaderTest, AbsentKeysGiveDefaults) {
   EXPECT_NO_THROW(r.finish());
 }
 
+TEST(ConfigReaderTest, DocumentCheckCatchesKeysOfSectionsThatNeverCalledFinish) {
+  // Section a reads only x and never calls finish(): its typo passes the root's own finish() (the root asked
+  // for a and b), and only the document-wide check sees it, naming the full path and the keys read there.
+  const auto readAll = [](ConfigReader& top) {
+    ConfigReader a = top.child("a");
+    a.getInt("x", 0, 0, 10, "x");
+    ConfigReader deep = a.child("deep");
+    deep.getInt("y", 0, 0, 10, "y");
+    top.getInt("b", 0, 0, 10, "b");
+  };
+  ConfigReader good(YAML::Load("a: {x: 1, deep: {y: 2}}\nb: 3"), "");
+  readAll(good);
+  EXPECT_NO_THROW(good.finish());
+  EXPECT_NO_THROW(good.finishDocument());
+  ConfigReader typo(YAML::Load("a: {x: 1, typo: 2}\nb: 3"), "");
+  readAll(typo);
+  EXPECT_NO_THROW(typo.finish());
+  const std::string msg = testing::configErrorOf([&] { typo.finishDocument(); });
+  EXPECT_TRUE(testing::contains(msg, "a.typo: unknown key 'typo'")) << msg;
+  EXPECT_TRUE(testing::contains(msg, "known keys here: deep, x")) << msg;
+  ConfigReader deepTypo(YAML::Load("a: {deep: {y: 1, z: 2}}"), "");
+  readAll(deepTypo);
+  EXPECT_TRUE(testing::contains(testing::configErrorOf([&] { deepTypo.finishDocument(); }), "a.deep.z: unknown key"));
+}
+
 TEST(ConfigReaderTest, UndefinedAndNullNodesGiveDefaults) {
   ConfigReader undefinedReader(YAML::Node(YAML::NodeType::Undefined), "a");
   EXPECT_EQ(undefinedReader.getInt("n", 7, 0, 10, "n"), 7);
