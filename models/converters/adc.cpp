@@ -14,12 +14,12 @@ namespace mxsim {
 
 AdcParams AdcParams::fromConfig(ConfigReader& r) {
   AdcParams p;
-  p.bits = static_cast<int>(r.getInt("bits", kDefaultBits, 2, 16, "ADC resolution", "bits",
+  p.bits = static_cast<int>(r.getInt("bits", p.bits, 2, 16, "ADC resolution", "bits",
                                      {"ISAAC, Shafiee et al. ISCA 2016: 8-bit SAR ADC"}));
   p.perArray = static_cast<int>(
-      r.getInt("per_array", 8, 1, 4096, "ADCs per array; columns are time-multiplexed onto them", "ADCs"));
+      r.getInt("per_array", p.perArray, 1, 4096, "ADCs per array; columns are time-multiplexed onto them", "ADCs"));
   p.type = r.getEnum<AdcType>(
-      "type", "sar", {{"sar", AdcType::Sar}, {"flash", AdcType::Flash}},
+      "type", p.type, {{"sar", AdcType::Sar}, {"flash", AdcType::Flash}},
       "ADC architecture, sets the cycles per conversion: sar = bits + 1 (sample + one comparison per bit), "
       "flash = 1 (2^bits − 1 comparators in parallel)",
       {"ISAAC, Shafiee et al. ISCA 2016: SAR ADC"});
@@ -29,13 +29,13 @@ AdcParams AdcParams::fromConfig(ConfigReader& r) {
                "overrides it",
                "cycles", {"ISAAC: 1.28 GS/s ADC, i.e. about one conversion per cycle at 1.2 GHz (an override of 1)"}));
   p.range = r.getEnum<AdcRange>(
-      "range", "calibrated",
+      "range", p.range,
       {{"calibrated", AdcRange::Calibrated}, {"full_scale", AdcRange::FullScale}, {"fixed", AdcRange::Fixed}},
       "how the ADC input range ±F is set: per-layer over calibration "
       "images (see calibration_percentile), the array's largest possible "
       "sum (rows used), or full_scale_value");
   p.fullScaleValue = static_cast<float>(
-      r.getReal("full_scale_value", 0.0, 0.0, 1e6,
+      r.getReal("full_scale_value", p.fullScaleValue, 0.0, 1e6,
                 "range: fixed — full scale F in normalised partial-sum units (Σ x·w with x, w in [−1, 1], so "
                 "at most the rows used); required > 0 when range is fixed"));
   if (p.range == AdcRange::Fixed && !(p.fullScaleValue > 0.0f)) {
@@ -43,22 +43,22 @@ AdcParams AdcParams::fromConfig(ConfigReader& r) {
                                   r.keyPath("range"), p.fullScaleValue));
   }
   p.calibrationPercentile =
-      r.getReal("calibration_percentile", 100.0, 50.0, 100.0,
+      r.getReal("calibration_percentile", p.calibrationPercentile, 50.0, 100.0,
                 "range: calibrated — F is this percentile of the absolute partial sums over the calibration images "
                 "(nearest rank; 100 = max, e.g. 99.99 clips rare outliers)");
-  p.offsetSigmaLsb = r.getReal("offset_sigma_lsb", 0.0, 0.0, 64.0,
+  p.offsetSigmaLsb = r.getReal("offset_sigma_lsb", p.offsetSigmaLsb, 0.0, 64.0,
                                "σ of each ADC's static input-referred offset, in LSB, drawn once per chip "
                                "instance (0 = ideal; uncalibrated comparator offsets are typically a few "
                                "tenths of an LSB to ~1 LSB at 8 bits)");
-  p.gainSigma = r.getReal("gain_sigma", 0.0, 0.0, 0.5,
+  p.gainSigma = r.getReal("gain_sigma", p.gainSigma, 0.0, 0.5,
                           "relative σ of each ADC's static gain error (transfer gain 1 + g), drawn once per chip "
                           "instance (0 = ideal; typically 0.1–1 %)");
-  p.inlLsb = r.getReal("inl_lsb", 0.0, 0.0, 64.0,
+  p.inlLsb = r.getReal("inl_lsb", p.inlLsb, 0.0, 64.0,
                        "peak integral non-linearity bound, in LSB: each ADC gets a bow A·(1 − (code/L)²) with A "
                        "uniform in ±inl_lsb, drawn once per chip instance (0 = ideal; 8-bit SAR ADCs typically "
                        "specify INL within ±0.5–1 LSB)");
   p.energyModel = r.getEnum<AdcEnergyModel>(
-      "energy_model", "scaled_sar",
+      "energy_model", p.energyModel,
       {{"walden", AdcEnergyModel::Walden}, {"table", AdcEnergyModel::Table}, {"scaled_sar", AdcEnergyModel::ScaledSar}},
       "energy per conversion: scaled_sar = ISAAC's 32 nm 8-bit SAR ADC scaled with resolution (4–10 bits tabulated, "
       "docs/converters.md); walden = walden_fom × 2^bits; table = the energy table's adc.convert entry",
@@ -69,7 +69,7 @@ AdcParams AdcParams::fromConfig(ConfigReader& r) {
                                   r.keyPath("energy_model"), r.keyPath("type")));
   }
   p.waldenFomJ =
-      r.getQuantity("walden_fom", Dimension::Energy, kDefaultWaldenFomJ, 0.0, 1e-9,
+      r.getQuantity("walden_fom", Dimension::Energy, p.waldenFomJ, 0.0, 1e-9,
                     "Walden figure of merit: energy per conversion step (E = FOM × 2^bits per conversion)",
                     {"ISAAC 8-bit ADC: 2 mW at 1.28 GS/s = 1.56 pJ = FOM × 2^8 → 6.09 fJ, within the 1–10 fJ range of "
                      "Murmann's ADC performance survey; Walden, IEEE JSAC 1999"});

@@ -57,7 +57,8 @@ struct AdcParams {
   int bits = kDefaultBits;
   int perArray = 8;  // ADCs per array; columns are multiplexed onto them
   /// Cycles per conversion override; 0 = derive from `type` (SAR bits + 1, flash 1). The struct default
-  /// of 1 keeps programmatic construction as before; fromConfig's default (key absent) is 0 = derive.
+  /// of 1 keeps programmatic construction as before; fromConfig's default (key absent) is 0 = derive: the one
+  /// key whose configuration default differs from the struct's on purpose.
   int conversionCycles = 1;
   AdcType type = AdcType::Sar;
   AdcRange range = AdcRange::Calibrated;

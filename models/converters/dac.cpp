@@ -6,17 +6,17 @@ namespace mxsim {
 
 DacParams DacParams::fromConfig(ConfigReader& r) {
   DacParams p;
-  p.bits = static_cast<int>(r.getInt("bits", kDefaultBits, 1, 16, "input DAC resolution per phase", "bits"));
-  p.cycles = static_cast<int>(r.getInt("cycles", 1, 1, 1024,
+  p.bits = static_cast<int>(r.getInt("bits", p.bits, 1, 16, "input DAC resolution per phase", "bits"));
+  p.cycles = static_cast<int>(r.getInt("cycles", p.cycles, 1, 1024,
                                        "cycles to apply one input vector (per pass: per phase, and per bit "
                                        "in bit_serial mode)",
                                        "cycles"));
-  p.mode = r.getEnum<DacMode>("mode", "multibit", {{"multibit", DacMode::Multibit}, {"bit_serial", DacMode::BitSerial}},
+  p.mode = r.getEnum<DacMode>("mode", p.mode, {{"multibit", DacMode::Multibit}, {"bit_serial", DacMode::BitSerial}},
                               "multibit: one multi-level pass per phase; bit_serial: a 1-bit DAC applies the input's "
                               "magnitude bits one per pass, recombined digitally by shift-and-add",
                               {"bit_serial: ISAAC, Shafiee et al. ISCA 2016 (1-bit DACs, 16 × 1-bit input steps)"});
   p.signedInputs = r.getEnum<SignedInputs>(
-      "signed_inputs", "two_phase", {{"two_phase", SignedInputs::TwoPhase}, {"offset", SignedInputs::Offset}},
+      "signed_inputs", p.signedInputs, {{"two_phase", SignedInputs::TwoPhase}, {"offset", SignedInputs::Offset}},
       "how signed inputs are applied: two_phase = x⁺ then x⁻ (subtracted digitally); offset = "
       "u = (x+1)/2 in one phase, x·w = 2·(u·w) − Σw with Σw added back digitally");
   p.energyPerLevelJ =
@@ -27,12 +27,12 @@ DacParams DacParams::fromConfig(ConfigReader& r) {
                              "0.39 pJ (sim/presets/isaac.yaml)"})
           .value_or(kDeriveEnergy);
   p.unitCapacitanceF = r.getQuantity(
-      "unit_capacitance", Dimension::Capacitance, kDefaultUnitCapacitanceF, 1e-18, 1e-12,
+      "unit_capacitance", Dimension::Capacitance, p.unitCapacitanceF, 1e-18, 1e-12,
       "unit capacitor C_u of a multibit (binary-weighted capacitive) DAC; full-scale energy (2^bits − 1)·C_u·V_read²",
       {"assumption above the thermal-noise bound 12kT·4^bits/V_read² / (2^bits − 1) = 0.32 fF at 8 bits, 0.2 V "
        "(docs/converters.md)"});
   p.range =
-      r.getEnum<DacRange>("range", "dynamic", {{"dynamic", DacRange::Dynamic}, {"calibrated", DacRange::Calibrated}},
+      r.getEnum<DacRange>("range", p.range, {{"dynamic", DacRange::Dynamic}, {"calibrated", DacRange::Calibrated}},
                           "DAC full scale: each image's max |x| of the layer input (dynamic), or the "
                           "layer's max |x| over the calibration images, clipping larger inputs");
   r.finish();

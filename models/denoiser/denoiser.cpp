@@ -138,7 +138,7 @@ DenoiserParams DenoiserParams::fromConfig(ConfigReader& r, double technologyNode
   ConfigReader grng = r.child("grng");
   p.grng = GrngParams::fromConfig(grng, technologyNodeNm);
   p.mode = r.getEnum<DenoiserMode>(
-      "mode", "mean", {{"mean", DenoiserMode::Mean}, {"sample", DenoiserMode::Sample}},
+      "mode", p.mode, {{"mean", DenoiserMode::Mean}, {"sample", DenoiserMode::Sample}},
       "default mode of denoiser blocks: mean (y = x - mu) or sample (y = x - mu - sigma*eps, eps from the GRNGs)",
       {"modelling choice: mean is deterministic; Paper A's blocks predict mean and variance"});
 

@@ -8,19 +8,19 @@ namespace mxsim {
 
 DigitalParams DigitalParams::fromConfig(ConfigReader& r) {
   DigitalParams p;
-  p.lanes = static_cast<int>(r.getInt("lanes", 64, 1, 65536,
+  p.lanes = static_cast<int>(r.getInt("lanes", p.lanes, 1, 65536,
                                       "parallel digital ALU lanes (accumulate, activation, pooling ops per cycle)",
                                       "ops/cycle"));
   p.activationUnits = static_cast<int>(r.getInt(
-      "activation_units", 1, 0, 65536,
+      "activation_units", p.activationUnits, 0, 65536,
       "activation/softmax units per digital unit (the chip's, or each tile's with chip.tile.memory): priced per "
       "activation.op, area.activation_unit each",
       "units", {"ISAAC Table I: 2 sigmoid units per tile"}));
-  p.poolUnits = static_cast<int>(r.getInt("pool_units", 1, 0, 65536,
+  p.poolUnits = static_cast<int>(r.getInt("pool_units", p.poolUnits, 0, 65536,
                                           "pooling units per digital unit: priced per pool.op, area.pool_unit each",
                                           "units", {"ISAAC Table I: 1 max-pool unit per tile"}));
   p.accumulators = static_cast<int>(r.getInt(
-      "accumulators", 1, 0, 65536,
+      "accumulators", p.accumulators, 0, 65536,
       "partial-sum adders per digital unit (row blocks on different arrays, offset term, residual add): priced per "
       "accumulator.add, area.accumulator each",
       "units", {"ISAAC Table I: 1 shift-and-add (S+A) unit per tile, summing its IMAs' outputs"}));

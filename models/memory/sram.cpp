@@ -35,36 +35,36 @@ void SramParams::validate(const std::string& path) const {
 
 SramParams SramParams::fromConfig(ConfigReader& r) {
   SramParams p;
-  p.capacityBytes = r.getQuantity("capacity", Dimension::Bytes, 2.0 * 1024 * 1024, 1024.0, 1024.0 * 1024 * 1024 * 4,
+  p.capacityBytes = r.getQuantity("capacity", Dimension::Bytes, p.capacityBytes, 1024.0, 1024.0 * 1024 * 1024 * 4,
                                   "global activation buffer capacity");
   p.wordBits = static_cast<int>(
-      r.getInt("word_bits", 256, 8, 8192, "bits per access per port", "bits", {"ISAAC eDRAM buffer: 256-bit bus"}));
+      r.getInt("word_bits", p.wordBits, 8, 8192, "bits per access per port", "bits", {"ISAAC eDRAM buffer: 256-bit bus"}));
   p.banks = static_cast<int>(r.getInt(
-      "banks", 1, 1, 1024, "independent banks (power of two); consecutive words go to consecutive banks", "banks"));
+      "banks", p.banks, 1, 1024, "independent banks (power of two); consecutive words go to consecutive banks", "banks"));
   if (!isPowerOfTwo(p.banks)) {
     throw ConfigError(
         fmt::format("{}: value {} is not a power of two (allowed 1, 2, 4, … 1024)", r.keyPath("banks"), p.banks));
   }
   p.ports = static_cast<int>(r.getInt(
-      "ports", 2, 1, 64, "ports per bank, each one word per cycle; default of read_ports and write_ports", "ports"));
+      "ports", p.ports, 1, 64, "ports per bank, each one word per cycle; default of read_ports and write_ports", "ports"));
   p.readPorts = static_cast<int>(r.getInt("read_ports", p.ports, 1, 64,
                                           "read ports per bank, each one word per cycle (defaults to ports)", "ports"));
   p.writePorts = static_cast<int>(r.getInt(
       "write_ports", p.ports, 1, 64, "write ports per bank, each one word per cycle (defaults to ports)", "ports"));
-  p.accessCycles = static_cast<int>(r.getInt("access_cycles", 1, 1, 1024, "latency of one access", "cycles"));
-  p.activationBits = static_cast<int>(r.getInt("activation_bits", 8, 1, 32, "stored bits per activation", "bits"));
+  p.accessCycles = static_cast<int>(r.getInt("access_cycles", p.accessCycles, 1, 1024, "latency of one access", "cycles"));
+  p.activationBits = static_cast<int>(r.getInt("activation_bits", p.activationBits, 1, 32, "stored bits per activation", "bits"));
   p.capacityPolicy = r.getEnum<SramCapacityPolicy>(
-      "capacity_policy", "error", {{"error", SramCapacityPolicy::Error}, {"spill", SramCapacityPolicy::Spill}},
+      "capacity_policy", p.capacityPolicy, {{"error", SramCapacityPolicy::Error}, {"spill", SramCapacityPolicy::Spill}},
       "a layer whose inputs + output exceed capacity: error (MappingError) or spill the excess to DRAM");
   p.spillEnergyPerBit =
-      r.getQuantity("spill_energy_per_bit", Dimension::Energy, 20e-12, 0.0, 1e-6,
+      r.getQuantity("spill_energy_per_bit", Dimension::Energy, p.spillEnergyPerBit, 0.0, 1e-6,
                     "energy per bit moved between the buffer and off-chip DRAM (capacity_policy: spill)",
                     {"Horowitz ISSCC 2014: DRAM 1.3-2.6 nJ per 64-bit access = 20-40 pJ/bit; lower end"});
   p.spillBandwidth = static_cast<int>(r.getInt(
-      "spill_bandwidth", 128, 1, 1 << 20, "bits moved to or from off-chip DRAM per chip cycle", "bits/cycle",
+      "spill_bandwidth", p.spillBandwidth, 1, 1 << 20, "bits moved to or from off-chip DRAM per chip cycle", "bits/cycle",
       {"16 GB/s at the 1 GHz default clock, about one 64-bit DDR4-2133 channel (17 GB/s peak, JEDEC JESD79-4)"}));
   p.technology = r.getEnum<MemoryTechnology>(
-      "technology", "sram", {{"sram", MemoryTechnology::Sram}, {"edram", MemoryTechnology::Edram}},
+      "technology", p.technology, {{"sram", MemoryTechnology::Sram}, {"edram", MemoryTechnology::Edram}},
       "bit cell of the buffer: sram (6T) or edram (gain cell / 1T1C, refreshed); sets the static power (eDRAM "
       "adds refresh power, docs/memory.md)",
       {"eDRAM refresh: Giterman et al., IEEE SSC-L 3, 2020 (16 nm 1-Mbit gain-cell eDRAM, 276 uW refresh)"});

@@ -77,54 +77,54 @@ void NocParams::validate(const std::string& path) const {
 NocParams NocParams::fromConfig(ConfigReader& r) {
   NocParams p;
   p.topology = r.getEnum<NocTopology>(
-      "topology", "mesh", {{"bus", NocTopology::Bus}, {"mesh", NocTopology::Mesh}},
+      "topology", p.topology, {{"bus", NocTopology::Bus}, {"mesh", NocTopology::Mesh}},
       "interconnect between the global buffer and the tiles: one shared bus, or a 2-D mesh with XY routing",
       {"ISAAC (Shafiee et al., ISCA 2016): a (concentrated) mesh between tiles"});
-  p.linkWidthBits = static_cast<int>(r.getInt("link_width", kDefaultLinkWidthBits, 1, 1 << 16,
+  p.linkWidthBits = static_cast<int>(r.getInt("link_width", p.linkWidthBits, 1, 1 << 16,
                                               "bits one link (or the bus) moves per cycle: one flit", "bits/cycle",
                                               {"ISAAC router: 32-bit flits"}));
   p.hopLatencyCycles = static_cast<int>(
-      r.getInt("hop_latency", kDefaultHopLatencyCycles, 1, 1024,
+      r.getInt("hop_latency", p.hopLatencyCycles, 1, 1024,
                "cycles for the head flit to cross one router and its output link (bus: arbitration + wire)", "cycles",
                {"assumption: 1-cycle router (lookahead routing) + 1-cycle link traversal"}));
   p.meshCols = static_cast<int>(r.getInt(
-      "mesh_cols", 0, 0, 1 << 16,
+      "mesh_cols", p.meshCols, 0, 1 << 16,
       "mesh routers per row (x); 0: derived, ceil(sqrt(tiles + 1)) when mesh_rows is 0 too (mesh only); "
       "mesh_cols × mesh_rows is at most 2097152 (2^21)", "routers"));
   p.meshRows = static_cast<int>(
-      r.getInt("mesh_rows", 0, 0, 1 << 16,
+      r.getInt("mesh_rows", p.meshRows, 0, 1 << 16,
                "mesh rows of routers (y); 0: derived, ceil((tiles + 1) / mesh_cols) (mesh only)", "routers"));
   p.multicast = r.getEnum<NocMulticast>(
-      "multicast", "tree", {{"tree", NocMulticast::Tree}, {"unicast", NocMulticast::Unicast}},
+      "multicast", p.multicast, {{"tree", NocMulticast::Tree}, {"unicast", NocMulticast::Unicast}},
       "one transfer to several tiles: tree (each link of the union of the XY routes carries the data once; "
       "bus: one broadcast) or repeated unicasts in destination order");
   p.energyPerBitHopJ = r.getQuantity(
-      "energy_per_bit_hop", Dimension::Energy, 0.137e-12, 0.0, 1e-9,
+      "energy_per_bit_hop", Dimension::Energy, p.energyPerBitHopJ, 0.0, 1e-9,
       "energy of one bit crossing one hop (mesh: router + link; bus: one bus transfer); action noc.bit_hop",
       {"ISAAC router 42 mW at 1.2 GHz, 8 ports x 32 bits per cycle: 42 mW / (1.2 GHz x 256 bit) = 0.137 pJ/bit at "
        "full load; link wires not included"});
   p.routerAreaM2 = r.getQuantity(
-      "router_area", Dimension::Area, kIsaacRouterAreaM2, 0.0, 1e-3,
+      "router_area", Dimension::Area, p.routerAreaM2, 0.0, 1e-3,
       "area of one mesh router; default: ISAAC's 0.151 mm2 router (8 ports, 32-bit flits, 32 nm) x ports x "
       "link_width / (8 x 32), ports = 4 + concentration, moved to chip.technology_node (docs/noc.md)",
       {"ISAAC: 0.151 mm2 per router (32-bit flits, 8 ports, 32 nm; shared by 4 tiles); scaling: buffer-dominated "
        "router, area ~ ports x flit width (ORION 2.0 crossbar model: 2 % at ISAAC's size)"});
   p.busAreaM2 = r.getQuantity(
-      "bus_area", Dimension::Area, 0.090e-6, 0.0, 1e-3, "area of the whole shared bus (topology: bus)",
+      "bus_area", Dimension::Area, p.busAreaM2, 0.0, 1e-3, "area of the whole shared bus (topology: bus)",
       {"assumption: ISAAC's tile-internal eDRAM-to-IMA bus (384 wires) is 0.090 mm2; a chip-wide bus is longer"});
   p.packetFlits = static_cast<int>(r.getInt(
-      "packet_flits", kDefaultPacketFlits, 1, kMaxPacketFlits,
+      "packet_flits", p.packetFlits, 1, kMaxPacketFlits,
       "flits per packet (packet-level model): a transfer of B bits is ceil(ceil(B / link_width) / packet_flits) "
       "packets, the last one possibly shorter",
       "flits", {"assumption: ISAAC-style wormhole / virtual cut-through routers move multi-flit packets"}));
   p.routerBufferFlits = static_cast<int>(r.getInt(
-      "router_buffer_flits", kDefaultRouterBufferFlits, 1, kMaxRouterBufferFlits,
+      "router_buffer_flits", p.routerBufferFlits, 1, kMaxRouterBufferFlits,
       "capacity of each router input-port buffer (packet-level model); at least packet_flits (virtual cut-through)",
       "flits",
       {"assumption: 4 packets of 16 flits; full link rate needs floor(buffer / packet) x packet >= hop_latency + "
        "packet (docs/noc.md)"}));
   p.concentration = static_cast<int>(
-      r.getInt("concentration", 1, 1, kMaxConcentration,
+      r.getInt("concentration", p.concentration, 1, kMaxConcentration,
                "tiles sharing one mesh router (packet-level model, mesh only): tile t attaches to router floor(t / "
                "concentration) + 1",
                "tiles/router", {"ISAAC (Shafiee et al., ISCA 2016): 4 tiles per router (concentrated mesh)"}));

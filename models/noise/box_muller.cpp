@@ -57,48 +57,48 @@ double quarterSinFn(double x) {
 GrngParams GrngParams::fromConfig(ConfigReader& r, double technologyNodeNm) {
   GrngParams p;
   p.urng =
-      r.getEnum<GrngSource>("urng", "tausworthe", {{"tausworthe", GrngSource::Tausworthe}, {"lfsr", GrngSource::Lfsr}},
+      r.getEnum<GrngSource>("urng", p.urng, {{"tausworthe", GrngSource::Tausworthe}, {"lfsr", GrngSource::Lfsr}},
                             "uniform source: L'Ecuyer's combined Tausworthe taus88, or a 32-bit Galois LFSR "
                             "(x^32+x^22+x^2+x+1) clocked 32 times per word",
                             {"taus88: L'Ecuyer, Math. Comp. 65(213), 1996; Tausworthe sources also in Lee et al., "
                              "IEEE Trans. Computers 55(6), 2006"});
   p.uniformBits = static_cast<int>(
-      r.getInt("uniform_bits", 32, 4, 32,
+      r.getInt("uniform_bits", p.uniformBits, 4, 32,
                "width of u1 and u2 (top bits of each 32-bit source word); sets the tail bound |z| <= sqrt(2*b*ln 2)",
                "bits", {"modelling choice: 32 bits give |z| <= 6.66 sigma (a 48-bit u1 would reach 8.16 sigma)"}));
   const std::vector<std::pair<std::string, GrngFuncMethod>> methods = {{"lut", GrngFuncMethod::Lut},
                                                                        {"poly", GrngFuncMethod::Poly}};
-  p.logMethod = r.getEnum("log_method", "poly", methods,
+  p.logMethod = r.getEnum("log_method", p.logMethod, methods,
                           "ln(m), m in [1,2): lut = value at segment midpoint, poly = linear "
                           "interpolation between segment end points");
   p.logSegments =
-      static_cast<int>(r.getInt("log_segments", 256, 1, 1 << 20, "segments of ln(m) on [1,2) (power of two)", "-"));
+      static_cast<int>(r.getInt("log_segments", p.logSegments, 1, 1 << 20, "segments of ln(m) on [1,2) (power of two)", "-"));
   p.logFracBits = static_cast<int>(
-      r.getInt("log_frac_bits", 24, 8, 30, "fraction bits of e = -2 ln(u1) and of the ln table", "bits"));
+      r.getInt("log_frac_bits", p.logFracBits, 8, 30, "fraction bits of e = -2 ln(u1) and of the ln table", "bits"));
   p.sqrtMethod =
-      r.getEnum("sqrt_method", "poly", methods, "sqrt(m) and sqrt(2m), m in [1,2): lut or piecewise-linear segments");
+      r.getEnum("sqrt_method", p.sqrtMethod, methods, "sqrt(m) and sqrt(2m), m in [1,2): lut or piecewise-linear segments");
   p.sqrtSegments = static_cast<int>(
-      r.getInt("sqrt_segments", 128, 1, 1 << 20, "segments of each sqrt table on [1,2) (power of two)", "-"));
-  p.sqrtFracBits = static_cast<int>(r.getInt("sqrt_frac_bits", 20, 8, 30, "fraction bits of r = sqrt(e)", "bits"));
-  p.trigMethod = r.getEnum("trig_method", "poly", methods,
+      r.getInt("sqrt_segments", p.sqrtSegments, 1, 1 << 20, "segments of each sqrt table on [1,2) (power of two)", "-"));
+  p.sqrtFracBits = static_cast<int>(r.getInt("sqrt_frac_bits", p.sqrtFracBits, 8, 30, "fraction bits of r = sqrt(e)", "bits"));
+  p.trigMethod = r.getEnum("trig_method", p.trigMethod, methods,
                            "sin(pi/2 x), x in [0,1] (quadrant-folded cos/sin of 2 pi u2): lut or "
                            "piecewise-linear segments");
   p.trigSegments = static_cast<int>(
-      r.getInt("trig_segments", 256, 1, 1 << 20, "segments of sin(pi/2 x) on [0,1] (power of two)", "-"));
-  p.trigFracBits = static_cast<int>(r.getInt("trig_frac_bits", 18, 4, 30, "fraction bits of cos and sin", "bits"));
-  p.outputBits = static_cast<int>(r.getInt("output_bits", 16, 4, 24, "two's-complement output word width", "bits",
+      r.getInt("trig_segments", p.trigSegments, 1, 1 << 20, "segments of sin(pi/2 x) on [0,1] (power of two)", "-"));
+  p.trigFracBits = static_cast<int>(r.getInt("trig_frac_bits", p.trigFracBits, 4, 30, "fraction bits of cos and sin", "bits"));
+  p.outputBits = static_cast<int>(r.getInt("output_bits", p.outputBits, 4, 24, "two's-complement output word width", "bits",
                                            {"Lee et al., IEEE Trans. Computers 2006: 16-bit noise samples"}));
   p.outputFracBits = static_cast<int>(
-      r.getInt("output_frac_bits", 11, 0, 23, "fraction bits of the output (must be < output_bits)", "bits",
+      r.getInt("output_frac_bits", p.outputFracBits, 0, 23, "fraction bits of the output (must be < output_bits)", "bits",
                {"modelling choice: 5 integer bits (range +-16) cover the largest |z| of any uniform_bits <= 32"}));
   p.pipelineLatency = static_cast<int>(r.getInt(
-      "pipeline_latency", 10, 1, 1000, "cycles from the uniform words to the first output sample", "cycles",
+      "pipeline_latency", p.pipelineLatency, 1, 1000, "cycles from the uniform words to the first output sample", "cycles",
       {"estimate: URNG 1 + ln (range reduction, table, MAC) 3 + sqrt 3 + output multiply 2 + round/saturate 1"}));
-  p.samplesPerCycle = static_cast<int>(r.getInt("samples_per_cycle", 2, 1, 2,
+  p.samplesPerCycle = static_cast<int>(r.getInt("samples_per_cycle", p.samplesPerCycle, 1, 2,
                                                 "samples emitted per cycle (2: both outputs of each evaluation)",
                                                 "samples", {"Lee et al. 2006: two samples per clock cycle"}));
   p.energyPerSampleJ = r.getQuantity(
-      "energy_per_sample", Dimension::Energy, 41e-12 * tech::energyScale(kReferenceNodeNm, technologyNodeNm), 0.0, 1e-6,
+      "energy_per_sample", Dimension::Energy, p.energyPerSampleJ * tech::energyScale(kReferenceNodeNm, technologyNodeNm), 0.0, 1e-6,
       "dynamic energy per emitted Gaussian sample (default: the 40 nm figure moved to chip.technology_node)",
       {"Chen, Chen, Huang, IEEE SSC-L vol. 8, 2025 (40 nm chaos URNG + Box-Muller): 62.73 mW at 1.53 GS/s = "
        "41 pJ/sample"});

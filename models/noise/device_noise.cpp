@@ -9,20 +9,20 @@ namespace mxsim {
 
 DeviceNoiseParams DeviceNoiseParams::fromConfig(ConfigReader& r) {
   DeviceNoiseParams p;
-  p.timeSeconds = r.getQuantity("time", Dimension::Time, 0.0, 0.0, 1e10,
+  p.timeSeconds = r.getQuantity("time", Dimension::Time, p.timeSeconds, 0.0, 1e10,
                                 "time since programming at which the chip is evaluated (run --times sweeps it)");
 
   ConfigReader v = r.child("variation");
   p.variation = v.getEnum<VariationModel>(
-      "model", "absolute",
+      "model", p.variation,
       {{"absolute", VariationModel::Absolute}, {"relative", VariationModel::Relative}, {"pcm", VariationModel::Pcm}},
       "programming variation: σ·Gmax (absolute), σ·G (relative), or aihwkit's "
       "PCM polynomial σ(g) = c0 + c1·g + c2·g²");
   p.distribution = v.getEnum<VariationDistribution>(
-      "distribution", "normal",
+      "distribution", p.distribution,
       {{"normal", VariationDistribution::Normal}, {"lognormal", VariationDistribution::Lognormal}},
       "normal: G + σ·ε; lognormal: G·exp(s·ε − s²/2) with s = σ/G (mean-preserving)");
-  p.sigma = v.getReal("sigma", kDefaultSigma, 0.0, 1.0,
+  p.sigma = v.getReal("sigma", p.sigma, 0.0, 1.0,
                       "programming variation σ as a fraction (of Gmax or of G, see model); unused by pcm",
                       {"aihwkit PCM programming noise: 1-4.2 % of Gmax (Nandakumar et al. 2019 fit)"});
   p.pcmC0S = v.getQuantity("pcm_c0", Dimension::Conductance, p.pcmC0S, -1e-3, 1e-3, "PCM polynomial c0",
@@ -31,38 +31,38 @@ DeviceNoiseParams DeviceNoiseParams::fromConfig(ConfigReader& r) {
                            {"aihwkit PCMLikeNoiseModel: 1.9650 uS"});
   p.pcmC2S = v.getQuantity("pcm_c2", Dimension::Conductance, p.pcmC2S, -1e-3, 1e-3, "PCM polynomial c2",
                            {"aihwkit PCMLikeNoiseModel: -1.1731 uS"});
-  p.sigmaGrowthPerDecade = v.getReal("growth_per_decade", 0.0, 0.0, 10.0,
+  p.sigmaGrowthPerDecade = v.getReal("growth_per_decade", p.sigmaGrowthPerDecade, 0.0, 10.0,
                                      "aging: σ(t) = σ0·(1 + a·log10((t + t0)/t0)); a per decade of time");
   v.finish();
 
   ConfigReader d = r.child("drift");
   p.drift = d.getEnum<DriftModel>(
-      "model", "none", {{"none", DriftModel::None}, {"constant", DriftModel::Constant}, {"pcm", DriftModel::Pcm}},
+      "model", p.drift, {{"none", DriftModel::None}, {"constant", DriftModel::Constant}, {"pcm", DriftModel::Pcm}},
       "conductance drift G·((t+t0)/t0)^(−ν): ν ~ N(nu_mean, nu_std) (constant) or "
       "aihwkit's PCM ν(g), σν(g)");
-  p.nuMean = d.getReal("nu_mean", 0.05, 0.0, 1.0, "mean drift exponent (constant model)",
+  p.nuMean = d.getReal("nu_mean", p.nuMean, 0.0, 1.0, "mean drift exponent (constant model)",
                        {"PCM: 0.05-0.06 (aihwkit; Le Gallo et al.)"});
-  p.nuStd = d.getReal("nu_std", 0.01, 0.0, 1.0, "device-to-device σ of the drift exponent (constant model)",
+  p.nuStd = d.getReal("nu_std", p.nuStd, 0.0, 1.0, "device-to-device σ of the drift exponent (constant model)",
                       {"PCM: 0.008-0.023 (aihwkit)"});
-  p.t0Seconds = d.getQuantity("t0", Dimension::Time, 20.0, 1e-9, 1e6, "reference time of drift after programming",
+  p.t0Seconds = d.getQuantity("t0", Dimension::Time, p.t0Seconds, 1e-9, 1e6, "reference time of drift after programming",
                               {"aihwkit: t0 = 20 s"});
-  p.driftCompensation = d.getBool("compensation", false,
+  p.driftCompensation = d.getBool("compensation", p.driftCompensation,
                                   "global drift compensation: rescale each layer's outputs by a known reference read");
   d.finish();
 
   ConfigReader rd = r.child("read");
   p.read = rd.getEnum<ReadNoiseModel>(
-      "model", "none",
+      "model", p.read,
       {{"none", ReadNoiseModel::None}, {"absolute", ReadNoiseModel::Absolute}, {"pcm", ReadNoiseModel::Pcm}},
       "read noise per MVM: σ·Gmax per device (absolute) or aihwkit's PCM 1/f model");
-  p.readSigma = rd.getReal("sigma", 0.0, 0.0, 1.0, "absolute read noise σ per device, fraction of Gmax");
-  p.tReadSeconds = rd.getQuantity("t_read", Dimension::Time, 250e-9, 1e-12, 1.0, "read pulse duration (1/f model)",
+  p.readSigma = rd.getReal("sigma", p.readSigma, 0.0, 1.0, "absolute read noise σ per device, fraction of Gmax");
+  p.tReadSeconds = rd.getQuantity("t_read", Dimension::Time, p.tReadSeconds, 1e-12, 1.0, "read pulse duration (1/f model)",
                                   {"aihwkit PCMLikeNoiseModel: 250 ns"});
   rd.finish();
 
   ConfigReader f = r.child("faults");
-  p.stuckAtGminRate = f.getReal("stuck_at_gmin", 0.0, 0.0, 1.0, "fraction of devices stuck at Gmin");
-  p.stuckAtGmaxRate = f.getReal("stuck_at_gmax", 0.0, 0.0, 1.0, "fraction of devices stuck at Gmax");
+  p.stuckAtGminRate = f.getReal("stuck_at_gmin", p.stuckAtGminRate, 0.0, 1.0, "fraction of devices stuck at Gmin");
+  p.stuckAtGmaxRate = f.getReal("stuck_at_gmax", p.stuckAtGmaxRate, 0.0, 1.0, "fraction of devices stuck at Gmax");
   f.finish();
   if (p.stuckAtGminRate + p.stuckAtGmaxRate > 1.0) {
     throw ConfigError(f.path() + ": stuck_at_gmin + stuck_at_gmax exceeds 1");

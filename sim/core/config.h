@@ -74,6 +74,14 @@ class ConfigReader {
     return choices.front().second;  // unreachable: getChoice accepted only listed names
   }
   /// A mapping of free-form names to numbers (e.g. per-layer overrides); each value range-checked.
+  /// The same, with the default given as the value (the struct's own default, declared once there).
+  template <class E>
+  E getEnum(const std::string& key, E def, const std::vector<std::pair<std::string, E>>& choices, const char* meaning,
+            Source src = {}) {
+    for (const auto& c : choices)
+      if (c.second == def) return getEnum<E>(key, c.first, choices, meaning, src);
+    return getEnum<E>(key, choices.front().first, choices, meaning, src);  // a default outside the choices: a bug
+  }
   std::map<std::string, double> getRealMap(const std::string& key, double min, double max, const char* meaning);
   std::string getChoice(const std::string& key, const std::string& def, const std::vector<std::string>& choices,
                         const char* meaning, Source src = {});
