@@ -258,6 +258,14 @@ std::vector<std::string> optionNames(const CLI::App* app) {
   if (arg.size() > 1 && arg[0] == '-') {
     const std::string name = arg.substr(0, arg.find('='));
     const std::string guess = closest(name, optionNames(app));
+    if (!app->get_parent()) {  // before the command: say where it belongs if a command has it
+      for (const CLI::App* sub : app->get_subcommands({}))
+        for (const auto& known : optionNames(sub))
+          if (known == name)
+            throw UsageError(fmt::format("unknown option '{}' before the command; options come after it, e.g. "
+                                         "mxsim {} {} ...",
+                                         name, sub->get_name(), name));
+    }
     const std::string where = app->get_parent() ? app->get_name() + ": " : "";
     throw UsageError(fmt::format("{}unknown option '{}'{} (see {})", where, name,
                                  guess.empty() ? std::string() : fmt::format("; did you mean {}?", guess), help));
@@ -335,14 +343,14 @@ void addSeedThreads(CLI::App* cmd, mxsim::app::CommonOptions& o, const char* see
       ->default_str(hardwareThreads());
 }
 
-mxsim::ProgressMode progressMode(const ProgressFlags& p, const Logging& l) {
-  if (p.on && p.off) throw UsageError("--progress and --no-progress contradict each other");
+mxsim::ProgressMode progressMode(const std::string& cmd, const ProgressFlags& p, const Logging& l) {
+  if (p.on && p.off) throw UsageError(cmd + ": --progress and --no-progress contradict each other");
   if (l.quiet || p.off) return mxsim::ProgressMode::Off;
   return p.on ? mxsim::ProgressMode::On : mxsim::ProgressMode::Auto;
 }
 
-mxsim::app::Verbosity verbosity(const Logging& l) {
-  if (l.quiet && l.verbose) throw UsageError("--quiet and --verbose contradict each other");
+mxsim::app::Verbosity verbosity(const std::string& cmd, const Logging& l) {
+  if (l.quiet && l.verbose) throw UsageError(cmd + ": --quiet and --verbose contradict each other");
   return l.quiet ? mxsim::app::Verbosity::Quiet
                  : l.verbose ? mxsim::app::Verbosity::Verbose : mxsim::app::Verbosity::Normal;
 }
@@ -497,14 +505,14 @@ int dispatch(int argc, char** argv) {
       throw UsageError(fmt::format("run: --ideal evaluates only the exact float model (no chip instances, timing "
                                    "or waveform), so it cannot be combined with {}",
                                    fmt::join(chipFlags, ", ")));
-    run.progress = progressMode(runProgress, runLog);
-    run.verbosity = verbosity(runLog);
+    run.progress = progressMode(name, runProgress, runLog);
+    run.verbosity = verbosity(name, runLog);
     return mxsim::app::runCommand(run);
   }
   if (name == "infer") {
     parseInputShape(inferShape, infer.inputShape);
-    infer.progress = progressMode(inferProgress, inferLog);
-    infer.verbosity = verbosity(inferLog);
+    infer.progress = progressMode(name, inferProgress, inferLog);
+    infer.verbosity = verbosity(name, inferLog);
     return mxsim::app::inferCommand(infer);
   }
   if (name == "inspect") {
