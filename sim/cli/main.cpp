@@ -21,6 +21,7 @@
 
 #include "sim/app/commands.h"
 #include "sim/core/error.h"
+#include "sim/core/suggest.h"
 #include "sim/core/units.h"
 #include "workloads/onnx/onnx_importer.h"
 
@@ -222,29 +223,6 @@ CLI::Validator inputShapeValue() {
 
 // ---- Suggestions for misspelled options and commands ----
 
-std::size_t editDistance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-/// The closest candidate within a third of the word's length (at least 2 edits), or "".
-std::string closest(const std::string& word, const std::vector<std::string>& candidates) {
-  std::string best;
-  std::size_t bestDistance = std::max<std::size_t>(2, word.size() / 3) + 1;
-  for (const auto& c : candidates) {
-    const std::size_t d = editDistance(word, c);
-    if (d < bestDistance) best = c, bestDistance = d;
-  }
-  return best;
-}
-
 std::vector<std::string> optionNames(const CLI::App* app) {
   std::vector<std::string> names;
   for (const CLI::Option* opt : app->get_options())
@@ -257,7 +235,7 @@ std::vector<std::string> optionNames(const CLI::App* app) {
   const std::string help = app->get_parent() ? fmt::format("mxsim {} --help", app->get_name()) : "mxsim --help";
   if (arg.size() > 1 && arg[0] == '-') {
     const std::string name = arg.substr(0, arg.find('='));
-    const std::string guess = closest(name, optionNames(app));
+    const std::string guess = mxsim::closest(name, optionNames(app));
     if (!app->get_parent()) {  // before the command: say where it belongs if a command has it
       for (const CLI::App* sub : app->get_subcommands({}))
         for (const auto& known : optionNames(sub))
@@ -273,7 +251,7 @@ std::vector<std::string> optionNames(const CLI::App* app) {
   if (!app->get_parent()) {
     std::vector<std::string> names;
     for (const auto& c : kCommands) names.emplace_back(c.name);
-    const std::string guess = closest(arg, names);
+    const std::string guess = mxsim::closest(arg, names);
     throw UsageError(fmt::format("unknown command '{}'{} (commands: {}; see mxsim --help)", arg,
                                  guess.empty() ? std::string() : fmt::format("; did you mean '{}'?", guess),
                                  fmt::join(names, ", ")));

@@ -79,6 +79,7 @@ expect_usage_error params_extra "params: unexpected argument 'extra'" -- "$MXSIM
 
 # --- architecture errors say where the value came from: --set (exit 1, bad input) or the file ---
 expect_user_error set_unknown_key "--set chip.foo: unknown key 'foo'" "$OUT" -- "$MXSIM" run --set chip.foo=1 --images 2 --out "$OUT"
+expect_user_error set_misspelled_key "--set chip.clck: unknown key 'clck'; did you mean 'clock'?" "$OUT" -- "$MXSIM" run --set "chip.clck=1 GHz" --images 2 --out "$OUT"
 expect_user_error set_out_of_range "--set chip.tile.array.adc.bits: value 40 is out of range" "$OUT" -- "$MXSIM" run --set chip.tile.array.adc.bits=40 --images 2 --out "$OUT"
 expect_user_error set_under_unknown_section "--set chip.tile.foo.bar: chip.tile.foo: unknown key 'foo'" "$OUT" -- "$MXSIM" run --set chip.tile.foo.bar=1 --images 2 --out "$OUT"
 sed 's/^\(  tiles: 128\)$/\1\n  tilez: 4/' "$SRC/sim/presets/default.yaml" >"$WORK/typo.yaml"
