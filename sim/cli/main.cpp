@@ -94,7 +94,9 @@ std::string wrap(const std::string& text, std::size_t width) {
 /// Help layout: "--images N   meaning [default: all]", and a command's long description in its own help.
 class HelpFormatter : public CLI::Formatter {
  public:
-  HelpFormatter() { column_width(34); }
+  HelpFormatter() {
+    column_width(34);
+  }
   std::string make_option_opts(const CLI::Option* opt) const override {
     if (opt->get_type_size() == 0 || opt->get_type_name().empty()) return "";
     return " " + opt->get_type_name();
@@ -191,7 +193,7 @@ CLI::Validator timeValue() {
       "", "time");
 }
 
-/// "3x224x224" → {3, 224, 224}; every entry a positive integer. Empty optional on a malformed shape.
+/// "3x224x224" → {3, 224, 224}; every entry a positive integer. False on a malformed or empty shape.
 bool parseInputShape(const std::string& text, std::vector<std::int64_t>& shape) {
   shape.clear();
   std::stringstream in(text);
@@ -354,6 +356,15 @@ int dispatch(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args[0] == "help") {
     args.erase(args.begin());
+    if (!args.empty() && std::none_of(std::begin(kCommands), std::end(kCommands),
+                                      [&](const CommandText& c) { return args[0] == c.name; })) {
+      std::vector<std::string> names;
+      for (const auto& c : kCommands) names.emplace_back(c.name);
+      const std::string guess = mxsim::closest(args[0], names);
+      throw UsageError(fmt::format("help: unknown command '{}'{} (commands: {})", args[0],
+                                   guess.empty() ? std::string() : fmt::format("; did you mean '{}'?", guess),
+                                   fmt::join(names, ", ")));
+    }
     args.emplace_back("--help");
   }
 
@@ -368,6 +379,7 @@ int dispatch(int argc, char** argv) {
   for (const auto& c : kCommands) {
     CLI::App* sub = app.add_subcommand(c.name, c.summary);
     sub->allow_extras();
+    sub->group("Commands");
     sub->footer("Exit status: 0 success, 1 bad input, 2 bad command line, 3 internal error (docs/cli.md).");
     cmd[c.name] = sub;
   }

@@ -8,7 +8,7 @@ OUT="$WORK/report.json"
 # --- per-command help: that command's options, each with its default; exit 0 on stdout ---
 "$MXSIM" run --help >"$WORK/run_help.txt" 2>"$WORK/run_help.err"; rc=$?
 if [[ $rc -eq 0 && ! -s "$WORK/run_help.err" ]] && grep -q "^Usage: mxsim run" "$WORK/run_help.txt" &&
-   ! grep -q "^Subcommands" "$WORK/run_help.txt"; then
+   ! grep -q "^Commands:" "$WORK/run_help.txt"; then
   pass "run --help is run's own help"
 else
   fail "run --help: rc=$rc, stderr $(cat "$WORK/run_help.err"), head: $(head -3 "$WORK/run_help.txt")"
@@ -53,6 +53,7 @@ expect_usage_error misspelled_option "unknown option '--imags'; did you mean --i
 expect_usage_error misspelled_option_eq "did you mean --images?" -- "$MXSIM" run --imags=3
 expect_usage_error misspelled_flag "did you mean --no-progress?" -- "$MXSIM" run --no-progres
 expect_usage_error misspelled_command "unknown command 'rnu'; did you mean 'run'?" -- "$MXSIM" rnu --images 3
+expect_usage_error misspelled_help_topic "help: unknown command 'rn'; did you mean 'run'?" -- "$MXSIM" help rn
 expect_usage_error option_before_command "options come after it, e.g. mxsim run --images" -- "$MXSIM" --images 3 run
 
 # --- every malformed command line exits 2 and names the option; nothing is written ---
