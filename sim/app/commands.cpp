@@ -523,7 +523,8 @@ int runCommand(const RunOptions& o) {
     progress.stage(chipText + ": programming");
     ChipInstance fresh = engine.programChip(seed, 0.0, threads);
     phases.mark("program", chipText);
-    progress.stage(fmt::format("{}: calibrating on {} images", chipText, groupThousands(static_cast<std::uint64_t>(calib.images.rows()))));
+    progress.stage(fmt::format("{}: calibrating on {} images", chipText,
+                               groupThousands(static_cast<std::uint64_t>(calib.images.rows()))));
     engine.calibrate(fresh, calib.images, threads);
     phases.mark("calibrate", chipText);
     if (c == 0) {
@@ -538,12 +539,14 @@ int runCommand(const RunOptions& o) {
       phases.mark("program", chipText + " aged");
       return inst;
     };
+    const std::string noiseAge = formatQuantity(dn.timeSeconds, Dimension::Time);
     perChip.push_back(dn.timeSeconds > 0 || dn.driftCompensation
-                          ? top1(aged(dn.timeSeconds, dn.driftCompensation, formatQuantity(dn.timeSeconds, Dimension::Time)), "")
+                          ? top1(aged(dn.timeSeconds, dn.driftCompensation, noiseAge), "")
                           : top1(fresh, ""));
     for (size_t a = 0; a < ages.size(); ++a) {
-      agedPlain[a].push_back(top1(aged(ages[a].seconds, false, ages[a].label), " at " + ages[a].label));
-      agedCompensated[a].push_back(top1(aged(ages[a].seconds, true, ages[a].label), " at " + ages[a].label + ", compensated"));
+      const std::string at = " at " + ages[a].label;
+      agedPlain[a].push_back(top1(aged(ages[a].seconds, false, ages[a].label), at));
+      agedCompensated[a].push_back(top1(aged(ages[a].seconds, true, ages[a].label), at + ", compensated"));
     }
   }
   if (labelled) {

@@ -2,11 +2,10 @@
 // --help with defaults, --x=v and --x v, "did you mean" for misspellings), dispatches to the commands in
 // sim/app, and turns every error into one line on stderr and an exit status (docs/cli.md):
 // 0 success, 1 bad input, 2 bad command line, 3 internal error.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
-
 #include <malloc.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -94,9 +93,7 @@ std::string wrap(const std::string& text, std::size_t width) {
 /// Help layout: "--images N   meaning [default: all]", and a command's long description in its own help.
 class HelpFormatter : public CLI::Formatter {
  public:
-  HelpFormatter() {
-    column_width(34);
-  }
+  HelpFormatter() { column_width(34); }
   std::string make_option_opts(const CLI::Option* opt) const override {
     if (opt->get_type_size() == 0 || opt->get_type_name().empty()) return "";
     return " " + opt->get_type_name();
@@ -141,8 +138,8 @@ CLI::Validator pathValue() {
       [](std::string& text) -> std::string {
         if (text.empty()) return "empty path";
         if (text.size() > 1 && text[0] == '-')
-          return fmt::format("needs a path, got the option '{}' (a file whose name starts with '-' is ./{})",
-                             text, text);
+          return fmt::format("needs a path, got the option '{}' (a file whose name starts with '-' is ./{})", text,
+                             text);
         return "";
       },
       "", "path");
@@ -164,9 +161,10 @@ CLI::Validator setAssignment() {
       [](std::string& text) -> std::string {
         const auto eq = text.find('=');
         if (eq == std::string::npos || eq == 0)
-          return fmt::format("'{}': expected key.path=value, e.g. chip.tile.array.adc.bits=6 (mxsim params lists "
-                             "the keys)",
-                             text);
+          return fmt::format(
+              "'{}': expected key.path=value, e.g. chip.tile.array.adc.bits=6 (mxsim params lists "
+              "the keys)",
+              text);
         const std::string path = text.substr(0, eq);
         if (path.front() == '.' || path.back() == '.' || path.find("..") != std::string::npos)
           return fmt::format("'{}': empty key segment in '{}'", text, path);
@@ -216,9 +214,10 @@ CLI::Validator inputShapeValue() {
       [](std::string& text) -> std::string {
         std::vector<std::int64_t> shape;
         if (parseInputShape(text, shape)) return "";
-        return fmt::format("'{}': expected positive integers joined by 'x' (per image, without the batch), e.g. "
-                           "3x224x224",
-                           text);
+        return fmt::format(
+            "'{}': expected positive integers joined by 'x' (per image, without the batch), e.g. "
+            "3x224x224",
+            text);
       },
       "", "shape");
 }
@@ -242,9 +241,10 @@ std::vector<std::string> optionNames(const CLI::App* app) {
       for (const CLI::App* sub : app->get_subcommands({}))
         for (const auto& known : optionNames(sub))
           if (known == name)
-            throw UsageError(fmt::format("unknown option '{}' before the command; options come after it, e.g. "
-                                         "mxsim {} {} ...",
-                                         name, sub->get_name(), name));
+            throw UsageError(
+                fmt::format("unknown option '{}' before the command; options come after it, e.g. "
+                            "mxsim {} {} ...",
+                            name, sub->get_name(), name));
     }
     const std::string where = app->get_parent() ? app->get_name() + ": " : "";
     throw UsageError(fmt::format("{}unknown option '{}'{} (see {})", where, name,
@@ -258,8 +258,8 @@ std::vector<std::string> optionNames(const CLI::App* app) {
                                  guess.empty() ? std::string() : fmt::format("; did you mean '{}'?", guess),
                                  fmt::join(names, ", ")));
   }
-  throw UsageError(fmt::format("{}: unexpected argument '{}' (each option takes one value; see {})", app->get_name(),
-                               arg, help));
+  throw UsageError(
+      fmt::format("{}: unexpected argument '{}' (each option takes one value; see {})", app->get_name(), arg, help));
 }
 
 // ---- Options ----
@@ -275,8 +275,9 @@ struct Logging {
 
 void addLogging(CLI::App* cmd, Logging& l) {
   cmd->add_flag("-q,--quiet", l.quiet, "print nothing but errors (no progress, no summary)");
-  cmd->add_flag("-v,--verbose", l.verbose, "also log each phase's wall time on stderr (load, program, calibrate, "
-                                           "evaluate, timing, write)");
+  cmd->add_flag("-v,--verbose", l.verbose,
+                "also log each phase's wall time on stderr (load, program, calibrate, "
+                "evaluate, timing, write)");
 }
 
 struct ProgressFlags {
@@ -284,10 +285,12 @@ struct ProgressFlags {
 };
 
 void addProgress(CLI::App* cmd, ProgressFlags& p) {
-  cmd->add_flag("--progress", p.on, "show progress on stderr even when it is not a terminal (one line per stage "
-                                    "and per 10 %)");
-  cmd->add_flag("--no-progress", p.off, "never show progress (default: shown when stderr is a terminal and the "
-                                        "run takes over a second)");
+  cmd->add_flag("--progress", p.on,
+                "show progress on stderr even when it is not a terminal (one line per stage "
+                "and per 10 %)");
+  cmd->add_flag("--no-progress", p.off,
+                "never show progress (default: shown when stderr is a terminal and the "
+                "run takes over a second)");
 }
 
 void addCommon(CLI::App* cmd, mxsim::app::CommonOptions& o, std::string& inputShape) {
@@ -313,10 +316,7 @@ void addCommon(CLI::App* cmd, mxsim::app::CommonOptions& o, std::string& inputSh
 }
 
 void addSeedThreads(CLI::App* cmd, mxsim::app::CommonOptions& o, const char* seedMeaning) {
-  cmd->add_option("--seed", o.seed, seedMeaning)
-      ->type_name("S")
-      ->check(integerIn(0, 1LL << 62))
-      ->capture_default_str();
+  cmd->add_option("--seed", o.seed, seedMeaning)->type_name("S")->check(integerIn(0, 1LL << 62))->capture_default_str();
   cmd->add_option("--threads", o.threads, "worker threads (results do not depend on it)")
       ->type_name("T")
       ->check(integerIn(1, 1024))
@@ -331,8 +331,9 @@ mxsim::ProgressMode progressMode(const std::string& cmd, const ProgressFlags& p,
 
 mxsim::app::Verbosity verbosity(const std::string& cmd, const Logging& l) {
   if (l.quiet && l.verbose) throw UsageError(cmd + ": --quiet and --verbose contradict each other");
-  return l.quiet ? mxsim::app::Verbosity::Quiet
-                 : l.verbose ? mxsim::app::Verbosity::Verbose : mxsim::app::Verbosity::Normal;
+  return l.quiet     ? mxsim::app::Verbosity::Quiet
+         : l.verbose ? mxsim::app::Verbosity::Verbose
+                     : mxsim::app::Verbosity::Normal;
 }
 
 /// CLI11's messages for a missing value name the value's type; say what the user must do instead.
@@ -441,7 +442,10 @@ int dispatch(int argc, char** argv) {
 
   mxsim::app::InferOptions infer;
   CLI::App* i = cmd["infer"];
-  i->add_option("--input", infer.input, "NCHW float32 images (NPY)")->type_name("X.npy")->check(pathValue())->required();
+  i->add_option("--input", infer.input, "NCHW float32 images (NPY)")
+      ->type_name("X.npy")
+      ->check(pathValue())
+      ->required();
   i->add_option("--output", infer.output, "logits (NPY, float32 [N, outputs])")
       ->type_name("Y.npy")
       ->check(pathValue())
@@ -469,8 +473,8 @@ int dispatch(int argc, char** argv) {
     if (e.get_exit_code() == 0) return 0;
     const auto subs = app.get_subcommands();
     const std::string help = subs.empty() ? "mxsim --help" : fmt::format("mxsim {} --help", subs.back()->get_name());
-    throw UsageError(fmt::format("{}{} (see {})", subs.empty() ? "" : subs.back()->get_name() + ": ",
-                                 usageMessage(e), help));
+    throw UsageError(
+        fmt::format("{}{} (see {})", subs.empty() ? "" : subs.back()->get_name() + ": ", usageMessage(e), help));
   }
   if (version) {
     fmt::print("mxsim {} (SystemC {})\n", MXSIM_VERSION, sc_core::sc_release());
@@ -492,9 +496,10 @@ int dispatch(int argc, char** argv) {
     for (const CLI::Option* o : {chips, times, vcd, pipeline})
       if (o->count() > 0) chipFlags.push_back(o->get_name());
     if (run.ideal && !chipFlags.empty())
-      throw UsageError(fmt::format("run: --ideal evaluates only the exact float model (no chip instances, timing "
-                                   "or waveform), so it cannot be combined with {}",
-                                   fmt::join(chipFlags, ", ")));
+      throw UsageError(
+          fmt::format("run: --ideal evaluates only the exact float model (no chip instances, timing "
+                      "or waveform), so it cannot be combined with {}",
+                      fmt::join(chipFlags, ", ")));
     run.progress = progressMode(name, runProgress, runLog);
     run.verbosity = verbosity(name, runLog);
     return mxsim::app::runCommand(run);

@@ -53,7 +53,9 @@ Progress::Progress(std::string label, std::uint64_t totalImages, ProgressMode mo
   if (m_enabled && m_tty) m_redraw = std::thread([this] { redrawLoop(); });
 }
 
-Progress::~Progress() { finish(); }
+Progress::~Progress() {
+  finish();
+}
 
 void Progress::stage(std::string text, std::uint64_t images) {
   std::lock_guard<std::mutex> lock(m_mutex);
@@ -170,7 +172,8 @@ void PhaseLog::summary() {
   if (!m_enabled) return;
   std::string line = "mxsim: phases:";
   for (const auto& [phase, secs] : m_seconds) line += fmt::format(" {} {:.3f} s,", phase, secs);
-  line += fmt::format(" total {:.3f} s", std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count());
+  line +=
+      fmt::format(" total {:.3f} s", std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count());
   m_progress.note(line);
 }
 

@@ -6,9 +6,9 @@ namespace mxsim {
 
 TEST(Suggest, EditDistanceCountsASwapOfNeighboursAsOneEdit) {
   EXPECT_EQ(editDistance("images", "images"), 0u);
-  EXPECT_EQ(editDistance("imags", "images"), 1u);   // deletion
-  EXPECT_EQ(editDistance("rnu", "run"), 1u);        // swap
-  EXPECT_EQ(editDistance("clock", "block"), 1u);    // substitution
+  EXPECT_EQ(editDistance("imags", "images"), 1u);  // deletion
+  EXPECT_EQ(editDistance("rnu", "run"), 1u);       // swap
+  EXPECT_EQ(editDistance("clock", "block"), 1u);   // substitution
   EXPECT_EQ(editDistance("", "abc"), 3u);
   EXPECT_EQ(editDistance("kitten", "sitting"), 3u);
 }
