@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config
-  libsystemc-dev libeigen3-dev libboost-dev libfmt-dev libyaml-cpp-dev
+  libsystemc-dev libeigen3-dev libboost-dev libfmt-dev libyaml-cpp-dev libcli11-dev
   libonnx-dev libprotobuf-dev protobuf-compiler nlohmann-json3-dev zlib1g-dev libgtest-dev
   python3-numpy dataset-fashion-mnist
 )

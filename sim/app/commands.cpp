@@ -193,13 +193,14 @@ json archJson(const Loaded& l, const RunOptions& o) {
 /// calibration, no timing or energy). The report keeps model, arch, run and accuracy.{ideal_top1, images};
 /// the chip's sections are absent (docs/report.md).
 int runIdeal(const RunOptions& o, const Loaded& l, const wl::Dataset& test, int threads,
-             std::chrono::steady_clock::time_point wallStart) {
+             std::chrono::steady_clock::time_point wallStart, Progress& progress, PhaseLog& phases) {
   const FunctionalEngine engine(l.program, l.chip, l.mapping);
   const auto nImages = static_cast<std::uint64_t>(test.images.rows());
-  Progress progress("mxsim run --ideal", nImages, o.progress);
+  progress.setTotal(nImages);
+  progress.stage("ideal float model: evaluating", nImages);
   const std::uint64_t correct = engine.countCorrect(test.images, test.labels, nullptr, threads,
                                                     [&](std::uint64_t n) { progress.advance(n); });
-  progress.finish();
+  phases.mark("evaluate", "ideal float model");
   const double top1 = 100.0 * static_cast<double>(correct) / static_cast<double>(nImages);
   const double wallSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
   const json report = {
@@ -211,6 +212,10 @@ int runIdeal(const RunOptions& o, const Loaded& l, const wl::Dataset& test, int 
       {"accuracy", {{"ideal_top1", top1}, {"images", nImages}}},
   };
   if (!o.out.empty()) writeFileAtomic(o.out, jsonText(report));
+  phases.mark("write");
+  progress.finish();
+  phases.summary();
+  if (o.verbosity == Verbosity::Quiet) return 0;
   fmt::print("mxsim run --ideal  model {} ({} params, {:.2f} MMAC/image)\n", l.modelPath, l.program.totalParams(),
              static_cast<double>(l.program.totalMacsPerImage()) / 1e6);
   fmt::print("accuracy   ideal {:.2f} % (exact float model), {} images\n", top1, nImages);
@@ -461,6 +466,9 @@ int runCommand(const RunOptions& o) {
   std::vector<NamedPath> outs = {{"--out", o.out}, {"--vcd", o.vcd}};
   if (!o.out.empty() && !o.ideal) outs.push_back({"--out (its per-layer CSV)", csvPathFor(o.out)});
   checkOutputPaths(outs, inputPaths(o));
+  Progress progress(o.ideal ? "mxsim run --ideal" : "mxsim run", 0, o.progress);
+  PhaseLog phases(o.verbosity == Verbosity::Verbose, progress);
+  progress.stage("loading the model, architecture and data");
   const Loaded l = load(o);
   const wl::Shape& inShape = l.program.buffers[l.program.input];
   const int threads = threadCount(o.threads);
@@ -487,10 +495,13 @@ int runCommand(const RunOptions& o) {
   }
   const bool labelled = !test.labels.empty();
   const auto nImages = static_cast<std::uint64_t>(test.images.rows());
+  phases.mark("load", fmt::format("{} steps, {} of {} arrays; {} test and {} calibration images",
+                                  l.program.steps.size(), l.mapping.arraysUsed, l.mapping.arraysAvailable, nImages,
+                                  calib.images.rows()));
   if (o.ideal) {
     if (!labelled)
       throw DataError(fmt::format("--ideal reports only accuracy, and --data {} has no labels", o.data));
-    return runIdeal(o, l, test, threads, wallStart);
+    return runIdeal(o, l, test, threads, wallStart, progress, phases);
   }
 
   // Ages to evaluate besides noise.time: each chip is calibrated right after programming, then aged.
@@ -506,12 +517,14 @@ int runCommand(const RunOptions& o) {
 
   FunctionalEngine engine(l.program, l.chip, l.mapping);
   const std::uint64_t passesPerChip = 1 + 2 * ages.size();
-  Progress progress("mxsim run",
-                    labelled ? nImages * (static_cast<std::uint64_t>(o.chips) * passesPerChip + 1) : 0, o.progress);
+  progress.setTotal(labelled ? nImages * (static_cast<std::uint64_t>(o.chips) * passesPerChip + 1) : 0);
   auto tick = [&](std::uint64_t n) { progress.advance(n); };
-  auto top1 = [&](const ChipInstance& inst) {
-    return 100.0 * static_cast<double>(engine.countCorrect(test.images, test.labels, &inst, threads, tick)) /
-           static_cast<double>(nImages);
+  std::string chipText;  // "chip 1/2": the instance the progress line and the phase log speak of
+  auto top1 = [&](const ChipInstance& inst, const std::string& what) {
+    progress.stage(fmt::format("{}: evaluating{}", chipText, what), nImages);
+    const std::uint64_t correct = engine.countCorrect(test.images, test.labels, &inst, threads, tick);
+    phases.mark("evaluate", chipText + what);
+    return 100.0 * static_cast<double>(correct) / static_cast<double>(nImages);
   };
 
   const DeviceNoiseParams& dn = l.chip.deviceNoise;
@@ -523,27 +536,40 @@ int runCommand(const RunOptions& o) {
   std::vector<std::vector<double>> agedPlain(ages.size()), agedCompensated(ages.size());
   for (int c = 0; c < o.chips; ++c) {
     const std::uint64_t seed = o.seed + static_cast<std::uint64_t>(c);
+    chipText = fmt::format("chip {}/{}", c + 1, o.chips);
+    progress.stage(chipText + ": programming");
     ChipInstance fresh = engine.programChip(seed, 0.0, threads);
+    phases.mark("program", chipText);
+    progress.stage(fmt::format("{}: calibrating on {} images", chipText,
+                               groupThousands(static_cast<std::uint64_t>(calib.images.rows()))));
     engine.calibrate(fresh, calib.images, threads);
+    phases.mark("calibrate", chipText);
     if (c == 0) {
       for (const auto& layer : fresh.layers) signedInputs.push_back(layer.signedInput);
       activityOf = fresh.layers;
     }
     if (!labelled) continue;
-    auto aged = [&](double t, bool compensate) {
+    auto aged = [&](double t, bool compensate, const std::string& age) {
+      progress.stage(fmt::format("{}: programming, aged {}", chipText, age));
       ChipInstance inst = engine.programChip(seed, t, threads);
       engine.adoptCalibration(fresh, inst, compensate);
+      phases.mark("program", chipText + " aged");
       return inst;
     };
-    perChip.push_back(dn.timeSeconds > 0 || dn.driftCompensation ? top1(aged(dn.timeSeconds, dn.driftCompensation))
-                                                                 : top1(fresh));
+    const std::string noiseAge = formatQuantity(dn.timeSeconds, Dimension::Time);
+    perChip.push_back(dn.timeSeconds > 0 || dn.driftCompensation
+                          ? top1(aged(dn.timeSeconds, dn.driftCompensation, noiseAge), "")
+                          : top1(fresh, ""));
     for (size_t a = 0; a < ages.size(); ++a) {
-      agedPlain[a].push_back(top1(aged(ages[a].seconds, false)));
-      agedCompensated[a].push_back(top1(aged(ages[a].seconds, true)));
+      const std::string at = " at " + ages[a].label;
+      agedPlain[a].push_back(top1(aged(ages[a].seconds, false, ages[a].label), at));
+      agedCompensated[a].push_back(top1(aged(ages[a].seconds, true, ages[a].label), at + ", compensated"));
     }
   }
   if (labelled) {
+    progress.stage("ideal float model: evaluating", nImages);
     const auto idealCorrect = engine.countCorrect(test.images, test.labels, nullptr, threads, tick);
+    phases.mark("evaluate", "ideal float model");
     accuracy["ideal_top1"] = 100.0 * static_cast<double>(idealCorrect) / static_cast<double>(nImages);
     accuracy["top1"] = mean(perChip);
     accuracy["std"] = sampleStd(perChip);
@@ -559,19 +585,23 @@ int runCommand(const RunOptions& o) {
     }
     accuracy["vs_time"] = vsTime;
   }
-  progress.finish();
 
   ActivityLog activity;
   activity.enable(!o.vcd.empty());
   const bool hasBlocks = hasDenoiserBlocks(l.program);
   RunTotals withoutBlocks;
-  if (hasBlocks || l.chip.denoiserPresence == DenoiserPresence::On)
+  if (hasBlocks || l.chip.denoiserPresence == DenoiserPresence::On) {
+    progress.stage("timing the chip without its denoiser blocks (SystemC)");
     withoutBlocks = runWithoutDenoiserBlocks(l, signedInputs, activityOf, o.pipelineImages);
+  }
+  progress.stage(o.pipelineImages > 1 ? fmt::format("timing (SystemC, {} images streamed)", o.pipelineImages)
+                                      : std::string("timing (SystemC)"));
   const auto timingStart = std::chrono::steady_clock::now();
   TimingResult timing = runTiming(l.program, l.chip, l.mapping, signedInputs, &activity, o.pipelineImages);
   const double timingSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - timingStart).count();
   applyActivity(l.program, l.mapping, activityOf, timing);
   const EnergyReport energy = priceEnergy(timing, l.chip, l.mapping.arraysUsed);
+  phases.mark("timing", fmt::format("{} delta cycles", timing.deltaCycles));
   const PeakPower peak = peakPower(timing, energy, l.chip);
   const auto area = areaBreakdownM2(l.chip, timing.denoiserEngine);
   double areaTotal = 0;
@@ -661,7 +691,12 @@ int runCommand(const RunOptions& o) {
     activity.writeVcd(vcd, timing.seconds);
     outputs.emplace_back(o.vcd, vcd.str());
   }
+  progress.stage("writing outputs");
   writeFilesAtomic(outputs);
+  phases.mark("write", fmt::format("{} file(s)", outputs.size()));
+  progress.finish();
+  phases.summary();
+  if (o.verbosity == Verbosity::Quiet) return 0;
 
   // Human summary.
   fmt::print("mxsim run  model {} ({} params, {:.2f} MMAC/image)\n", l.modelPath, l.program.totalParams(),
@@ -743,6 +778,9 @@ int inferCommand(const InferOptions& o) {
   std::vector<NamedPath> inputs = inputPaths(o);
   inputs.push_back({"--input", o.input});
   checkOutputPaths({{"--output", o.output}}, inputs);
+  Progress progress("mxsim infer", 0, o.progress);
+  PhaseLog phases(o.verbosity == Verbosity::Verbose, progress);
+  progress.stage("loading the model, architecture and inputs");
   // The input array's shape fills symbolic model dimensions; but a model problem (e.g. an unsupported
   // operator) is the more useful message when the array is unreadable too, so import first in that case.
   wl::NpyArray in;
@@ -766,20 +804,35 @@ int inferCommand(const InferOptions& o) {
                                 wl::shapeText(in.shape)));
   const RowMatrix images = Eigen::Map<const RowMatrix>(in.data.data(), n, wl::numel(inShape));
   FunctionalEngine engine(l.program, l.chip, l.mapping);
+  phases.mark("load", fmt::format("{} steps; {} images", l.program.steps.size(), n));
+  const std::string nText = groupThousands(static_cast<std::uint64_t>(n));
   RowMatrix logits;
   if (o.ideal) {
+    progress.stage(fmt::format("ideal float model: logits of {} images", nText));
     logits = engine.logits(images, nullptr, threadCount(o.threads));
   } else {
+    progress.stage("chip 1/1: programming");
     ChipInstance fresh = engine.programChip(o.seed, 0.0, threadCount(o.threads));
+    phases.mark("program");
+    progress.stage(fmt::format("chip 1/1: calibrating on {} images", nText));
     engine.calibrate(fresh, images, threadCount(o.threads));  // no dataset here: the inputs themselves calibrate the ADC ranges
+    phases.mark("calibrate");
+    progress.stage("chip 1/1: programming (aged)");
     const DeviceNoiseParams& dn = l.chip.deviceNoise;
     ChipInstance inst = engine.programChip(o.seed, dn.timeSeconds, threadCount(o.threads));
     engine.adoptCalibration(fresh, inst, dn.driftCompensation);
+    phases.mark("program", "aged");
+    progress.stage(fmt::format("chip 1/1: logits of {} images", nText));
     logits = engine.logits(images, &inst, threadCount(o.threads));
   }
+  phases.mark("evaluate");
   std::vector<std::int64_t> outShape{n};
   for (auto d : l.program.buffers[l.program.output]) outShape.push_back(d);
+  progress.stage("writing outputs");
   wl::writeNpy(o.output, outShape, std::vector<float>(logits.data(), logits.data() + logits.size()));
+  phases.mark("write");
+  progress.finish();
+  phases.summary();
   return 0;
 }
 

@@ -6,7 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/progress.h"
+
 namespace mxsim::app {
+
+/// What a command prints besides its outputs and errors (docs/cli.md "Logging"): Quiet prints errors only;
+/// Normal adds progress (ProgressMode) and the run's summary; Verbose adds each phase's wall time on stderr.
+enum class Verbosity { Quiet, Normal, Verbose };
 
 struct CommonOptions {
   std::string model;                  // ONNX file
@@ -15,6 +21,8 @@ struct CommonOptions {
   std::uint64_t seed = 1;
   int threads = 0;                    // 0: all hardware threads
   std::vector<std::int64_t> inputShape;  // per-image input shape (--input-shape 3x224x224); empty: the model's
+  Verbosity verbosity = Verbosity::Normal;
+  ProgressMode progress = ProgressMode::Auto;  // run and infer
 };
 
 struct RunOptions : CommonOptions {
@@ -25,7 +33,6 @@ struct RunOptions : CommonOptions {
   std::vector<std::string> times;      // --times: ages to evaluate ("1s", "1h", "1d", "1y")
   std::string out;                     // JSON report path ("" = none); the per-layer CSV goes next to it
   std::string vcd;                     // VCD waveform of block activity ("" = none)
-  bool progress = true;
   bool ideal = false;                  // --ideal: only the exact float model's accuracy (no chip, timing, energy)
   int pipelineImages = 1;              // images streamed through the dataflow pipeline (throughput)
 };

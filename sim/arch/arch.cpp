@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "models/common/technology.h"
 #include "models/memory/memory_cost.h"
 #include "sim/core/actions.h"
@@ -467,6 +470,43 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   return p;
 }
 
+namespace {
+
+/// Whether `msg` names the key `path` as a whole word (not as part of a longer key).
+bool namesKey(const std::string& msg, const std::string& path) {
+  auto wordChar = [&](std::size_t i) {
+    return i < msg.size() && (std::isalnum(static_cast<unsigned char>(msg[i])) || msg[i] == '_');
+  };
+  for (std::size_t at = msg.find(path); at != std::string::npos; at = msg.find(path, at + 1)) {
+    const std::size_t end = at + path.size();
+    const bool startsWord = at == 0 || !(wordChar(at - 1) || msg[at - 1] == '.');
+    const bool endsWord = !wordChar(end) && !(end < msg.size() && msg[end] == '.' && wordChar(end + 1));
+    if (startsWord && endsWord) return true;
+  }
+  return false;
+}
+
+/// Says where a validation message's culprit came from. ConfigReader's messages start with the key path; when
+/// a --set override gave that key (or a key below the section named), the command line is blamed ("--set
+/// chip.foo: unknown key 'foo' ..."), else the file, mentioning any --set key the message also names.
+std::string blame(const std::string& file, const std::vector<std::string>& overrides, const std::string& msg) {
+  const std::string lead = msg.substr(0, msg.find_first_of(": "));
+  std::string exact, below;
+  std::vector<std::string> named;
+  for (const auto& o : overrides) {
+    const std::string path = o.substr(0, o.find('='));
+    if (path == lead) exact = path;
+    else if (path.compare(0, lead.size() + 1, lead + ".") == 0) below = path;
+    if (namesKey(msg, path) && std::find(named.begin(), named.end(), path) == named.end()) named.push_back(path);
+  }
+  if (!exact.empty()) return "--set " + msg;
+  if (!below.empty()) return fmt::format("--set {}: {}", below, msg);
+  if (!named.empty()) return fmt::format("{} with --set {}: {}", file, fmt::join(named, ", --set "), msg);
+  return fmt::format("{}: {}", file, msg);
+}
+
+}  // namespace
+
 ChipParams loadChipParams(const std::string& file, const std::vector<std::string>& overrides) {
   YAML::Node root = loadYamlFile(file);
   if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
@@ -474,7 +514,7 @@ ChipParams loadChipParams(const std::string& file, const std::vector<std::string
   try {
     return ChipParams::fromYaml(root);
   } catch (const ConfigError& e) {
-    throw ConfigError(fmt::format("{}: {}", file, e.what()));
+    throw ConfigError(blame(file, overrides, e.what()));
   }
 }
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "sim/core/error.h"
+#include "sim/core/suggest.h"
 
 namespace mxsim {
 
@@ -260,7 +261,9 @@ void ConfigReader::finish() const {
     const std::string k = kv.first.Scalar();
     if (!m_used.count(k)) {
       std::vector<std::string> known(m_used.begin(), m_used.end());
-      throw ConfigError(fmt::format("{}: unknown key '{}' (known keys here: {})", keyPath(k), k,
+      const std::string guess = closest(k, known);
+      throw ConfigError(fmt::format("{}: unknown key '{}'{} (known keys here: {})", keyPath(k), k,
+                                    guess.empty() ? std::string() : fmt::format("; did you mean '{}'?", guess),
                                     fmt::join(known, ", ")));
     }
   }

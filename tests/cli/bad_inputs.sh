@@ -40,8 +40,10 @@ expect_user_error infer_bad_shape "$WORK/bad_shape.npy" "$WORK/y.npy" -- "$MXSIM
 # tiles x 2048 arrays printed -2147483648 arrays).
 expect_user_error mesh_product "chip.noc.mesh_cols × chip.noc.mesh_rows = 65536 × 65536" "$OUT" -- "$MXSIM" run --data random --images 2 --set chip.noc.mesh_cols=65536 --set chip.noc.mesh_rows=65536 --no-progress --out "$OUT"
 expect_user_error arrays_product "chip.tiles × chip.tile.arrays = 1048576 × 2048" "" -- "$MXSIM" inspect --set chip.tiles=1048576 --set chip.tile.arrays=2048
-# A quantity whose SI value overflows (1e301 years) is rejected, not reported as infinity / null.
-expect_user_error times_overflow "--times: '1e301 y' is too large" "$OUT" -- "$MXSIM" run --images 10 --times "1e301 y" --no-progress --out "$OUT"
+# A quantity whose SI value overflows (1e301 years) is rejected, not reported as infinity / null: on the command
+# line (--times) a usage error, exit 2; in the architecture (--set, YAML) a bad input, exit 1.
+expect_usage_error times_overflow "--times: '1e301 y' is too large" -- "$MXSIM" run --images 10 --times "1e301 y" --no-progress --out "$OUT"
+[[ -e "$OUT" ]] && fail "times_overflow: $OUT was written"
 expect_user_error quantity_overflow "chip.clock" "$OUT" -- "$MXSIM" run --images 10 --set "chip.clock=1e300 THz" --no-progress --out "$OUT"
 # infer on zero images (was SIGFPE in calibration).
 "$PY" -c "import numpy as np; np.save('$WORK/zero.npy', np.zeros((0,1,28,28), np.float32))"

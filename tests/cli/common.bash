@@ -32,6 +32,22 @@ expect_user_error() {
   pass "$name: $(cat "$err")"
 }
 
+# expect_usage_error NAME PATTERN -- CMD...: CMD must exit 2 (a bad command line, docs/cli.md) and print exactly
+# one stderr line that contains PATTERN.
+expect_usage_error() {
+  local name="$1" pattern="$2"
+  shift 3
+  local err="$WORK/$name.stderr"
+  "$@" >"$WORK/$name.stdout" 2>"$err"
+  local rc=$?
+  local lines
+  lines=$(wc -l <"$err")
+  if [[ $rc -ne 2 ]]; then fail "$name: exit code $rc, expected 2 (stderr: $(cat "$err"))"; return; fi
+  if [[ $lines -ne 1 ]]; then fail "$name: expected one stderr line, got $lines: $(cat "$err")"; return; fi
+  if ! grep -qF -- "$pattern" "$err"; then fail "$name: stderr lacks '$pattern': $(cat "$err")"; return; fi
+  pass "$name: $(cat "$err")"
+}
+
 # logits_relerr GOT.npy REF.npy TOL: prints max|got − ref| / max|ref| (or the shape mismatch) and returns 0
 # when it is ≤ TOL. The one logits comparison of the CLI tests (PyTorch references, zoo references).
 logits_relerr() {

@@ -229,8 +229,31 @@ TEST(ArchParams, UnknownKeyAnywhereIsRejected) {
   for (const auto& [set, path] : cases) {
     const std::string msg = configErrorOf([&, set = set] { loadChipParams(defaultArchPath(), {set}); });
     EXPECT_TRUE(contains(msg, path)) << set << ": " << msg;
-    EXPECT_TRUE(contains(msg, defaultArchPath())) << set << ": " << msg;
+    // The key came from the command line, not from the preset it was applied to (issue 18).
+    EXPECT_TRUE(contains(msg, "--set " + path)) << set << ": " << msg;
+    EXPECT_FALSE(contains(msg, defaultArchPath())) << set << ": " << msg;
   }
+}
+
+TEST(ArchParams, ErrorsBlameTheFileOrTheSetThatGaveTheKey) {
+  // A --set of another key does not take the blame for the file's error, nor a --set of a shorter key.
+  const TempYaml typo("blame_typo.yaml", "chip:\n  tile:\n    array:\n      adc:\n        bitsx: 3\n");
+  std::string msg = configErrorOf([&] { loadChipParams(typo.path(), {"chip.tiles=8", "chip.tile.array.adc.bits=6"}); });
+  EXPECT_EQ(msg.rfind(typo.path() + ": chip.tile.array.adc.bitsx: unknown key", 0), 0u) << msg;
+  // The last --set of the key does, also when an earlier one was valid.
+  msg = configErrorOf(
+      [] { loadChipParams(defaultArchPath(), {"chip.tile.array.adc.bits=6", "chip.tile.array.adc.bits=40"}); });
+  EXPECT_EQ(msg.rfind("--set chip.tile.array.adc.bits: value 40 is out of range", 0), 0u) << msg;
+  // A key below a section that is unknown, and a value where a section belongs.
+  msg = configErrorOf([] { loadChipParams(defaultArchPath(), {"chip.tile.aray.rows=64"}); });
+  EXPECT_EQ(msg.rfind("--set chip.tile.aray.rows: chip.tile.aray: unknown key", 0), 0u) << msg;
+  msg = configErrorOf([] { loadChipParams(defaultArchPath(), {"chip.tile=3"}); });
+  EXPECT_EQ(msg.rfind("--set chip.tile: ", 0), 0u) << msg;
+  // A product of a file key and a --set key: both named.
+  const TempYaml big("blame_big.yaml", "chip:\n  tile:\n    arrays: 2048\n");
+  msg = configErrorOf([&] { loadChipParams(big.path(), {"chip.tiles=1048576"}); });
+  EXPECT_EQ(msg.rfind(big.path() + " with --set chip.tiles: ", 0), 0u) << msg;
+  EXPECT_TRUE(contains(msg, "chip.tiles × chip.tile.arrays = 1048576 × 2048")) << msg;
 }
 
 TEST(ArchParams, OutOfRangeAdcBitsNamesKeyValueAndRange) {
