@@ -227,6 +227,16 @@ ConfigReader ConfigReader::child(const std::string& key) {
   return ConfigReader(lookup(key), keyPath(key), m_registry, m_usage);
 }
 
+namespace {
+/// One message for a key no reader asked for: its full path, a suggestion, and the keys read at that level.
+ConfigError unknownKey(const std::string& path, const std::string& key, const std::vector<std::string>& known) {
+  const std::string guess = closest(key, known);
+  return ConfigError(fmt::format("{}: unknown key '{}'{} (known keys here: {})", path, key,
+                                 guess.empty() ? std::string() : fmt::format("; did you mean '{}'?", guess),
+                                 fmt::join(known, ", ")));
+}
+}  // namespace
+
 void ConfigReader::finishDocument() const {
   if (m_node.IsDefined() && !m_node.IsNull()) checkSection(m_node, m_path);
 }
@@ -245,8 +255,7 @@ void ConfigReader::checkSection(const YAML::Node& node, const std::string& path)
       for (const std::string& a : m_usage->asked)
         if (a.compare(0, prefix.size(), prefix) == 0 && a.find('.', prefix.size()) == std::string::npos)
           known.push_back(a.substr(prefix.size()));
-      throw ConfigError(fmt::format("{}: unknown key '{}' (known keys here: {})", k, kv.first.Scalar(),
-                                    fmt::join(known, ", ")));
+      throw unknownKey(k, kv.first.Scalar(), known);
     }
     if (m_usage->sections.count(k) && kv.second.IsMap()) checkSection(kv.second, k);
   }
@@ -259,13 +268,7 @@ void ConfigReader::finish() const {
       throw ConfigError(fmt::format("{}: a key must be a name, not a {}", m_path.empty() ? "<root>" : m_path,
                                     kv.first.IsSequence() ? "list" : "map"));
     const std::string k = kv.first.Scalar();
-    if (!m_used.count(k)) {
-      std::vector<std::string> known(m_used.begin(), m_used.end());
-      const std::string guess = closest(k, known);
-      throw ConfigError(fmt::format("{}: unknown key '{}'{} (known keys here: {})", keyPath(k), k,
-                                    guess.empty() ? std::string() : fmt::format("; did you mean '{}'?", guess),
-                                    fmt::join(known, ", ")));
-    }
+    if (!m_used.count(k)) throw unknownKey(keyPath(k), k, std::vector<std::string>(m_used.begin(), m_used.end()));
   }
 }
 
