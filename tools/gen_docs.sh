@@ -14,6 +14,14 @@ an error naming the key (unknown keys: checked once for the whole document after
 reader asked for is caught in any section). Override any key on the command line with `--set key.path=value`. The bundled
 default is `sim/presets/default.yaml`. Equations and derivations: [models.md](models.md).
 
+**Presets and `base:`.** A file may start from a preset: a top-level `base: isaac` (a bundled preset,
+sim/presets/<name>.yaml) or `base: other.yaml` (a path relative to the file) takes that document and lays
+the file's keys over it, mappings merged key by key (a chain of bases up to 8 deep; a loop is an error). So
+`base: isaac` plus `chip: {noc: {link_width: 512}}` is ISAAC with wider links. `mxsim config --arch F [--set
+...]` prints the resolved document (and, as comments, every parameter it leaves at its default); every run
+report embeds it as `arch.effective_yaml` with `arch.effective_hash` (docs/report.md). Test:
+tests/cli/config_base.sh.
+
 HEAD
   "$MXSIM" params
 } >docs/config.md.tmp

@@ -184,9 +184,14 @@ json modelJson(const Loaded& l) {
 
 /// The report's "arch" section: the chip it ran on.
 json archJson(const Loaded& l, const RunOptions& o) {
+  // The document the run used (base: chain and --set resolved): running with it alone gives the same chip.
+  YAML::Emitter effective;
+  effective << resolvedArchYaml(l.archPath, o.sets);
+  const std::string text = effective.c_str();
   return {{"path", l.archPath}, {"name", l.chip.name}, {"overrides", o.sets}, {"clock_hz", l.chip.clockHz},
           {"tiles", l.chip.tiles}, {"arrays_per_tile", l.chip.arraysPerTile},
-          {"array_rows", l.chip.array.xbar.rows}, {"array_cols", l.chip.array.xbar.cols}};
+          {"array_rows", l.chip.array.xbar.rows}, {"array_cols", l.chip.array.xbar.cols},
+          {"effective_yaml", text}, {"effective_hash", textHash(std::string(MXSIM_VERSION) + "\n" + text)}};
 }
 
 /// `run --ideal`: the exact float model's top-1 over the dataset and nothing else (no chip instance, no

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 
 #include "models/common/technology.h"
 #include "models/memory/memory_cost.h"
@@ -507,10 +508,104 @@ std::string blame(const std::string& file, const std::vector<std::string>& overr
 
 }  // namespace
 
-ChipParams loadChipParams(const std::string& file, const std::vector<std::string>& overrides) {
-  YAML::Node root = loadYamlFile(file);
-  if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+namespace {
+/// Deep merge: `over`'s keys replace `base`'s; where both hold a mapping, key by key.
+YAML::Node mergeYaml(const YAML::Node& base, const YAML::Node& over) {
+  if (!base.IsMap() || !over.IsMap()) return YAML::Clone(over);
+  YAML::Node out = YAML::Clone(base);
+  for (const auto& kv : over) {
+    const std::string k = kv.first.Scalar();
+    const YAML::Node old = out[k];
+    out[k] = old.IsDefined() && !old.IsNull() ? mergeYaml(old, kv.second) : YAML::Clone(kv.second);
+  }
+  return out;
+}
+
+constexpr std::size_t kMaxBaseDepth = 8;
+
+YAML::Node loadWithBase(const std::string& file, std::vector<std::string>& chain) {
+  std::error_code ec;
+  const std::string canon = std::filesystem::weakly_canonical(file, ec).string();
+  if (std::find(chain.begin(), chain.end(), canon) != chain.end())
+    throw ConfigError(fmt::format("{}: base: loops back to a file already in the chain ({})", file, fmt::join(chain, " -> ")));
+  if (chain.size() >= kMaxBaseDepth)
+    throw ConfigError(fmt::format("{}: base: more than {} files deep ({})", file, kMaxBaseDepth, fmt::join(chain, " -> ")));
+  chain.push_back(canon);
+  YAML::Node doc = loadYamlFile(file);
+  const YAML::Node b = doc["base"];
+  if (!b.IsDefined()) return doc;
+  if (!b.IsScalar() || b.Scalar().empty())
+    throw ConfigError(fmt::format("{}: base: expected a preset name (e.g. isaac) or the path of a YAML file", file));
+  const std::string name = b.Scalar();
+  std::filesystem::path path;
+  if (name.find('/') == std::string::npos && name.find(".yaml") == std::string::npos) {
+    path = std::filesystem::path(MXSIM_SOURCE_DIR) / "sim" / "presets" / (name + ".yaml");
+    if (!std::filesystem::is_regular_file(path, ec)) {
+      std::vector<std::string> presets;
+      for (const auto& e : std::filesystem::directory_iterator(path.parent_path(), ec))
+        if (e.path().extension() == ".yaml") presets.push_back(e.path().stem().string());
+      std::sort(presets.begin(), presets.end());
+      throw ConfigError(fmt::format("{}: base: no preset '{}' (presets: {})", file, name, fmt::join(presets, ", ")));
+    }
+  } else {
+    path = name;
+    if (path.is_relative()) path = std::filesystem::path(file).parent_path() / path;
+  }
+  YAML::Node base = loadWithBase(path.string(), chain);
+  doc.remove("base");
+  return mergeYaml(base, doc);
+}
+}  // namespace
+
+YAML::Node resolvedArchYaml(const std::string& file, const std::vector<std::string>& overrides) {
+  std::vector<std::string> chain;
+  YAML::Node root = loadWithBase(file, chain);
   for (const auto& o : overrides) applyOverride(root, o);
+  return root;
+}
+
+std::string effectiveArchText(const std::string& file, const std::vector<std::string>& overrides) {
+  const YAML::Node root = resolvedArchYaml(file, overrides);
+  ParamRegistry registry;
+  try {
+    ChipParams::fromYaml(root, &registry);
+  } catch (const ConfigError& e) {
+    throw ConfigError(blame(file, overrides, e.what()));
+  }
+  YAML::Emitter out;
+  out << root;
+  std::string text = fmt::format("# mxsim {}: the architecture of {}{}, base: chain resolved\n{}\n", MXSIM_VERSION,
+                                 file, overrides.empty() ? "" : fmt::format(" with --set {}", fmt::join(overrides, " --set ")),
+                                 out.c_str());
+  auto given = [&](const std::string& path) {
+    YAML::Node n;
+    n.reset(root);
+    std::size_t from = 0;
+    for (std::size_t dot = path.find('.');; from = dot + 1, dot = path.find('.', from)) {
+      const std::string k = path.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
+      if (!n.IsMap() || !n[k].IsDefined()) return false;
+      n.reset(n[k]);
+      if (dot == std::string::npos) return true;
+    }
+  };
+  text += "# Not given, so at their defaults (mxsim params, docs/config.md; a default that another key moves, such as\n"
+          "# a price at chip.technology_node, is the value shown only at that key's default):\n";
+  for (const ParamDoc& d : registry.docs())
+    if (!given(d.path)) text += fmt::format("#   {}: {}\n", d.path, d.defaultText);
+  return text;
+}
+
+std::string textHash(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a, 64 bit
+  for (const unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+ChipParams loadChipParams(const std::string& file, const std::vector<std::string>& overrides) {
+  YAML::Node root = resolvedArchYaml(file, overrides);
   try {
     return ChipParams::fromYaml(root);
   } catch (const ConfigError& e) {

@@ -196,6 +196,19 @@ struct ChipParams {
 /// Load the YAML file, apply "key.path=value" overrides in order, validate.
 ChipParams loadChipParams(const std::string& file, const std::vector<std::string>& overrides);
 
+/// The architecture document a run uses: the file with its `base:` chain resolved (a top-level `base:` names
+/// a bundled preset, sim/presets/<name>.yaml, or a YAML path relative to the file; the base's keys, then the
+/// file's over them, maps merged key by key) and the overrides applied. Running with this document alone
+/// gives the same chip. Throws ConfigError naming the file for a missing base or a loop.
+YAML::Node resolvedArchYaml(const std::string& file, const std::vector<std::string>& overrides);
+
+/// `mxsim config`: the resolved document as YAML text, then every parameter it leaves out with its default as
+/// a comment (defaults that follow other keys, such as node-scaled prices, say so).
+std::string effectiveArchText(const std::string& file, const std::vector<std::string>& overrides);
+
+/// A stable 64-bit FNV-1a hash of a text, as 16 hex digits (the report's arch.effective_hash).
+std::string textHash(const std::string& text);
+
 /// Path of the bundled default architecture.
 std::string defaultArchPath();
 

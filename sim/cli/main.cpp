@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "sim/app/commands.h"
+#include "sim/arch/arch.h"
 #include "sim/core/error.h"
 #include "sim/core/suggest.h"
 #include "sim/core/units.h"
@@ -69,6 +70,10 @@ chip's components at full load; --json for the same as JSON.)"},
     {"params", "every architecture parameter: key, unit, default, range, meaning, source (markdown)",
      R"(Every architecture parameter --set and the YAML files accept: key, unit, default, allowed range, meaning
 and source, as the markdown table of docs/config.md.)"},
+    {"config", "the architecture a run uses: base: chain and --set resolved, defaults listed",
+     R"(The architecture document a run with the same --arch and --set uses: a top-level base: (a preset name or
+a YAML path) resolved, the --set overrides applied, as YAML; then every parameter it leaves out with its
+default, as comments. Running with the printed document alone gives the same chip.)"},
     {"ops", "the ONNX operators the importer accepts, one per line",
      R"(The ONNX operators the importer accepts, one per line (details: docs/workloads.md).)"},
 };
@@ -349,7 +354,7 @@ std::string usageMessage(const CLI::ParseError& e) {
 
 int dispatch(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << kSummary << "\n\nUsage: mxsim COMMAND [OPTIONS]   (commands: run, infer, inspect, params, ops)\n"
+    std::cerr << kSummary << "\n\nUsage: mxsim COMMAND [OPTIONS]   (commands: run, infer, inspect, params, config, ops)\n"
               << kFooter << "\n";
     return kExitUsage;
   }
@@ -461,6 +466,19 @@ int dispatch(int argc, char** argv) {
   addCommon(s, inspect, inspectShape);
   s->add_flag("--json", inspect.json, "the table as JSON");
 
+  std::string configArch;
+  std::vector<std::string> configSets;
+  CLI::App* cf = cmd["config"];
+  cf->add_option("--arch", configArch, "architecture YAML")
+      ->type_name("A.yaml")
+      ->check(pathValue())
+      ->default_str("sim/presets/default.yaml");
+  cf->add_option("--set", configSets, "override one architecture parameter; repeatable, applied in order after --arch")
+      ->type_name("KEY.PATH=VALUE")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->check(setAssignment());
+
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes the arguments reversed
     app.parse(reversed);
@@ -515,6 +533,10 @@ int dispatch(int argc, char** argv) {
     return mxsim::app::inspectCommand(inspect);
   }
   if (name == "params") return mxsim::app::paramsCommand();
+  if (name == "config") {
+    std::cout << mxsim::effectiveArchText(configArch.empty() ? mxsim::defaultArchPath() : configArch, configSets);
+    return 0;
+  }
   for (const auto& op : mxsim::wl::supportedOnnxOps()) std::cout << op << "\n";
   return 0;
 }
