@@ -28,7 +28,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(TOOLS_DIR)
-MODELS = os.path.join(REPO_ROOT, "workloads", "models")
+MODELS = os.path.join(REPO_ROOT, "workloads", "zoo")
 
 ARCH_ORDER = ("lenet5", "vgg8", "resnet20", "mobilenet")
 TITLES = {"lenet5": "LeNet-5", "vgg8": "VGG-8", "resnet20": "ResNet-20", "mobilenet": "MobileNet"}
@@ -382,7 +382,7 @@ def write_markdown(path: str, ctx: dict) -> None:
       "`noise.array: ideal` so that nothing else perturbs the arrays (no DAC/ADC quantization, no device "
       "noise): the papers' abstraction. Training injects exactly this noise (`tools/mxsim_py/nets.py`, "
       "`Site`; `ctest -R zoo_noise_equivalence` compares the two).")
-    w("- **Zoo** ([workloads/models/manifest.tsv](../workloads/models/manifest.tsv), made by "
+    w("- **Zoo** ([workloads/zoo/manifest.tsv](../workloads/zoo/manifest.tsv), made by "
       "`tools/train_zoo.py`, recipes in `--list`): LeNet-5, VGG-8, ResNet-20 (half width) and MobileNet "
       "for 28×28. Baselines train from scratch; QAT, NIT and denoiser models fine-tune from the committed "
       "baseline ONNX. Clean accuracies (PyTorch, 10k test images):")

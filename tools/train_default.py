@@ -23,8 +23,8 @@ What it does:
      onnx.checker, verifies every op is one the C++ importer supports, and re-runs the
      exported graph with a small NumPy interpreter to confirm it matches PyTorch.
   5. Writes, relative to --out-dir (default: the repository root):
-       workloads/models/fmnist_cnn.onnx
-       workloads/models/manifest.tsv          (replaces this model's row, keeps others)
+       workloads/zoo/fmnist_cnn.onnx
+       workloads/zoo/manifest.tsv          (replaces this model's row, keeps others)
        tests/data/fmnist_cnn_ref_input.npy    float32 [64,1,28,28]  first 64 test images
        tests/data/fmnist_cnn_ref_logits.npy   float32 [64,10]       PyTorch eval-mode logits
        tests/data/fmnist_cnn_ref_labels.npy   int64   [64]          their labels
@@ -56,8 +56,8 @@ from mxsim_py.fmnist import DEFAULT_DIRECTORY, load_fashion_mnist  # noqa: E402
 from mxsim_py.training import save_npy, seed_everything, update_manifest  # noqa: E402
 
 MODEL_FILE = "fmnist_cnn.onnx"
-MODEL_REL = os.path.join("workloads", "models", MODEL_FILE)
-MANIFEST_REL = os.path.join("workloads", "models", "manifest.tsv")
+MODEL_REL = os.path.join("workloads", "zoo", MODEL_FILE)
+MANIFEST_REL = os.path.join("workloads", "zoo", "manifest.tsv")
 REF_INPUT_REL = os.path.join("tests", "data", "fmnist_cnn_ref_input.npy")
 REF_LOGITS_REL = os.path.join("tests", "data", "fmnist_cnn_ref_logits.npy")
 REF_LABELS_REL = os.path.join("tests", "data", "fmnist_cnn_ref_labels.npy")
@@ -246,7 +246,7 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS,
                    help=f"training epochs (default {DEFAULT_EPOCHS})")
     p.add_argument("--out-dir", default=REPO_ROOT,
-                   help="root under which workloads/models and tests/data are written "
+                   help="root under which workloads/zoo and tests/data are written "
                         "(default: the repository root)")
     p.add_argument("--data-dir", default=DEFAULT_DIRECTORY,
                    help=f"Fashion-MNIST IDX directory (default {DEFAULT_DIRECTORY})")

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Train, export and register the model zoo (workloads/models) that reproduces Papers A and B.
+"""Train, export and register the model zoo (workloads/zoo) that reproduces Papers A and B.
 
 Usage (repository root, Debian's /usr/bin/python3):
 
@@ -13,7 +13,7 @@ Every entry is fully determined by its row in PLAN below and the seed, so the ma
 column is just `--only <stem>`. Fine-tuned entries (QAT, NIT, denoisers) start from the committed
 baseline ONNX of their architecture. Each run checkpoints after every epoch under --work-dir
 (default tools/.train-cache) and resumes from there if stopped. A run writes, atomically:
-  workloads/models/<stem>.onnx, its manifest.tsv row and zoo_meta.json entry,
+  workloads/zoo/<stem>.onnx, its manifest.tsv row and zoo_meta.json entry,
   tests/data/<stem>_ref_input.npy, tests/data/<stem>_ref_logits.npy (16 reference images).
 
 Modes (docs/reproduction.md has the details):
@@ -50,7 +50,7 @@ sys.path.insert(0, TOOLS_DIR)
 from mxsim_py import nets, training  # noqa: E402
 from mxsim_py.nets import NoiseSpec  # noqa: E402
 
-MODELS_REL = os.path.join("workloads", "models")
+MODELS_REL = os.path.join("workloads", "zoo")
 DATA_REL = os.path.join("tests", "data")
 N_REF = 16
 
@@ -258,7 +258,7 @@ def main(argv=None) -> int:
     g.add_argument("--all", action="store_true", help="train every entry whose ONNX file is missing")
     g.add_argument("--sweep", metavar="ARCH", help="noisy accuracy of a baseline vs sigma")
     p.add_argument("--sigmas", default="0.1,0.2,0.3,0.5,0.7,1,1.5,2,3", help="--sweep grid")
-    p.add_argument("--root", default=REPO_ROOT, help="where workloads/models and tests/data live")
+    p.add_argument("--root", default=REPO_ROOT, help="where workloads/zoo and tests/data live")
     p.add_argument("--work-dir", default=os.path.join(TOOLS_DIR, ".train-cache"),
                    help="checkpoints (resume after a stop); '' disables them")
     p.add_argument("--data-dir", default=None, help="Fashion-MNIST IDX directory")

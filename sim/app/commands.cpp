@@ -29,7 +29,7 @@ namespace mxsim::app {
 
 using nlohmann::json;
 
-std::string defaultModelPath() { return std::string(MXSIM_SOURCE_DIR) + "/workloads/models/fmnist_cnn.onnx"; }
+std::string defaultModelPath() { return std::string(MXSIM_SOURCE_DIR) + "/workloads/zoo/fmnist_cnn.onnx"; }
 
 namespace {
 

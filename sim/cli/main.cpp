@@ -302,7 +302,7 @@ void addCommon(CLI::App* cmd, mxsim::app::CommonOptions& o, std::string& inputSh
   cmd->add_option("--model", o.model, "ONNX model")
       ->type_name("M.onnx")
       ->check(pathValue())
-      ->default_str("workloads/models/fmnist_cnn.onnx");
+      ->default_str("workloads/zoo/fmnist_cnn.onnx");
   cmd->add_option("--arch", o.arch, "architecture YAML")
       ->type_name("A.yaml")
       ->check(pathValue())

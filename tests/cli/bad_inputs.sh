@@ -2,7 +2,7 @@
 # Bad input gets one clear line naming the culprit, exit code 1, and no report file.
 source "$(dirname "$0")/common.bash"
 OUT="$WORK/report.json"
-MODEL="$SRC/workloads/models/fmnist_cnn.onnx"
+MODEL="$SRC/workloads/zoo/fmnist_cnn.onnx"
 
 expect_user_error missing_model "$WORK/nope.onnx" "$OUT" -- "$MXSIM" run --model "$WORK/nope.onnx" --images 10 --out "$OUT"
 

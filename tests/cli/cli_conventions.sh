@@ -22,7 +22,7 @@ for opt in --model --arch --set --data --data-dir --images --chips --seed --thre
 done
 for expect in "--chips K Monte-Carlo chip instances (seeds S, S+1, ...) [default: 1]" \
               "[default: fashion-mnist]" "--seed S" "[default: all hardware threads" \
-              "--pipeline-images N" "[default: workloads/models/fmnist_cnn.onnx]"; do
+              "--pipeline-images N" "[default: workloads/zoo/fmnist_cnn.onnx]"; do
   grep -qF -- "$expect" "$WORK/run_help.flat" && pass "run --help has '$expect'" || fail "run --help lacks '$expect'"
 done
 "$MXSIM" infer --help >"$WORK/infer_help.txt" 2>&1 || fail "infer --help exit $?"

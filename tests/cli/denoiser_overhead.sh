@@ -6,7 +6,7 @@
 # on the global-buffer chip (sequential) and on a chip with tile memories, pipelined, where the blocks' layer
 # spans overlap the backbone's (summing them, as a single-run estimate would, gives a different number).
 source "$(dirname "$0")/common.bash"
-ZOO="$SRC/workloads/models"
+ZOO="$SRC/workloads/zoo"
 run() {  # name model extra-args...
   local name=$1 model=$2
   shift 2

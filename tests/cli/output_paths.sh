@@ -40,7 +40,7 @@ fi
 # in a directory that does not exist is one error line, exit 1, and nothing written. The run would take
 # minutes (all 10,000 test images on 20 chips), so a check made only after it shows up as a timeout.
 LONG=(--chips 20 --no-progress)
-cp "$SRC/workloads/models/fmnist_cnn.onnx" model.onnx
+cp "$SRC/workloads/zoo/fmnist_cnn.onnx" model.onnx
 cp "$SRC/sim/presets/default.yaml" arch.yaml
 cksum model.onnx arch.yaml >inputs.sum
 # expect_refused NAME PATTERN -- CMD...: exit 1 within 30 s, one stderr line containing PATTERN.

@@ -9,7 +9,7 @@ ARGS=(--mxsim "$MXSIM" --quick --archs vgg8 --out "$OUT" --cache "$WORK/cache")
 if ! "$PY" "$SRC/tools/reproduce.py" "${ARGS[@]}" >"$WORK/run1.log" 2>&1; then
   fail "reproduce.py --quick failed: $(tail -5 "$WORK/run1.log")"; finish
 fi
-if "$PY" - "$OUT" "$SRC/workloads/models/manifest.tsv" >"$WORK/check.out" 2>&1 <<'PYEOF'; then
+if "$PY" - "$OUT" "$SRC/workloads/zoo/manifest.tsv" >"$WORK/check.out" 2>&1 <<'PYEOF'; then
 import csv, os, re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
 rows = list(csv.DictReader(open(sys.argv[2]), delimiter="\t"))

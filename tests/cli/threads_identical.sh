@@ -25,7 +25,7 @@ run_case() {  # NAME MODEL IMAGES CHIPS [extra args...]
   shift 4
   local t
   for t in 1 2 3; do
-    if ! "$MXSIM" run --model "$SRC/workloads/models/$model.onnx" --images "$images" --chips "$chips" --threads $t \
+    if ! "$MXSIM" run --model "$SRC/workloads/zoo/$model.onnx" --images "$images" --chips "$chips" --threads $t \
         --no-progress --out "$WORK/${name}_t$t.json" "$@" >"$WORK/${name}_t$t.log" 2>&1; then
       fail "$name --threads $t failed: $(tail -2 "$WORK/${name}_t$t.log")"
       return
@@ -53,7 +53,7 @@ run_case vgg8_pcm_actnoise vgg8_baseline 200 2 --arch "$SRC/sim/presets/pcm.yaml
   --set noise.activation.mode=relative_std --set noise.activation.sigma=0.1
 
 # Not vacuous: another seed gives other chips.
-"$MXSIM" run --model "$SRC/workloads/models/vgg8_baseline.onnx" --images 300 --chips 2 --seed 9 --threads 2 \
+"$MXSIM" run --model "$SRC/workloads/zoo/vgg8_baseline.onnx" --images 300 --chips 2 --seed 9 --threads 2 \
   --no-progress --out "$WORK/seed9.json" >/dev/null 2>&1 || fail "seed 9 run failed"
 if compare_reports "$WORK/vgg8_t1.json" "$WORK/seed9.json" >/dev/null; then
   fail "a different seed gave an identical report: the comparison cannot fail"
@@ -69,7 +69,7 @@ rng = np.random.default_rng(3)
 np.save(sys.argv[1], rng.random((300, 1, 28, 28), dtype=np.float32))
 PYEOF
 for t in 1 2; do
-  "$MXSIM" infer --model "$SRC/workloads/models/resnet20_baseline.onnx" --input "$WORK/in.npy" \
+  "$MXSIM" infer --model "$SRC/workloads/zoo/resnet20_baseline.onnx" --input "$WORK/in.npy" \
     --output "$WORK/logits_t$t.npy" --threads $t >"$WORK/infer_t$t.log" 2>&1 || fail "infer --threads $t failed"
 done
 if cmp -s "$WORK/logits_t1.npy" "$WORK/logits_t2.npy"; then

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Every zoo model's clean accuracy in workloads/models/manifest.tsv (measured by PyTorch when it was
+# Every zoo model's clean accuracy in workloads/zoo/manifest.tsv (measured by PyTorch when it was
 # trained) is re-measured by `mxsim run --ideal` on the 10,000 Fashion-MNIST test images and must agree
 # within 0.2 points. (Exact float math on both sides: a difference means a wrong import, a wrong
 # preprocessing or a stale manifest row.)
 source "$(dirname "$0")/common.bash"
-ZOO="$SRC/workloads/models"
+ZOO="$SRC/workloads/zoo"
 TOL=0.2
 [[ -d /usr/share/datasets/fashion-mnist ]] || { fail "Fashion-MNIST not installed (tools/setup.sh installs it)"; finish; }
 

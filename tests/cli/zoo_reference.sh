@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Every model of the zoo (workloads/models/manifest.tsv: tab-separated, header row, column `file`)
+# Every model of the zoo (workloads/zoo/manifest.tsv: tab-separated, header row, column `file`)
 # has committed PyTorch references tests/data/<stem>_ref_input.npy and <stem>_ref_logits.npy, and
 # `mxsim infer --ideal` reproduces those logits: max|mxsim - torch| / max|torch| <= 1e-3.
 # One line per model (file, error, time); one FAIL line per model that fails, saying why.
 source "$(dirname "$0")/common.bash"
-ZOO="$SRC/workloads/models"
+ZOO="$SRC/workloads/zoo"
 DATA="$SRC/tests/data"
 # Ideal mode does not depend on the chip size: a chip big enough for any zoo model, and activation
 # buffers that spill rather than fail.

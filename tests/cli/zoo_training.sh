@@ -8,7 +8,7 @@
 source "$(dirname "$0")/common.bash"
 [[ -d /usr/share/datasets/fashion-mnist ]] || { fail "Fashion-MNIST not installed (tools/setup.sh installs it)"; finish; }
 ROOT="$WORK/root"
-mkdir -p "$ROOT/workloads/models" "$ROOT/tests/data"
+mkdir -p "$ROOT/workloads/zoo" "$ROOT/tests/data"
 TRAIN=("$PY" "$SRC/tools/train_zoo.py" --root "$ROOT" --work-dir "$WORK/ckpt" --train-limit 256 --test-limit 200
        --epochs 1)
 
@@ -31,7 +31,7 @@ for stem in "${STEMS[@]}"; do
   if ! "${TRAIN[@]}" --only "$stem" >"$WORK/$stem.log" 2>&1; then
     fail "$stem: training failed: $(tail -5 "$WORK/$stem.log")"; continue
   fi
-  model="$ROOT/workloads/models/$stem.onnx"
+  model="$ROOT/workloads/zoo/$stem.onnx"
   out="$WORK/$stem.logits.npy"
   if ! "$MXSIM" infer --ideal --model "$model" --input "$ROOT/tests/data/${stem}_ref_input.npy" --output "$out" \
       >/dev/null 2>"$WORK/$stem.stderr"; then
@@ -48,13 +48,13 @@ if "$PY" - "$ROOT" "$MXSIM" "${STEMS[@]}" >"$WORK/checks.out" 2>&1 <<'PYEOF'; th
 import csv, json, subprocess, sys
 import onnx
 root, mxsim, stems = sys.argv[1], sys.argv[2], sys.argv[3:]
-rows = {r["file"]: r for r in csv.DictReader(open(root + "/workloads/models/manifest.tsv"), delimiter="\t")}
+rows = {r["file"]: r for r in csv.DictReader(open(root + "/workloads/zoo/manifest.tsv"), delimiter="\t")}
 for s in stems:
     r = rows[s + ".onnx"]
     assert r["command"].endswith("--only " + s), r
-    proto = onnx.load(f"{root}/workloads/models/{s}.onnx")
+    proto = onnx.load(f"{root}/workloads/zoo/{s}.onnx")
     ops = {n.op_type for n in proto.graph.node}
-    insp = json.loads(subprocess.run([mxsim, "inspect", "--json", "--model", f"{root}/workloads/models/{s}.onnx"],
+    insp = json.loads(subprocess.run([mxsim, "inspect", "--json", "--model", f"{root}/workloads/zoo/{s}.onnx"],
                                      check=True, capture_output=True, text=True).stdout)
     layers = insp["layers"] if isinstance(insp, dict) else insp
     units = [l.get("unit") for l in layers]
@@ -76,9 +76,9 @@ fi
 
 # Resume: the checkpoint of the finished run is picked up, and the result is the same file.
 base="${STEMS[0]}"
-sum1=$(sha256sum <"$ROOT/workloads/models/$base.onnx")
+sum1=$(sha256sum <"$ROOT/workloads/zoo/$base.onnx")
 if "${TRAIN[@]}" --only "$base" >"$WORK/resume.log" 2>&1 && grep -q "resumed from" "$WORK/resume.log" &&
-    [[ $(sha256sum <"$ROOT/workloads/models/$base.onnx") == "$sum1" ]]; then
+    [[ $(sha256sum <"$ROOT/workloads/zoo/$base.onnx") == "$sum1" ]]; then
   pass "$base: rerun resumed from its checkpoint and wrote the same bytes"
 else
   fail "$base: resume: $(grep -m2 -E 'resumed|error' "$WORK/resume.log")"

@@ -6,13 +6,13 @@
 #
 # Rows (method in docs/performance.md). R, R2, S, S1 once; the T and M rows once per network of
 # BENCH_NETS (default: the zoo's VGG-style and ResNet-style nets, vgg8 and resnet20), labelled
-# "T vgg8", "M vgg8", ...; network <arch> is workloads/models/<arch>_baseline.onnx.
+# "T vgg8", "M vgg8", ...; network <arch> is workloads/zoo/<arch>_baseline.onnx.
 #   R     Eigen sgemm GFLOP/s, 2048^3, project Release flags, 1 thread
 #   R2    the same as 2 concurrent single-threaded processes, summed
 #   T     PyTorch noise-free ms/image (/usr/bin/python3, torch.set_num_threads(2), batch 256, the 10,000
 #         Fashion-MNIST test images, one warm-up pass, median of 3 timed passes) of the net built by
 #         tools/mxsim_py (training.load_backbone: BN-free arch + the ONNX weights); top-1 checked against
-#         clean_top1 of workloads/models/manifest.tsv. The table header records OPENBLAS_NUM_THREADS (left
+#         clean_top1 of workloads/zoo/manifest.tsv. The table header records OPENBLAS_NUM_THREADS (left
 #         as found; unset by default), torch.get_num_threads() and whether conv runs on mkldnn.
 #   M     mxsim ms/image of one noisy chip pass, 2 threads, default preset:
 #         (wall(--chips 3) - wall(--chips 1)) / (2 * images), run.wall_seconds of the JSON reports
@@ -34,7 +34,7 @@
 # BENCH_REPS=2 adds ~6 min, BENCH_IMAGES=5000 saves ~3 min:
 #   BUILD_DIR          CMake build dir holding mxsim (default: <repo>/build; built, never reconfigured)
 #   BENCH_NETS         networks for the T and M rows (default "vgg8 resnet20"); each name <arch> must be an
-#                      architecture of tools/mxsim_py/nets.py with workloads/models/<arch>_baseline.onnx
+#                      architecture of tools/mxsim_py/nets.py with workloads/zoo/<arch>_baseline.onnx
 #   BENCH_IMAGES       test images for the one-pass M runs             (default 10000; >= 2)
 #   BENCH_BS_IMAGES    test images for the bit-serial M runs   (default: BENCH_IMAGES, so that the
 #                      per-chip calibration weighs the same in Mbs as in M; >= 2)
@@ -89,7 +89,7 @@ declare -A MODEL=()
 for net in "${NET_LIST[@]}"; do
     [[ "$net" =~ ^[A-Za-z0-9_]+$ ]] || die "BENCH_NETS: bad network name '$net'"
     [ -z "${MODEL[$net]:-}" ] || die "BENCH_NETS: '$net' given twice"
-    MODEL[$net]="$ROOT/workloads/models/${net}_baseline.onnx"
+    MODEL[$net]="$ROOT/workloads/zoo/${net}_baseline.onnx"
     [ -f "${MODEL[$net]}" ] || die "BENCH_NETS: no model for '$net': ${MODEL[$net]#"$ROOT/"} not found"
 done
 [ -x "$PY" ] || die "$PY not found"

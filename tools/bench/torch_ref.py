@@ -22,7 +22,7 @@ BLAS/OpenMP shared libraries mapped into the process.
 "match" is only meaningful on the full 10,000-image test split (the manifest's clean_top1 is measured
 on it); with --images N < 10000 it is null.
 
-Usage: /usr/bin/python3 tools/bench/torch_ref.py --arch vgg8 --model workloads/models/vgg8_baseline.onnx
+Usage: /usr/bin/python3 tools/bench/torch_ref.py --arch vgg8 --model workloads/zoo/vgg8_baseline.onnx
        [--batch 256] [--threads 2] [--reps 3] [--images 0 (= all)]
 Exit status: 0 with the JSON on stdout; 1 with one "torch_ref: error: ..." line on stderr.
 """

@@ -959,7 +959,7 @@ TEST(OnnxImporter, FakeQuantizedActivationChainImports) {
 // ---- the real model ----
 
 TEST(OnnxImporter, FashionMnistCnn) {
-  const std::string path = std::string(MXSIM_SOURCE_DIR) + "/workloads/models/fmnist_cnn.onnx";
+  const std::string path = std::string(MXSIM_SOURCE_DIR) + "/workloads/zoo/fmnist_cnn.onnx";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not present";
   const Program p = importOnnx(path);
   EXPECT_EQ(p.buffers[static_cast<std::size_t>(p.input)], (Shape{1, 28, 28}));
