@@ -1,9 +1,11 @@
 #include "sim/engine/functional_engine.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -56,6 +58,48 @@ void parallelFor(std::size_t n, int threads, const std::function<void(std::size_
   worker();
   for (auto& th : pool) th.join();
   if (error) std::rethrow_exception(error);
+}
+
+/// The exact-pass data of a programmed layer (AnalogLayerState::levels): level = nearest integer of
+/// gEff / levelScale per weight, accepted only if every weight is within 1e-5 levels of its level and
+/// |level| ≤ maxLevel; otherwise st.levels stays empty. The bound per slice covers any 0/1 input on any
+/// row block: |float k-ordered sum − N·levelScale| ≤ Σ_k |gEff − level·levelScale| + γ_rows·Σ_k |gEff|,
+/// γ_n = n·u/(1 − n·u), u = 2⁻²⁴ (recursive float summation, Higham, Accuracy and Stability, §4.2).
+void integerLevels(AnalogLayerState& st, const LayerMapping& lm, int maxLevel) {
+  const int S = static_cast<int>(st.gEff.size());
+  if (S == 0 || maxLevel <= 0 || static_cast<long>(st.rowsPerBlock) * maxLevel > 32767) return;
+  const double scale = 1.0 / maxLevel, u = std::ldexp(1.0, -24);
+  std::vector<bitplane::Levels> levels(static_cast<std::size_t>(S));
+  std::vector<double> bound(static_cast<std::size_t>(S), 0.0);
+  for (int s = 0; s < S; ++s) {
+    const ColMatrix& g = st.gEff[s];
+    bitplane::Levels& lv = levels[s];
+    lv = bitplane::Levels::Zero(g.rows(), g.cols());
+    for (const Pack& p : lm.packs) {
+      for (int rb = 0; rb < p.rowBlocks; ++rb) {
+        const Eigen::Index r0 = p.rowStart + static_cast<Eigen::Index>(rb) * st.rowsPerBlock;
+        const Eigen::Index rows = std::min<Eigen::Index>(st.rowsPerBlock, p.rowStart + p.rows - r0);
+        const double gamma = static_cast<double>(rows) * u / (1.0 - static_cast<double>(rows) * u);
+        for (Eigen::Index c = p.colStart; c < p.colStart + p.cols; ++c) {
+          double sumErr = 0.0, sumAbs = 0.0;
+          for (Eigen::Index k = r0; k < r0 + rows; ++k) {
+            const double w = g(k, c);
+            const double level = std::nearbyint(w * maxLevel);
+            const double err = std::abs(w - level * scale);
+            if (!(std::abs(level) <= maxLevel) || !(err <= 1e-5 * scale)) return;
+            lv(k, c) = static_cast<std::int8_t>(level);
+            sumErr += err;
+            sumAbs += std::abs(w);
+          }
+          bound[s] = std::max(bound[s], sumErr + gamma * sumAbs);
+        }
+      }
+    }
+  }
+  st.levels = std::move(levels);
+  st.levelScale = scale;
+  st.maxLevel = maxLevel;
+  st.levelBound = std::move(bound);
 }
 }  // namespace
 
@@ -137,6 +181,10 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
       }
     }
     st.referenceRead = st.columnSums.cast<double>().cwiseAbs().sum();
+    // Bit-serial inputs on quantised cells without read noise: the passes can be exact integer sums.
+    const CrossbarParams& xp = m_chip.array.xbar;
+    if (xp.weightBits > 0 && m_chip.array.dac.mode == DacMode::BitSerial && !readNoise && uniformVar == 0.0)
+      integerLevels(st, lm, (1 << std::min(xp.cellBits, xp.weightBits)) - 1);
     // Mean programmed conductance of the layer's devices over Gmax: Gmin floor, both devices of a differential
     // pair, the mid-range devices of offset-mapped zero weights, variation, faults and drift all included.
     st.conductanceMean = devices > 0 ? gSumS / devices / m_chip.array.xbar.gMaxS : 0.0;
@@ -336,6 +384,8 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   const bool readNoise = !L.readVar.empty() || L.uniformReadVar > 0.0f;
   const AdcParams& adcParams = m_chip.array.adc;
   const bool percentile = cal && adcParams.range == AdcRange::Calibrated && adcParams.calibrationPercentile < 100.0;
+  const bool exactOk = m_exactPasses && !L.levels.empty() && !readNoise && L.adcs.empty() &&
+                     m_array.dac().params().mode == DacMode::BitSerial;
   // Every pass of a chunk converted and recombined; maxAbs / samples, if given, receive per slice the max |pre-ADC
   // sum| and every pre-ADC sum (calibration).
   auto accumulate = [&](bool quantise, std::vector<float>* maxAbs, std::vector<std::vector<float>>* samples, int i0,
@@ -345,6 +395,16 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     std::vector<PatchRows> px;
     for (const InputPass& ps : passes) px.push_back(view(ps.x));
     RowMatrix acc = RowMatrix::Zero(static_cast<Eigen::Index>(n) * P, C);
+    // Bit planes on integer cell levels: the same bits from exact integer sums (exactPasses), split over
+    // the threads the chunk has.
+    if (exactOk && !samples && quantise != (maxAbs != nullptr)) {
+      const int threads = std::max(1, ctx.threads / chunks);
+      if (exactPasses(L, lm, px, passes, acc.rows(), threads, quantise ? &acc : nullptr, maxAbs)) {
+        const float offset = m_array.dac().offsetScale(L.signedInput);
+        if (offset != 0.0f) acc.rowwise() -= offset * L.columnSums;
+        return acc;
+      }
+    }
     for (int s = 0; s < S; ++s) {
       const float fs = quantise ? L.adcFullScale[s] : 0.0f;
       float* mx = maxAbs ? &(*maxAbs)[s] : nullptr;
@@ -460,6 +520,181 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   y = rowScale.asDiagonal() * y;
   y.rowwise() += step.bias.transpose();
   addActivationNoise(y);
+}
+
+namespace {
+/// The ideal ADC (AdcCore::convert) applied to p = N·scale in float: clip to ±F, × 1/Δ, round half away
+/// from zero, × Δ. Only used for the N where it is checked to equal the conversion of every float sum
+/// the float path can produce for that N (exactPasses).
+struct AdcOfN {
+  float scale, fs, step, inv;
+  float operator()(int n) const {
+    const float p = static_cast<float>(n) * scale;
+    const float t = std::min(std::max(p, -fs), fs) * inv;
+    return static_cast<float>(static_cast<int>(t + (t < 0.0f ? -0.5f : 0.5f))) * step;
+  }
+};
+constexpr int kMaxAmbiguous = 4;  // N per slice whose conversion the integer sum alone does not decide
+}  // namespace
+
+bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping& lm,
+                                   const std::vector<PatchRows>& planes, const std::vector<InputPass>& passes,
+                                   Eigen::Index vectors, int threads, RowMatrix* acc,
+                                   std::vector<float>* maxAbs) const {
+  using namespace bitplane;
+  const int S = static_cast<int>(L.gEff.size()), B = static_cast<int>(passes.size());
+  const int R = L.rowsPerBlock;
+  const int nLimit = R * L.maxLevel;  // |N| of any pass
+  const double scale = L.levelScale;
+  const float scaleF = static_cast<float>(scale);
+  // What the float path computes for a pass of integer sum N lies within N·scale ± bound (bound < scale/2:
+  // the ranges of different N do not overlap, so the largest |float sum| belongs to the largest |N|). The
+  // bound also covers N·scale evaluated in float (AdcOfN).
+  std::vector<double> bound(S);
+  for (int s = 0; s < S; ++s) {
+    bound[s] = L.levelBound[s] + nLimit * (std::abs(static_cast<double>(scaleF) - scale) + scale * std::ldexp(1.0, -23));
+    if (!(2.0 * bound[s] < scale)) return false;
+  }
+  // Quantising: per slice, the N whose conversion is not decided by N alone (the conversions of the two ends
+  // of its range differ, or AdcOfN differs from them): those outputs take the float path's exact sum.
+  std::vector<AdcOfN> adcOf(S);
+  std::vector<std::array<int, kMaxAmbiguous>> ambiguous(S);
+  if (acc) {
+    const AdcCore& adc = m_array.adc();
+    const Eigen::Index n = 2 * static_cast<Eigen::Index>(nLimit) + 1;
+    RowMatrix lo(1, n), hi(1, n);
+    for (int s = 0; s < S; ++s) {
+      const float fs = L.adcFullScale[s];
+      if (!(fs > 0.0f)) return false;  // not calibrated: the float path passes raw sums
+      const float step = fs / static_cast<float>(adc.levelsPerSign());
+      adcOf[s] = {scaleF, fs, step, 1.0f / step};
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const double mid = static_cast<double>(i - nLimit) * scale;
+        float a = static_cast<float>(mid - bound[s]), b = static_cast<float>(mid + bound[s]);
+        if (a > mid - bound[s]) a = std::nextafter(a, -INFINITY);
+        if (b < mid + bound[s]) b = std::nextafter(b, INFINITY);
+        lo(0, i) = a;
+        hi(0, i) = b;
+      }
+      adc.convert(lo, fs);
+      adc.convert(hi, fs);
+      int count = 0;
+      ambiguous[s].fill(std::numeric_limits<int>::min());
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const int N = static_cast<int>(i) - nLimit;
+        if (lo(0, i) == hi(0, i) && adcOf[s](N) == lo(0, i)) continue;
+        if (count == kMaxAmbiguous) return false;
+        ambiguous[s][count++] = N;
+      }
+    }
+  }
+  struct Block {
+    const Pack* pack;
+    Eigen::Index r0, rows;
+    int grb;
+  };
+  std::vector<Block> blocks;
+  for (const Pack& p : lm.packs) {
+    for (int rb = 0; rb < p.rowBlocks; ++rb) {
+      const Eigen::Index r0 = p.rowStart + static_cast<Eigen::Index>(rb) * R;
+      blocks.push_back({&p, r0, std::min<Eigen::Index>(R, p.rowStart + p.rows - r0), p.firstRowBlock + rb});
+    }
+  }
+  // Vectors split over threads in contiguous ranges: each output is computed by one thread in the float
+  // path's order (slice, pack, row block, pass), so the result does not depend on the split.
+  const int parts = static_cast<int>(std::clamp<Eigen::Index>(vectors / 16, 1, std::max(1, threads)));
+  struct Part {
+    Eigen::Index v0 = 0, v1 = 0;
+    std::vector<Nibbles> nibbles;
+    bool ok = true;
+    std::vector<int> maxN;
+    std::vector<float> maxF;
+  };
+  std::vector<Part> part(static_cast<std::size_t>(parts));
+  for (int t = 0; t < parts; ++t) {
+    part[t].v0 = vectors * t / parts;
+    part[t].v1 = vectors * (t + 1) / parts;
+  }
+  parallelFor(part.size(), parts, [&](std::size_t t) {
+    Part& pt = part[t];
+    pt.nibbles.resize(blocks.size());
+    for (std::size_t i = 0; i < blocks.size() && pt.ok; ++i)
+      pt.ok = pt.nibbles[i].pack(planes, blocks[i].r0, blocks[i].rows, pt.v0, pt.v1);
+  });
+  for (const Part& pt : part)
+    if (!pt.ok) return false;  // not 0/1 planes
+
+  parallelFor(part.size(), parts, [&](std::size_t t) {
+    Part& pt = part[t];
+    const Eigen::Index nv = pt.v1 - pt.v0;
+    pt.maxN.assign(S, -1);
+    pt.maxF.assign(S, 0.0f);
+    LevelTable table;
+    alignas(64) std::int16_t N[kTileCols];
+    alignas(64) float val[kTileCols];
+    for (int s = 0; s < S; ++s) {
+      const float sliceWeight = L.sliceWeight[s];
+      for (std::size_t i = 0; i < blocks.size(); ++i) {
+        const Block& bl = blocks[i];
+        const Nibbles& nib = pt.nibbles[i];
+        const Pack& p = *bl.pack;
+        for (Eigen::Index c0 = p.colStart; c0 < p.colStart + p.cols; c0 += kTileCols) {
+          const int nc = static_cast<int>(std::min<Eigen::Index>(kTileCols, p.colStart + p.cols - c0));
+          table.build(L.levels[s].block(bl.r0, c0, bl.rows, nc));
+          const float* bs = L.blockScale.empty() ? nullptr : L.blockScale[bl.grb].data() + c0;
+          for (Eigen::Index v = 0; v < nv; ++v) {
+            float* out = acc ? acc->row(pt.v0 + v).data() + c0 : nullptr;
+            for (int b = 0; b < B; ++b) {
+              const std::uint8_t* nb = nib.at(b, 0) + v;
+              table.sums(nb, nv, N);
+              // The exact float sum of column c of this pass (rare: see above).
+              auto floatOf = [&](int c) { return floatSum(nb, nv, bl.rows, L.gEff[s].col(c0 + c).data() + bl.r0); };
+              if (!acc) {  // calibration: the largest |N| and the largest |float sum| among its outputs
+                int m = 0;
+                for (int c = 0; c < nc; ++c) m = std::max(m, std::abs(static_cast<int>(N[c])));
+                if (m < pt.maxN[s]) continue;
+                for (int c = 0; c < nc; ++c) {
+                  const int a = std::abs(static_cast<int>(N[c]));
+                  if (a < pt.maxN[s]) continue;
+                  const float f = std::abs(floatOf(c));
+                  pt.maxF[s] = a > pt.maxN[s] ? f : std::max(pt.maxF[s], f);
+                  pt.maxN[s] = a;
+                }
+                continue;
+              }
+              const AdcOfN& adcN = adcOf[s];
+              const std::array<int, kMaxAmbiguous>& amb = ambiguous[s];
+              int hit = 0;
+              for (int c = 0; c < nc; ++c) {
+                const int n = N[c];
+                val[c] = adcN(n);
+                hit |= (n == amb[0]) | (n == amb[1]) | (n == amb[2]) | (n == amb[3]);
+              }
+              if (hit) {
+                for (int c = 0; c < nc; ++c) {
+                  const int n = N[c];
+                  if (std::find(amb.begin(), amb.end(), n) == amb.end()) continue;
+                  float f = floatOf(c);
+                  m_array.adc().convert(Eigen::Map<RowMatrix>(&f, 1, 1), adcN.fs);
+                  val[c] = f;
+                }
+              }
+              const float w = passes[static_cast<std::size_t>(b)].weight * sliceWeight;
+              if (bs) {
+                for (int c = 0; c < nc; ++c) val[c] *= bs[c];
+              }
+              for (int c = 0; c < nc; ++c) out[c] += w * val[c];
+            }
+          }
+        }
+      }
+    }
+  });
+  if (maxAbs) {
+    for (const Part& pt : part)
+      for (int s = 0; s < S; ++s) (*maxAbs)[s] = std::max((*maxAbs)[s], pt.maxF[s]);
+  }
+  return true;
 }
 
 RowMatrix FunctionalEngine::run(const RowMatrix& images, const ChipInstance* chip, Mode mode,

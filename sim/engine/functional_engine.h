@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "models/tile/array_core.h"
+#include "sim/core/bitplane.h"
 #include "sim/arch/arch.h"
 #include "sim/mapping/mapping.h"
 #include "workloads/ir/program.h"
@@ -41,6 +42,14 @@ struct AnalogLayerState {
   double referenceRead = 0.0;         // Σ_j |columnSums_j|, for drift compensation
   std::vector<std::vector<AdcInstance>> adcs;  // [rowBlock·slices + slice][colBlock]; empty: ideal ADCs
   int rowsPerBlock = 0;
+  // Exact integer passes (bit-serial DAC on quantised, noise-free cells; docs/performance.md): when every
+  // gEff[s] is an integer cell level × levelScale up to float representation, the levels per slice, and per
+  // slice a bound on |float sum of a pass over one row block − N·levelScale| (N: the pass's integer sum).
+  // Empty: the float path only.
+  std::vector<bitplane::Levels> levels;
+  double levelScale = 0.0;
+  int maxLevel = 0;                // max |level|
+  std::vector<double> levelBound;
 };
 
 struct ChipInstance {
@@ -76,6 +85,10 @@ class FunctionalEngine {
 
   static constexpr int kChunkImages = 128;  // fixed batch split
 
+  /// Whether analog steps may take the exact integer passes where they apply (default on; off: always the
+  /// float GEMM, which gives the same bits: tests compare the two).
+  void setExactPasses(bool on) { m_exactPasses = on; }
+
   const ArrayCore& arrayCore() const { return m_array; }
 
  private:
@@ -84,6 +97,9 @@ class FunctionalEngine {
   RowMatrix run(const RowMatrix& images, const ChipInstance* chip, Mode mode, ChipInstance* calibrating,
                 std::uint64_t dataTag, std::uint64_t firstImage, int threads) const;
   void analogStep(const wl::Step& step, int layer, const RowMatrix& x, const Context& ctx, RowMatrix& out) const;
+  bool exactPasses(const AnalogLayerState& L, const LayerMapping& lm, const std::vector<PatchRows>& planes,
+                   const std::vector<InputPass>& passes, Eigen::Index vectors, int threads, RowMatrix* acc,
+                   std::vector<float>* maxAbs) const;
   static void binaryStep(const wl::Step& step, const std::vector<RowMatrix>& buf, RowMatrix& out);
   void forChunks(std::size_t images, int threads, const std::function<void(std::size_t, std::size_t)>& fn) const;
 
@@ -91,6 +107,7 @@ class FunctionalEngine {
   const ChipParams& m_chip;
   const Mapping& m_mapping;
   ArrayCore m_array;
+  bool m_exactPasses = true;
 };
 
 }  // namespace mxsim
