@@ -111,6 +111,16 @@ ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, 
   out.gEff.assign(S, ColMatrix(R, C));
   if (wantReadVar) out.readVar.assign(S, ColMatrix(R, C));
 
+  // Each weight's clamped value and (quantised) magnitude code, once for all slices.
+  std::vector<double> wClamped(static_cast<std::size_t>(R * C));
+  std::vector<std::uint64_t> codes(m_p.weightBits ? static_cast<std::size_t>(R * C) : 0);
+  for (Eigen::Index c = 0; c < C; ++c) {
+    for (Eigen::Index r = 0; r < R; ++r) {
+      const double w = std::clamp(static_cast<double>(wNorm(r, c)), -1.0, 1.0);
+      wClamped[static_cast<std::size_t>(c * R + r)] = w;
+      if (m_p.weightBits) codes[static_cast<std::size_t>(c * R + r)] = static_cast<std::uint64_t>(std::llround(std::abs(w) * q));
+    }
+  }
   for (int s = 0; s < S; ++s) {
     Rng var(streamKey(blockKey, {kVariationTag, static_cast<std::uint64_t>(s)}));
     Rng drift(streamKey(blockKey, {kDriftTag, static_cast<std::uint64_t>(s)}));
@@ -119,9 +129,20 @@ ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, 
     // same order, so a disabled effect's stream is simply not drawn and the others' draws do not move.
     const bool drifts = m_noise.drift != DriftModel::None;
     const bool faults = m_noise.stuckAtGminRate > 0.0 || m_noise.stuckAtGmaxRate > 0.0;
+    // σ = 0 for every device (absolute or relative model, σ0 = 0; growth only scales σ0): the variation
+    // stream's normals would all be multiplied by 0, so they are not drawn (the stream is this block's and
+    // slice's own: no other draw moves).
+    const bool varies = !(m_noise.sigma == 0.0 && (m_noise.variation == VariationModel::Absolute ||
+                                                   m_noise.variation == VariationModel::Relative));
+    // No static effect at all: every device is its target (the same value the steps below give).
+    const bool ideal = !varies && !drifts && !faults && !m_p.irDrop && !wantReadVar;
     auto realise = [&](double target, Eigen::Index row, Eigen::Index col) {
       Device d{target, target};
-      const double eps = var.normal();
+      if (ideal) {
+        d.g = std::max(0.0, d.g);
+        return d;
+      }
+      const double eps = varies ? var.normal() : 0.0;
       const double nuEps = drifts ? drift.normal() : 0.0;
       const double u = faults ? fault.uniform() : 1.0;
       const double sigmaS = m_noise.programmingSigmaS(target, m_p.gMaxS, tSeconds);
@@ -155,10 +176,10 @@ ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, 
     };
     for (Eigen::Index c = 0; c < C; ++c) {
       for (Eigen::Index r = 0; r < R; ++r) {
-        const double w = std::clamp(static_cast<double>(wNorm(r, c)), -1.0, 1.0);
+        const double w = wClamped[static_cast<std::size_t>(c * R + r)];
         double mag = std::abs(w);
         if (m_p.weightBits) {
-          const auto code = static_cast<std::uint64_t>(std::llround(mag * q));
+          const std::uint64_t code = codes[static_cast<std::size_t>(c * R + r)];
           const std::uint64_t digit = (code >> (s * m_p.cellBits)) & static_cast<std::uint64_t>(cellLevels);
           mag = static_cast<double>(digit) / cellLevels;
         }
