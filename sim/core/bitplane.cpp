@@ -53,41 +53,64 @@ void LevelTable::build(const Eigen::Ref<const Levels>& levels) {
   const Eigen::Index rows = levels.rows(), cols = levels.cols();
   eigen_assert(cols <= kTileCols);
   m_groups = static_cast<int>((rows + kGroupRows - 1) / kGroupRows);
-  m_table.assign(static_cast<std::size_t>(m_groups) * 16 * kTileCols, 0);
+  m_table.resize(static_cast<std::size_t>(m_groups) * 16 * kTileCols);
+  alignas(64) std::int16_t lv[kGroupRows][kTileCols];
   for (int g = 0; g < m_groups; ++g) {
+    // The group's rows widened and zero-padded to kTileCols (rows past the block: zero).
+    for (int j = 0; j < kGroupRows; ++j) {
+      const Eigen::Index k = static_cast<Eigen::Index>(g) * kGroupRows + j;
+      for (Eigen::Index c = 0; c < kTileCols; ++c) lv[j][c] = (k < rows && c < cols) ? levels(k, c) : 0;
+    }
     std::int16_t* t = m_table.data() + static_cast<std::size_t>(g) * 16 * kTileCols;
+    std::fill(t, t + kTileCols, std::int16_t{0});
     for (int m = 1; m < 16; ++m) {
       int j = 0;
       while (!((m >> j) & 1)) ++j;  // the lowest set bit: table(m) = table(m without it) + that row
       const std::int16_t* prev = t + (m & (m - 1)) * kTileCols;
+      const std::int16_t* add = lv[j];
       std::int16_t* cur = t + m * kTileCols;
-      const Eigen::Index k = static_cast<Eigen::Index>(g) * kGroupRows + j;
-      for (Eigen::Index c = 0; c < kTileCols; ++c) {
-        const int add = (k < rows && c < cols) ? levels(k, c) : 0;
-        cur[c] = static_cast<std::int16_t>(prev[c] + add);
-      }
+      for (int c = 0; c < kTileCols; ++c) cur[c] = static_cast<std::int16_t>(prev[c] + add[c]);
     }
   }
 }
 
-void LevelTable::sums(const std::uint8_t* nib, Eigen::Index stride, std::int16_t* out) const {
-  I16x32 a0 = {}, a1 = {};
-  const std::int16_t* t = m_table.data();
-  for (int g = 0; g < m_groups; ++g) {
-    const std::int16_t* row = t + (static_cast<std::size_t>(g) * 16 + nib[g * stride]) * kTileCols;
-    I16x32 r0, r1;
-    std::memcpy(&r0, row, sizeof r0);
-    std::memcpy(&r1, row + 32, sizeof r1);
-    a0 += r0;
-    a1 += r1;
+namespace {
+/// NP planes at once: 2·NP independent accumulators, one pass over the groups.
+template <int NP>
+void sumPlanes(const std::int16_t* table, int groups, const std::uint8_t* nib, Eigen::Index planeStride,
+               Eigen::Index stride, std::int16_t* out) {
+  I16x32 acc[NP][2] = {};
+  for (int g = 0; g < groups; ++g) {
+    const std::int16_t* t = table + static_cast<std::size_t>(g) * 16 * kTileCols;
+    const std::uint8_t* n = nib + g * stride;
+    for (int p = 0; p < NP; ++p) {
+      const std::int16_t* row = t + n[p * planeStride] * kTileCols;
+      I16x32 r0, r1;
+      std::memcpy(&r0, row, sizeof r0);
+      std::memcpy(&r1, row + 32, sizeof r1);
+      acc[p][0] += r0;
+      acc[p][1] += r1;
+    }
   }
-  std::memcpy(out, &a0, sizeof a0);
-  std::memcpy(out + 32, &a1, sizeof a1);
+  for (int p = 0; p < NP; ++p) {
+    std::memcpy(out + p * kTileCols, &acc[p][0], sizeof acc[p][0]);
+    std::memcpy(out + p * kTileCols + 32, &acc[p][1], sizeof acc[p][1]);
+  }
+}
+}  // namespace
+
+void LevelTable::sums(const std::uint8_t* nib, Eigen::Index planeStride, int planes, Eigen::Index stride,
+                      std::int16_t* out) const {
+  const std::int16_t* t = m_table.data();
+  int b = 0;
+  for (; b + 4 <= planes; b += 4) sumPlanes<4>(t, m_groups, nib + b * planeStride, planeStride, stride, out + b * kTileCols);
+  for (; b < planes; ++b) sumPlanes<1>(t, m_groups, nib + b * planeStride, planeStride, stride, out + b * kTileCols);
 }
 
-float floatSum(const std::uint8_t* nib, Eigen::Index stride, Eigen::Index rows, const float* g) {
+float floatSum(const std::uint8_t* nib, Eigen::Index stride, const std::int16_t* rows, int count, const float* g) {
   float acc = 0.0f;
-  for (Eigen::Index k = 0; k < rows; ++k) {
+  for (int i = 0; i < count; ++i) {
+    const int k = rows[i];
     if ((nib[(k / kGroupRows) * stride] >> (k % kGroupRows)) & 1) acc += g[k];
   }
   return acc;

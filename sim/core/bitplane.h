@@ -50,17 +50,20 @@ class LevelTable {
   /// levels(r, c) for r < rows, c < cols ≤ kTileCols (a block of a column-major matrix).
   void build(const Eigen::Ref<const Levels>& levels);
   int groups() const { return m_groups; }
-  /// out[c] = Σ_g table(g, nib[g·stride])[c] for c < kTileCols (columns past cols are 0): the exact N(v, c)
-  /// of one vector and plane, its group nibbles `stride` bytes apart.
-  void sums(const std::uint8_t* nib, Eigen::Index stride, std::int16_t* out) const;
+  /// out[b·kTileCols + c] = Σ_g table(g, nib[b·planeStride + g·stride])[c] for b < planes, c < kTileCols
+  /// (columns past cols are 0): the exact N(v, c) of one vector for each of `planes` planes, a plane's group
+  /// nibbles `stride` bytes apart.
+  void sums(const std::uint8_t* nib, Eigen::Index planeStride, int planes, Eigen::Index stride,
+            std::int16_t* out) const;
 
  private:
   int m_groups = 0;
   std::vector<std::int16_t> m_table;  // [group][16 masks][kTileCols]
 };
 
-/// The float GEMM's value for one output: Σ over the rows k < rows whose bit is set in the nibbles
-/// (nib[g·stride], g = k / 4), in increasing k, of g[k], accumulated in float from +0.
-float floatSum(const std::uint8_t* nib, Eigen::Index stride, Eigen::Index rows, const float* g);
+/// The float GEMM's value for one output: Σ over the rows k whose bit is set in the nibbles (nib[g·stride],
+/// g = k / 4), in increasing k, of g[k], accumulated in float from +0. `rows` (count, increasing) lists the
+/// rows with g[k] ≠ 0: adding a zero weight leaves a float sum unchanged (up to the sign of a zero).
+float floatSum(const std::uint8_t* nib, Eigen::Index stride, const std::int16_t* rows, int count, const float* g);
 
 }  // namespace mxsim::bitplane

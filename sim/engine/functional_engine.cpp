@@ -630,8 +630,10 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
     pt.maxN.assign(S, -1);
     pt.maxF.assign(S, 0.0f);
     LevelTable table;
-    alignas(64) std::int16_t N[kTileCols];
+    std::vector<std::int16_t> N(static_cast<std::size_t>(B) * kTileCols);  // per plane: kTileCols sums
     alignas(64) float val[kTileCols];
+    std::vector<std::int16_t> nzRows(static_cast<std::size_t>(R) * kTileCols + 1);
+    std::array<int, kTileCols + 1> nzStart{};
     for (int s = 0; s < S; ++s) {
       const float sliceWeight = L.sliceWeight[s];
       for (std::size_t i = 0; i < blocks.size(); ++i) {
@@ -641,40 +643,59 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
         for (Eigen::Index c0 = p.colStart; c0 < p.colStart + p.cols; c0 += kTileCols) {
           const int nc = static_cast<int>(std::min<Eigen::Index>(kTileCols, p.colStart + p.cols - c0));
           table.build(L.levels[s].block(bl.r0, c0, bl.rows, nc));
+          // Per column, the block's rows with a non-zero weight (the float sums below skip the rest).
+          nzStart[0] = 0;
+          for (int c = 0; c < nc; ++c) {
+            const float* g = L.gEff[s].col(c0 + c).data() + bl.r0;
+            int count = nzStart[c];
+            for (Eigen::Index k = 0; k < bl.rows; ++k) {
+              nzRows[static_cast<std::size_t>(count)] = static_cast<std::int16_t>(k);
+              count += g[k] != 0.0f;
+            }
+            nzStart[c + 1] = count;
+          }
           const float* bs = L.blockScale.empty() ? nullptr : L.blockScale[bl.grb].data() + c0;
+          const Eigen::Index planeStride = nib.at(1 % std::max(1, B), 0) - nib.at(0, 0);
           for (Eigen::Index v = 0; v < nv; ++v) {
-            float* out = acc ? acc->row(pt.v0 + v).data() + c0 : nullptr;
-            for (int b = 0; b < B; ++b) {
-              const std::uint8_t* nb = nib.at(b, 0) + v;
-              table.sums(nb, nv, N);
-              // The exact float sum of column c of this pass (rare: see above).
-              auto floatOf = [&](int c) { return floatSum(nb, nv, bl.rows, L.gEff[s].col(c0 + c).data() + bl.r0); };
-              if (!acc) {  // calibration: the largest |N| and the largest |float sum| among its outputs
+            const std::uint8_t* nib0 = nib.at(0, 0) + v;
+            table.sums(nib0, planeStride, B, nv, N.data());  // every plane of vector v
+            // The exact float sum of column c of plane b (rare: see above).
+            auto floatOf = [&](int b, int c) {
+              return floatSum(nib0 + b * planeStride, nv, nzRows.data() + nzStart[c], nzStart[c + 1] - nzStart[c],
+                              L.gEff[s].col(c0 + c).data() + bl.r0);
+            };
+            if (!acc) {  // calibration: the largest |N| and the largest |float sum| among its outputs
+              for (int b = 0; b < B; ++b) {
+                const std::int16_t* n = N.data() + b * kTileCols;
                 int m = 0;
-                for (int c = 0; c < nc; ++c) m = std::max(m, std::abs(static_cast<int>(N[c])));
+                for (int c = 0; c < nc; ++c) m = std::max(m, std::abs(static_cast<int>(n[c])));
                 if (m < pt.maxN[s]) continue;
                 for (int c = 0; c < nc; ++c) {
-                  const int a = std::abs(static_cast<int>(N[c]));
+                  const int a = std::abs(static_cast<int>(n[c]));
                   if (a < pt.maxN[s]) continue;
-                  const float f = std::abs(floatOf(c));
+                  const float f = std::abs(floatOf(b, c));
                   pt.maxF[s] = a > pt.maxN[s] ? f : std::max(pt.maxF[s], f);
                   pt.maxN[s] = a;
                 }
-                continue;
               }
-              const AdcOfN& adcN = adcOf[s];
-              const std::array<int, kMaxAmbiguous>& amb = ambiguous[s];
+              continue;
+            }
+            float* out = acc->row(pt.v0 + v).data() + c0;
+            const AdcOfN adcN = adcOf[s];
+            const int a0 = ambiguous[s][0], a1 = ambiguous[s][1], a2 = ambiguous[s][2], a3 = ambiguous[s][3];
+            for (int b = 0; b < B; ++b) {
+              const std::int16_t* n = N.data() + b * kTileCols;
               int hit = 0;
               for (int c = 0; c < nc; ++c) {
-                const int n = N[c];
-                val[c] = adcN(n);
-                hit |= (n == amb[0]) | (n == amb[1]) | (n == amb[2]) | (n == amb[3]);
+                const int x = n[c];
+                val[c] = adcN(x);
+                hit |= (x == a0) | (x == a1) | (x == a2) | (x == a3);
               }
               if (hit) {
                 for (int c = 0; c < nc; ++c) {
-                  const int n = N[c];
-                  if (std::find(amb.begin(), amb.end(), n) == amb.end()) continue;
-                  float f = floatOf(c);
+                  const int x = n[c];
+                  if (x != a0 && x != a1 && x != a2 && x != a3) continue;
+                  float f = floatOf(b, c);
                   m_array.adc().convert(Eigen::Map<RowMatrix>(&f, 1, 1), adcN.fs);
                   val[c] = f;
                 }
