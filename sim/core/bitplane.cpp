@@ -9,7 +9,9 @@ namespace {
 // GCC vector extensions: one source for every x86-64 level (the compiler splits a 512-bit type into
 // AVX2 or SSE2 halves where AVX-512 is missing). Kept inside functions: no vector type crosses an ABI.
 typedef std::int16_t I16x32 __attribute__((vector_size(64)));
-static_assert(kTileCols == 64, "sums() adds a table row as two 32-lane vectors");
+constexpr int kLanes = 32;
+constexpr int kParts = kTileCols / kLanes;  // vectors per table row
+static_assert(kTileCols % kLanes == 0, "a table row is whole 32-lane vectors");
 }  // namespace
 
 bool Nibbles::pack(const std::vector<PatchRows>& planes, Eigen::Index r0, Eigen::Index rows, Eigen::Index v0,
@@ -79,23 +81,21 @@ namespace {
 template <int NP>
 void sumPlanes(const std::int16_t* table, int groups, const std::uint8_t* nib, Eigen::Index planeStride,
                Eigen::Index stride, std::int16_t* out) {
-  I16x32 acc[NP][2] = {};
+  I16x32 acc[NP][kParts] = {};
   for (int g = 0; g < groups; ++g) {
     const std::int16_t* t = table + static_cast<std::size_t>(g) * 16 * kTileCols;
     const std::uint8_t* n = nib + g * stride;
     for (int p = 0; p < NP; ++p) {
       const std::int16_t* row = t + n[p * planeStride] * kTileCols;
-      I16x32 r0, r1;
-      std::memcpy(&r0, row, sizeof r0);
-      std::memcpy(&r1, row + 32, sizeof r1);
-      acc[p][0] += r0;
-      acc[p][1] += r1;
+      for (int h = 0; h < kParts; ++h) {
+        I16x32 r;
+        std::memcpy(&r, row + h * kLanes, sizeof r);
+        acc[p][h] += r;
+      }
     }
   }
-  for (int p = 0; p < NP; ++p) {
-    std::memcpy(out + p * kTileCols, &acc[p][0], sizeof acc[p][0]);
-    std::memcpy(out + p * kTileCols + 32, &acc[p][1], sizeof acc[p][1]);
-  }
+  for (int p = 0; p < NP; ++p)
+    for (int h = 0; h < kParts; ++h) std::memcpy(out + p * kTileCols + h * kLanes, &acc[p][h], sizeof acc[p][h]);
 }
 }  // namespace
 
@@ -107,11 +107,18 @@ void LevelTable::sums(const std::uint8_t* nib, Eigen::Index planeStride, int pla
   for (; b < planes; ++b) sumPlanes<1>(t, m_groups, nib + b * planeStride, planeStride, stride, out + b * kTileCols);
 }
 
-float floatSum(const std::uint8_t* nib, Eigen::Index stride, const std::int16_t* rows, int count, const float* g) {
+void activeRows(const std::uint8_t* nib, Eigen::Index stride, int groups, std::uint64_t* words) {
+  const int n = (groups * kGroupRows + 63) / 64;
+  std::fill(words, words + n, std::uint64_t{0});
+  for (int g = 0; g < groups; ++g)
+    words[g / 16] |= static_cast<std::uint64_t>(nib[g * stride] & 15u) << (kGroupRows * (g % 16));
+}
+
+float floatSum(const std::uint64_t* active, const std::uint64_t* nonzero, int words, const float* g) {
   float acc = 0.0f;
-  for (int i = 0; i < count; ++i) {
-    const int k = rows[i];
-    if ((nib[(k / kGroupRows) * stride] >> (k % kGroupRows)) & 1) acc += g[k];
+  for (int w = 0; w < words; ++w) {
+    for (std::uint64_t m = active[w] & nonzero[w]; m; m &= m - 1)
+      acc += g[w * 64 + __builtin_ctzll(m)];
   }
   return acc;
 }

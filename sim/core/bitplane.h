@@ -19,7 +19,7 @@
 namespace mxsim::bitplane {
 
 constexpr int kGroupRows = 4;   // rows per table lookup (16 table rows per group)
-constexpr int kTileCols = 64;   // columns per table: 64 × int16 = 2 × 512 bits per row
+constexpr int kTileCols = 64;   // columns per table: 64 × int16 = 2 × 512 bits per row (a 64 KiB table per row block)
 
 using Levels = Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic>;  // column-major, like gEff
 
@@ -61,9 +61,13 @@ class LevelTable {
   std::vector<std::int16_t> m_table;  // [group][16 masks][kTileCols]
 };
 
-/// The float GEMM's value for one output: Σ over the rows k whose bit is set in the nibbles (nib[g·stride],
-/// g = k / 4), in increasing k, of g[k], accumulated in float from +0. `rows` (count, increasing) lists the
-/// rows with g[k] ≠ 0: adding a zero weight leaves a float sum unchanged (up to the sign of a zero).
-float floatSum(const std::uint8_t* nib, Eigen::Index stride, const std::int16_t* rows, int count, const float* g);
+/// Row bit masks, 64 rows per word: bit k of the rows whose plane value is 1, from the nibbles of one vector
+/// and plane (nib[g·stride], `groups` groups); words = ceil(4·groups / 64).
+void activeRows(const std::uint8_t* nib, Eigen::Index stride, int groups, std::uint64_t* words);
+
+/// The float GEMM's value for one output: Σ over the rows k set in both `active` and `nonzero` (`words`
+/// words), in increasing k, of g[k], accumulated in float from +0. Skipping the rows where g[k] = 0 leaves a
+/// float sum unchanged (up to the sign of a zero, which no later step sees).
+float floatSum(const std::uint64_t* active, const std::uint64_t* nonzero, int words, const float* g);
 
 }  // namespace mxsim::bitplane

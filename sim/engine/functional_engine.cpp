@@ -632,8 +632,8 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
     LevelTable table;
     std::vector<std::int16_t> N(static_cast<std::size_t>(B) * kTileCols);  // per plane: kTileCols sums
     alignas(64) float val[kTileCols];
-    std::vector<std::int16_t> nzRows(static_cast<std::size_t>(R) * kTileCols + 1);
-    std::array<int, kTileCols + 1> nzStart{};
+    const int words = (R + 63) / 64;  // row masks of a block
+    std::vector<std::uint64_t> nonzero(static_cast<std::size_t>(kTileCols) * words), active(words);
     for (int s = 0; s < S; ++s) {
       const float sliceWeight = L.sliceWeight[s];
       for (std::size_t i = 0; i < blocks.size(); ++i) {
@@ -644,15 +644,12 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
           const int nc = static_cast<int>(std::min<Eigen::Index>(kTileCols, p.colStart + p.cols - c0));
           table.build(L.levels[s].block(bl.r0, c0, bl.rows, nc));
           // Per column, the block's rows with a non-zero weight (the float sums below skip the rest).
-          nzStart[0] = 0;
+          std::fill(nonzero.begin(), nonzero.end(), std::uint64_t{0});
           for (int c = 0; c < nc; ++c) {
             const float* g = L.gEff[s].col(c0 + c).data() + bl.r0;
-            int count = nzStart[c];
-            for (Eigen::Index k = 0; k < bl.rows; ++k) {
-              nzRows[static_cast<std::size_t>(count)] = static_cast<std::int16_t>(k);
-              count += g[k] != 0.0f;
-            }
-            nzStart[c + 1] = count;
+            std::uint64_t* nz = nonzero.data() + static_cast<std::size_t>(c) * words;
+            for (Eigen::Index k = 0; k < bl.rows; ++k)
+              nz[k / 64] |= static_cast<std::uint64_t>(g[k] != 0.0f) << (k % 64);
           }
           const float* bs = L.blockScale.empty() ? nullptr : L.blockScale[bl.grb].data() + c0;
           const Eigen::Index planeStride = nib.at(1 % std::max(1, B), 0) - nib.at(0, 0);
@@ -660,8 +657,11 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
             const std::uint8_t* nib0 = nib.at(0, 0) + v;
             table.sums(nib0, planeStride, B, nv, N.data());  // every plane of vector v
             // The exact float sum of column c of plane b (rare: see above).
+            int activeOf = -1;  // the plane whose row mask `active` holds
             auto floatOf = [&](int b, int c) {
-              return floatSum(nib0 + b * planeStride, nv, nzRows.data() + nzStart[c], nzStart[c + 1] - nzStart[c],
+              if (activeOf != b) activeRows(nib0 + b * planeStride, nv, table.groups(), active.data());
+              activeOf = b;
+              return floatSum(active.data(), nonzero.data() + static_cast<std::size_t>(c) * words, words,
                               L.gEff[s].col(c0 + c).data() + bl.r0);
             };
             if (!acc) {  // calibration: the largest |N| and the largest |float sum| among its outputs
