@@ -134,7 +134,19 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
     st.uniformReadVar = static_cast<float>(std::max(0.0, uniformVar));
     const Eigen::Index K = step.weight.rows(), C = step.weight.cols();
     // Weights outside every pack (between the groups of a grouped conv) are on no array: exactly zero.
-    st.gEff.assign(lm.slices, ColMatrix::Zero(K, C));
+    // Zero where no block lies (between the groups of a grouped conv); the blocks overwrite the rest.
+    Eigen::Index packed = 0;
+    for (const Pack& p : lm.packs)
+      for (int rb = 0; rb < p.rowBlocks; ++rb)
+        for (int cb = 0; cb < p.colBlocks; ++cb) {
+          const ArrayBlock& b = lm.block(p, rb, 0, cb);
+          packed += static_cast<Eigen::Index>(b.rows) * b.cols;
+        }
+    st.gEff.resize(static_cast<std::size_t>(lm.slices));
+    for (ColMatrix& g : st.gEff) {
+      g.resize(K, C);
+      if (packed != K * C) g.setZero();
+    }
     if (readNoise) st.readVar.assign(lm.slices, ColMatrix::Zero(K, C));
     st.adcFullScale.assign(lm.slices, 0.0f);
     for (int s = 0; s < lm.slices; ++s) st.sliceWeight.push_back(xbar.sliceWeight(s));
@@ -156,12 +168,13 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
           // One key per logical block (all its slices): the chip is the same whatever order blocks are made in.
           const std::uint64_t key = streamKey(seed, {kProgramTag, l, static_cast<std::uint64_t>(grb),
                                                      static_cast<std::uint64_t>(cb)});
+          std::vector<Eigen::Ref<ColMatrix>> dst;
+          for (int s = 0; s < lm.slices; ++s) dst.emplace_back(st.gEff[s].block(b.rowStart, b.colStart, b.rows, b.cols));
           const ProgrammedBlock pb =
-              xbar.program(step.weight.block(b.rowStart, b.colStart, b.rows, b.cols) / scale, key, timeSeconds);
+              xbar.program(step.weight.block(b.rowStart, b.colStart, b.rows, b.cols) / scale, key, timeSeconds, dst);
           gSumS += pb.conductanceSumS;
           devices += pb.devices;
           for (int s = 0; s < lm.slices; ++s) {
-            st.gEff[s].block(b.rowStart, b.colStart, b.rows, b.cols) = pb.gEff[s];
             if (readNoise) st.readVar[s].block(b.rowStart, b.colStart, b.rows, b.cols) = pb.readVar[s];
           }
         }
@@ -643,14 +656,19 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
         for (Eigen::Index c0 = p.colStart; c0 < p.colStart + p.cols; c0 += kTileCols) {
           const int nc = static_cast<int>(std::min<Eigen::Index>(kTileCols, p.colStart + p.cols - c0));
           table.build(L.levels[s].block(bl.r0, c0, bl.rows, nc));
-          // Per column, the block's rows with a non-zero weight (the float sums below skip the rest).
-          std::fill(nonzero.begin(), nonzero.end(), std::uint64_t{0});
-          for (int c = 0; c < nc; ++c) {
-            const float* g = L.gEff[s].col(c0 + c).data() + bl.r0;
-            std::uint64_t* nz = nonzero.data() + static_cast<std::size_t>(c) * words;
-            for (Eigen::Index k = 0; k < bl.rows; ++k)
-              nz[k / 64] |= static_cast<std::uint64_t>(g[k] != 0.0f) << (k % 64);
-          }
+          // Per column, the block's rows with a non-zero weight (the float sums below skip the rest): made
+          // at the tile's first float sum.
+          bool nonzeroMade = false;
+          auto makeNonzero = [&] {
+            std::fill(nonzero.begin(), nonzero.end(), std::uint64_t{0});
+            for (int c = 0; c < nc; ++c) {
+              const float* g = L.gEff[s].col(c0 + c).data() + bl.r0;
+              std::uint64_t* nz = nonzero.data() + static_cast<std::size_t>(c) * words;
+              for (Eigen::Index k = 0; k < bl.rows; ++k)
+                nz[k / 64] |= static_cast<std::uint64_t>(g[k] != 0.0f) << (k % 64);
+            }
+            nonzeroMade = true;
+          };
           const float* bs = L.blockScale.empty() ? nullptr : L.blockScale[bl.grb].data() + c0;
           const Eigen::Index planeStride = nib.at(1 % std::max(1, B), 0) - nib.at(0, 0);
           for (Eigen::Index v = 0; v < nv; ++v) {
@@ -659,6 +677,7 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
             // The exact float sum of column c of plane b (rare: see above).
             int activeOf = -1;  // the plane whose row mask `active` holds
             auto floatOf = [&](int b, int c) {
+              if (!nonzeroMade) makeNonzero();
               if (activeOf != b) activeRows(nib0 + b * planeStride, nv, table.groups(), active.data());
               activeOf = b;
               return floatSum(active.data(), nonzero.data() + static_cast<std::size_t>(c) * words, words,
@@ -704,7 +723,8 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
               if (bs) {
                 for (int c = 0; c < nc; ++c) val[c] *= bs[c];
               }
-              for (int c = 0; c < nc; ++c) out[c] += w * val[c];
+              // The float path's own expression (acc += w·part), so it compiles to the same arithmetic.
+              Eigen::Map<Eigen::ArrayXf>(out, nc) += w * Eigen::Map<const Eigen::ArrayXf>(val, nc);
             }
           }
         }
