@@ -735,6 +735,7 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
     for (const Part& pt : part)
       for (int s = 0; s < S; ++s) (*maxAbs)[s] = std::max((*maxAbs)[s], pt.maxF[s]);
   }
+  ++m_exactChunks;
   return true;
 }
 

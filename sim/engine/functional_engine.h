@@ -8,6 +8,7 @@
 // Every random draw is keyed by (seed, image index, layer, ...), so results depend only
 // on the seed and the images, never on the thread count or batch split.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -88,6 +89,8 @@ class FunctionalEngine {
   /// Whether analog steps may take the exact integer passes where they apply (default on; off: always the
   /// float GEMM, which gives the same bits: tests compare the two).
   void setExactPasses(bool on) { m_exactPasses = on; }
+  /// Analog step chunks computed by exact passes so far (diagnostic: tests check the path is taken).
+  std::uint64_t exactPassChunks() const { return m_exactChunks; }
 
   const ArrayCore& arrayCore() const { return m_array; }
 
@@ -108,6 +111,7 @@ class FunctionalEngine {
   const Mapping& m_mapping;
   ArrayCore m_array;
   bool m_exactPasses = true;
+  mutable std::atomic<std::uint64_t> m_exactChunks{0};
 };
 
 }  // namespace mxsim
