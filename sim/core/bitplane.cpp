@@ -79,10 +79,11 @@ void LevelTable::build(const Eigen::Ref<const Levels>& levels) {
 namespace {
 /// NP planes at once: 2·NP independent accumulators, one pass over the groups.
 template <int NP>
-void sumPlanes(const std::int16_t* table, int groups, const std::uint8_t* nib, Eigen::Index planeStride,
-               Eigen::Index stride, std::int16_t* out) {
+void sumPlanes(const std::int16_t* table, const std::uint16_t* groups, int count, const std::uint8_t* nib,
+               Eigen::Index planeStride, Eigen::Index stride, std::int16_t* out) {
   I16x32 acc[NP][kParts] = {};
-  for (int g = 0; g < groups; ++g) {
+  for (int i = 0; i < count; ++i) {
+    const int g = groups[i];
     const std::int16_t* t = table + static_cast<std::size_t>(g) * 16 * kTileCols;
     const std::uint8_t* n = nib + g * stride;
     for (int p = 0; p < NP; ++p) {
@@ -100,11 +101,23 @@ void sumPlanes(const std::int16_t* table, int groups, const std::uint8_t* nib, E
 }  // namespace
 
 void LevelTable::sums(const std::uint8_t* nib, Eigen::Index planeStride, int planes, Eigen::Index stride,
-                      std::int16_t* out) const {
+                      const std::uint16_t* groups, int count, std::int16_t* out) const {
   const std::int16_t* t = m_table.data();
   int b = 0;
-  for (; b + 4 <= planes; b += 4) sumPlanes<4>(t, m_groups, nib + b * planeStride, planeStride, stride, out + b * kTileCols);
-  for (; b < planes; ++b) sumPlanes<1>(t, m_groups, nib + b * planeStride, planeStride, stride, out + b * kTileCols);
+  for (; b + 4 <= planes; b += 4)
+    sumPlanes<4>(t, groups, count, nib + b * planeStride, planeStride, stride, out + b * kTileCols);
+  for (; b < planes; ++b) sumPlanes<1>(t, groups, count, nib + b * planeStride, planeStride, stride, out + b * kTileCols);
+}
+
+int Nibbles::liveGroups(Eigen::Index v, std::uint16_t* groups) const {
+  int count = 0;
+  for (int g = 0; g < m_groups; ++g) {
+    unsigned any = 0;
+    for (int b = 0; b < m_planes; ++b) any |= at(b, g)[v];
+    groups[count] = static_cast<std::uint16_t>(g);
+    count += any != 0;
+  }
+  return count;
 }
 
 void activeRows(const std::uint8_t* nib, Eigen::Index stride, int groups, std::uint64_t* words) {

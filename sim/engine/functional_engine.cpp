@@ -618,7 +618,9 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
   const int parts = static_cast<int>(std::clamp<Eigen::Index>(vectors / 16, 1, std::max(1, threads)));
   struct Part {
     Eigen::Index v0 = 0, v1 = 0;
-    std::vector<Nibbles> nibbles;
+    std::vector<Nibbles> nibbles;                 // per block
+    std::vector<std::vector<std::uint16_t>> live;  // per block, per vector: its groups with a 1 in some plane
+    std::vector<std::vector<int>> liveCount;
     bool ok = true;
     std::vector<int> maxN;
     std::vector<float> maxF;
@@ -631,8 +633,16 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
   parallelFor(part.size(), parts, [&](std::size_t t) {
     Part& pt = part[t];
     pt.nibbles.resize(blocks.size());
-    for (std::size_t i = 0; i < blocks.size() && pt.ok; ++i)
-      pt.ok = pt.nibbles[i].pack(planes, blocks[i].r0, blocks[i].rows, pt.v0, pt.v1);
+    pt.live.resize(blocks.size());
+    pt.liveCount.resize(blocks.size());
+    for (std::size_t i = 0; i < blocks.size() && pt.ok; ++i) {
+      Nibbles& nib = pt.nibbles[i];
+      pt.ok = nib.pack(planes, blocks[i].r0, blocks[i].rows, pt.v0, pt.v1);
+      pt.live[i].resize(static_cast<std::size_t>(nib.vectors()) * nib.groups());
+      pt.liveCount[i].resize(static_cast<std::size_t>(nib.vectors()));
+      for (Eigen::Index v = 0; v < nib.vectors(); ++v)
+        pt.liveCount[i][v] = nib.liveGroups(v, pt.live[i].data() + static_cast<std::size_t>(v) * nib.groups());
+    }
   });
   for (const Part& pt : part)
     if (!pt.ok) return false;  // not 0/1 planes
@@ -673,7 +683,8 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
           const Eigen::Index planeStride = nib.at(1 % std::max(1, B), 0) - nib.at(0, 0);
           for (Eigen::Index v = 0; v < nv; ++v) {
             const std::uint8_t* nib0 = nib.at(0, 0) + v;
-            table.sums(nib0, planeStride, B, nv, N.data());  // every plane of vector v
+            const std::uint16_t* live = pt.live[i].data() + static_cast<std::size_t>(v) * table.groups();
+            table.sums(nib0, planeStride, B, nv, live, pt.liveCount[i][v], N.data());  // every plane of vector v
             // The exact float sum of column c of plane b (rare: see above).
             int activeOf = -1;  // the plane whose row mask `active` holds
             auto floatOf = [&](int b, int c) {
