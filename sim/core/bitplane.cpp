@@ -19,32 +19,42 @@ bool Nibbles::pack(const std::vector<PatchRows>& planes, Eigen::Index r0, Eigen:
   m_planes = static_cast<int>(planes.size());
   m_groups = static_cast<int>((rows + kGroupRows - 1) / kGroupRows);
   m_vectors = v1 - v0;
-  m_data.assign(static_cast<std::size_t>(m_planes) * m_groups * static_cast<std::size_t>(m_vectors), 0);
+  m_data.resize(static_cast<std::size_t>(m_planes) * m_groups * static_cast<std::size_t>(m_vectors));
+  static const float kZeros[1] = {0.0f};
   bool ok = true;
   for (int b = 0; b < m_planes; ++b) {
     const PatchRows& x = planes[static_cast<std::size_t>(b)];
     const Eigen::Index P = x.vectorsPerImage();
     for (int g = 0; g < m_groups; ++g) {
       std::uint8_t* out = m_data.data() + (static_cast<std::size_t>(b) * m_groups + g) * static_cast<std::size_t>(m_vectors);
+      // The group's 4 rows (rows past the block read a zero, with step 0).
+      std::ptrdiff_t rowOffset[kGroupRows];
+      bool real[kGroupRows];
       for (int j = 0; j < kGroupRows; ++j) {
         const Eigen::Index k = static_cast<Eigen::Index>(g) * kGroupRows + j;
-        if (k >= rows) break;
-        const std::ptrdiff_t rowOffset = x.offset[static_cast<std::size_t>(r0 + k)];
-        // Vectors [v0, v1) as runs of one grid row of one image (contiguous in the plane).
-        for (Eigen::Index v = v0; v < v1;) {
-          const Eigen::Index n = v / P, i = v % P, h = i / x.validWidth, w = i % x.validWidth;
-          const Eigen::Index run = std::min(x.validWidth - w, v1 - v);
-          const float* src = x.base + n * x.imageStride + rowOffset + h * x.gridWidth + w;
-          std::uint8_t* dst = out + (v - v0);
-          int bad = 0;
-          for (Eigen::Index t = 0; t < run; ++t) {
-            const float value = src[t];
-            bad |= (value != 0.0f) & (value != 1.0f);
-            dst[t] = static_cast<std::uint8_t>(dst[t] | ((value == 1.0f) << j));
-          }
-          ok = ok && !bad;
-          v += run;
+        real[j] = k < rows;
+        rowOffset[j] = real[j] ? x.offset[static_cast<std::size_t>(r0 + k)] : 0;
+      }
+      // Vectors [v0, v1) as runs of one grid row of one image (contiguous in the plane).
+      for (Eigen::Index v = v0; v < v1;) {
+        const Eigen::Index n = v / P, i = v % P, h = i / x.validWidth, w = i % x.validWidth;
+        const Eigen::Index run = std::min(x.validWidth - w, v1 - v);
+        const float* src[kGroupRows];
+        Eigen::Index step[kGroupRows];
+        for (int j = 0; j < kGroupRows; ++j) {
+          src[j] = real[j] ? x.base + n * x.imageStride + rowOffset[j] + h * x.gridWidth + w : kZeros;
+          step[j] = real[j] ? 1 : 0;
         }
+        std::uint8_t* dst = out + (v - v0);
+        int bad = 0;
+        for (Eigen::Index t = 0; t < run; ++t) {
+          const float a = src[0][t * step[0]], c = src[1][t * step[1]], d = src[2][t * step[2]], e = src[3][t * step[3]];
+          bad |= ((a != 0.0f) & (a != 1.0f)) | ((c != 0.0f) & (c != 1.0f)) | ((d != 0.0f) & (d != 1.0f)) |
+                 ((e != 0.0f) & (e != 1.0f));
+          dst[t] = static_cast<std::uint8_t>((a == 1.0f) | ((c == 1.0f) << 1) | ((d == 1.0f) << 2) | ((e == 1.0f) << 3));
+        }
+        ok = ok && !bad;
+        v += run;
       }
     }
   }
