@@ -71,7 +71,10 @@ void LevelTable::build(const Eigen::Ref<const Levels>& levels) {
     // The group's rows widened and zero-padded to kTileCols (rows past the block: zero).
     for (int j = 0; j < kGroupRows; ++j) {
       const Eigen::Index k = static_cast<Eigen::Index>(g) * kGroupRows + j;
-      for (Eigen::Index c = 0; c < kTileCols; ++c) lv[j][c] = (k < rows && c < cols) ? levels(k, c) : 0;
+      std::fill(lv[j], lv[j] + kTileCols, std::int16_t{0});
+      if (k >= rows) continue;
+      const std::int8_t* row = levels.row(k).data();  // row-major: the tile's columns are contiguous
+      for (Eigen::Index c = 0; c < cols; ++c) lv[j][c] = row[c];
     }
     std::int16_t* t = m_table.data() + static_cast<std::size_t>(g) * 16 * kTileCols;
     std::fill(t, t + kTileCols, std::int16_t{0});

@@ -21,7 +21,7 @@ namespace mxsim::bitplane {
 constexpr int kGroupRows = 4;   // rows per table lookup (16 table rows per group)
 constexpr int kTileCols = 64;   // columns per table: 64 × int16 = 2 × 512 bits per row (a 64 KiB table per 128-row block)
 
-using Levels = Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic>;  // column-major, like gEff
+using Levels = Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;  // a row of levels per array row
 
 /// The rows [r0, r0 + rows) of 0/1 planes (one per DAC pass), packed as 4-row nibbles for the vectors
 /// [v0, v1): at(b, g)[v − v0] = Σ_j x_b(r0 + 4g + j, v) << j (rows past the block read as 0).
@@ -50,7 +50,7 @@ class Nibbles {
 /// The partial-sum tables of one row block × one tile of at most kTileCols columns.
 class LevelTable {
  public:
-  /// levels(r, c) for r < rows, c < cols ≤ kTileCols (a block of a column-major matrix).
+  /// levels(r, c) for r < rows, c < cols ≤ kTileCols (a block of a row-major matrix).
   void build(const Eigen::Ref<const Levels>& levels);
   int groups() const { return m_groups; }
   /// out[b·kTileCols + c] = Σ_g table(g, nib[b·planeStride + g·stride])[c] for b < planes, c < kTileCols
