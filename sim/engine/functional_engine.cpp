@@ -71,18 +71,24 @@ void integerLevels(AnalogLayerState& st, const LayerMapping& lm, int maxLevel) {
   const double scale = 1.0 / maxLevel, u = std::ldexp(1.0, -24);
   std::vector<bitplane::Levels> levels(static_cast<std::size_t>(S));
   std::vector<double> bound(static_cast<std::size_t>(S), 0.0);
+  const Eigen::Index words = (st.rowsPerBlock + 63) / 64;
+  std::vector<std::vector<std::uint64_t>> nonzero(static_cast<std::size_t>(S));
   for (int s = 0; s < S; ++s) {
     const ColMatrix& g = st.gEff[s];
     bitplane::Levels& lv = levels[s];
     lv = bitplane::Levels::Zero(g.rows(), g.cols());
+    nonzero[s].assign(static_cast<std::size_t>(lm.rowBlocks * g.cols() * words), 0);
     for (const Pack& p : lm.packs) {
       for (int rb = 0; rb < p.rowBlocks; ++rb) {
+        const Eigen::Index grb = p.firstRowBlock + rb;
         const Eigen::Index r0 = p.rowStart + static_cast<Eigen::Index>(rb) * st.rowsPerBlock;
         const Eigen::Index rows = std::min<Eigen::Index>(st.rowsPerBlock, p.rowStart + p.rows - r0);
         const double gamma = static_cast<double>(rows) * u / (1.0 - static_cast<double>(rows) * u);
         for (Eigen::Index c = p.colStart; c < p.colStart + p.cols; ++c) {
           double sumErr = 0.0, sumAbs = 0.0;
+          std::uint64_t* nz = nonzero[s].data() + (grb * g.cols() + c) * words;
           for (Eigen::Index k = r0; k < r0 + rows; ++k) {
+            nz[(k - r0) / 64] |= static_cast<std::uint64_t>(g(k, c) != 0.0f) << ((k - r0) % 64);
             const double w = g(k, c);
             const double level = std::nearbyint(w * maxLevel);
             const double err = std::abs(w - level * scale);
@@ -100,6 +106,7 @@ void integerLevels(AnalogLayerState& st, const LayerMapping& lm, int maxLevel) {
   st.levelScale = scale;
   st.maxLevel = maxLevel;
   st.levelBound = std::move(bound);
+  st.nonzeroRows = std::move(nonzero);
 }
 }  // namespace
 
@@ -558,6 +565,8 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
   const int S = static_cast<int>(L.gEff.size()), B = static_cast<int>(passes.size());
   const int R = L.rowsPerBlock;
   const int nLimit = R * L.maxLevel;  // |N| of any pass
+  const int words = (R + 63) / 64;    // row masks of a block
+  const Eigen::Index C = L.gEff.front().cols();
   const double scale = L.levelScale;
   const float scaleF = static_cast<float>(scale);
   // What the float path computes for a pass of integer sum N lies within N·scale ± bound (bound < scale/2:
@@ -655,8 +664,7 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
     LevelTable table;
     std::vector<std::int16_t> N(static_cast<std::size_t>(B) * kTileCols);  // per plane: kTileCols sums
     alignas(64) float val[kTileCols];
-    const int words = (R + 63) / 64;  // row masks of a block
-    std::vector<std::uint64_t> nonzero(static_cast<std::size_t>(kTileCols) * words), active(words);
+    std::vector<std::uint64_t> active(static_cast<std::size_t>(words));  // row mask of one vector's plane
     for (int s = 0; s < S; ++s) {
       const float sliceWeight = L.sliceWeight[s];
       for (std::size_t i = 0; i < blocks.size(); ++i) {
@@ -666,19 +674,9 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
         for (Eigen::Index c0 = p.colStart; c0 < p.colStart + p.cols; c0 += kTileCols) {
           const int nc = static_cast<int>(std::min<Eigen::Index>(kTileCols, p.colStart + p.cols - c0));
           table.build(L.levels[s].block(bl.r0, c0, bl.rows, nc));
-          // Per column, the block's rows with a non-zero weight (the float sums below skip the rest): made
-          // at the tile's first float sum.
-          bool nonzeroMade = false;
-          auto makeNonzero = [&] {
-            std::fill(nonzero.begin(), nonzero.end(), std::uint64_t{0});
-            for (int c = 0; c < nc; ++c) {
-              const float* g = L.gEff[s].col(c0 + c).data() + bl.r0;
-              std::uint64_t* nz = nonzero.data() + static_cast<std::size_t>(c) * words;
-              for (Eigen::Index k = 0; k < bl.rows; ++k)
-                nz[k / 64] |= static_cast<std::uint64_t>(g[k] != 0.0f) << (k % 64);
-            }
-            nonzeroMade = true;
-          };
+          // Per column, the block's rows with a non-zero weight (the float sums below skip the rest).
+          const std::uint64_t* nonzero =
+              L.nonzeroRows[s].data() + (static_cast<Eigen::Index>(bl.grb) * C + c0) * words;
           const float* bs = L.blockScale.empty() ? nullptr : L.blockScale[bl.grb].data() + c0;
           const Eigen::Index planeStride = nib.at(1 % std::max(1, B), 0) - nib.at(0, 0);
           for (Eigen::Index v = 0; v < nv; ++v) {
@@ -688,10 +686,9 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
             // The exact float sum of column c of plane b (rare: see above).
             int activeOf = -1;  // the plane whose row mask `active` holds
             auto floatOf = [&](int b, int c) {
-              if (!nonzeroMade) makeNonzero();
               if (activeOf != b) activeRows(nib0 + b * planeStride, nv, table.groups(), active.data());
               activeOf = b;
-              return floatSum(active.data(), nonzero.data() + static_cast<std::size_t>(c) * words, words,
+              return floatSum(active.data(), nonzero + static_cast<std::size_t>(c) * words, words,
                               L.gEff[s].col(c0 + c).data() + bl.r0);
             };
             if (!acc) {  // calibration: the largest |N| and the largest |float sum| among its outputs

@@ -51,6 +51,9 @@ struct AnalogLayerState {
   double levelScale = 0.0;
   int maxLevel = 0;                // max |level|
   std::vector<double> levelBound;
+  // Per slice, per layer row block grb and column c: the block's rows with gEff ≠ 0 as bit masks of
+  // ceil(rowsPerBlock / 64) words at [(grb·C + c)·words] (the exact passes' float sums visit only those).
+  std::vector<std::vector<std::uint64_t>> nonzeroRows;
 };
 
 struct ChipInstance {
