@@ -462,6 +462,8 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     if (offset != 0.0f) acc.rowwise() -= offset * L.columnSums;
     return acc;
   };
+  bool fused = false;  // calibration's one chunk done by fused exact passes: fusedY is the layer's output
+  RowMatrix fusedY;
   if (cal) {
     const bool measure = adcParams.range == AdcRange::Calibrated;
     struct ChunkStats {
@@ -470,6 +472,8 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
       std::vector<std::vector<float>> samples;
     };
     std::vector<ChunkStats> stats(static_cast<std::size_t>(chunks));
+    // One chunk on exact passes: measure each slice's range and quantise in one walk (exactPasses, fused).
+    const bool fuse = exactOk && measure && !percentile && chunks == 1;
     parallelFor(stats.size(), ctx.threads, [&](std::size_t ci) {
       ChunkStats& st = stats[ci];
       Scratch sc;
@@ -482,6 +486,17 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
         st.nonzero += patchRowSums(pr, RowSum::Abs).cast<double>().sum();  // driven level: a unit cell per level
         st.power += patchRowSums(pr, RowSum::Square).cast<double>().sum();
         st.total += static_cast<double>(pr.rows()) * static_cast<double>(pr.vectors());
+      }
+      if (fuse) {
+        std::vector<PatchRows> px;
+        for (const InputPass& ps : sc.passes) px.push_back(view(ps.x));
+        fusedY = RowMatrix::Zero(static_cast<Eigen::Index>(n) * P, C);
+        fused = exactPasses(L, lm, px, sc.passes, fusedY.rows(), ctx.threads, &fusedY, nullptr, &cal->adcFullScale);
+        if (fused) {
+          const float offset = m_array.dac().offsetScale(L.signedInput);
+          if (offset != 0.0f) fusedY.rowwise() -= offset * L.columnSums;
+          return;
+        }
       }
       if (measure) {
         st.maxAbs.assign(S, 0.0f);
@@ -505,7 +520,7 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     cal->inputPower = total > 0 ? std::min(1.0, power / total) : 0.0;
     switch (adcParams.range) {
       case AdcRange::Calibrated: {
-        for (int s = 0; s < S; ++s) {
+        for (int s = 0; s < S && !fused; ++s) {  // (fused: set by exactPasses, the same way)
           float f = maxAbs[s];
           if (percentile && !samples[s].empty()) {
             const Eigen::Map<const RowMatrix> v(samples[s].data(), 1, static_cast<Eigen::Index>(samples[s].size()));
@@ -523,8 +538,9 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
         break;
     }
   }
-  RowMatrix y(static_cast<Eigen::Index>(images) * P, C);
-  parallelFor(static_cast<std::size_t>(chunks), ctx.threads, [&](std::size_t ci) {
+  RowMatrix y(fused ? 0 : static_cast<Eigen::Index>(images) * P, fused ? 0 : C);
+  if (fused) y = std::move(fusedY);
+  parallelFor(static_cast<std::size_t>(fused ? 0 : chunks), ctx.threads, [&](std::size_t ci) {
     Scratch sc;
     const int i0 = static_cast<int>(ci) * chunk, n = std::min(chunk, images - i0);
     prepare(i0, n, sc);
@@ -559,8 +575,8 @@ constexpr int kMaxAmbiguous = 4;  // N per slice whose conversion the integer su
 
 bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping& lm,
                                    const std::vector<PatchRows>& planes, const std::vector<InputPass>& passes,
-                                   Eigen::Index vectors, int threads, RowMatrix* acc,
-                                   std::vector<float>* maxAbs) const {
+                                   Eigen::Index vectors, int threads, RowMatrix* acc, std::vector<float>* maxAbs,
+                                   std::vector<float>* fullScaleOut) const {
   using namespace bitplane;
   const int S = static_cast<int>(L.gEff.size()), B = static_cast<int>(passes.size());
   const int R = L.rowsPerBlock;
@@ -569,6 +585,7 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
   const Eigen::Index C = L.gEff.front().cols();
   const double scale = L.levelScale;
   const float scaleF = static_cast<float>(scale);
+  const bool fused = fullScaleOut != nullptr;  // measure each slice's range, set it, then quantise
   // What the float path computes for a pass of integer sum N lies within N·scale ± bound (bound < scale/2:
   // the ranges of different N do not overlap, so the largest |float sum| belongs to the largest |N|). The
   // bound also covers N·scale evaluated in float (AdcOfN).
@@ -577,49 +594,65 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
     bound[s] = L.levelBound[s] + nLimit * (std::abs(static_cast<double>(scaleF) - scale) + scale * std::ldexp(1.0, -23));
     if (!(2.0 * bound[s] < scale)) return false;
   }
-  // Quantising: per slice, the N whose conversion is not decided by N alone (the conversions of the two ends
-  // of its range differ, or AdcOfN differs from them): those outputs take the float path's exact sum.
-  std::vector<AdcOfN> adcOf(S);
-  std::vector<std::array<int, kMaxAmbiguous>> ambiguous(S);
-  if (acc) {
-    const AdcCore& adc = m_array.adc();
-    const Eigen::Index n = 2 * static_cast<Eigen::Index>(nLimit) + 1;
-    RowMatrix lo(1, n), hi(1, n);
-    for (int s = 0; s < S; ++s) {
-      const float fs = L.adcFullScale[s];
-      if (!(fs > 0.0f)) return false;  // not calibrated: the float path passes raw sums
-      const float step = fs / static_cast<float>(adc.levelsPerSign());
-      adcOf[s] = {scaleF, fs, step, 1.0f / step};
-      for (Eigen::Index i = 0; i < n; ++i) {
-        const double mid = static_cast<double>(i - nLimit) * scale;
-        float a = static_cast<float>(mid - bound[s]), b = static_cast<float>(mid + bound[s]);
-        if (a > mid - bound[s]) a = std::nextafter(a, -INFINITY);
-        if (b < mid + bound[s]) b = std::nextafter(b, INFINITY);
-        lo(0, i) = a;
-        hi(0, i) = b;
-      }
-      adc.convert(lo, fs);
-      adc.convert(hi, fs);
-      int count = 0;
-      ambiguous[s].fill(std::numeric_limits<int>::min());
-      for (Eigen::Index i = 0; i < n; ++i) {
-        const int N = static_cast<int>(i) - nLimit;
-        if (lo(0, i) == hi(0, i) && adcOf[s](N) == lo(0, i)) continue;
-        if (count == kMaxAmbiguous) return false;
-        ambiguous[s][count++] = N;
-      }
-    }
+  if (acc && !fused) {
+    for (int s = 0; s < S; ++s)
+      if (!(L.adcFullScale[s] > 0.0f)) return false;  // not calibrated: the float path passes raw sums
   }
+  // Quantising slice s at full scale fs: the N whose conversion is not decided by N alone (the conversions of
+  // the two ends of its range differ, or AdcOfN differs from them) take the float path's exact sum.
+  const Eigen::Index nValues = 2 * static_cast<Eigen::Index>(nLimit) + 1;
+  std::vector<AdcOfN> adcOf(S);
+  std::vector<std::array<int, kMaxAmbiguous>> ambiguous(S);  // the first kMaxAmbiguous, padded with INT_MIN
+  std::vector<std::vector<std::uint8_t>> isAmbiguous(S);     // all of them, indexed N + nLimit (if more)
+  auto setupAdc = [&](int s, float fs) {
+    const AdcCore& adc = m_array.adc();
+    RowMatrix lo(1, nValues), hi(1, nValues);
+    const float step = fs / static_cast<float>(adc.levelsPerSign());
+    adcOf[s] = {scaleF, fs, step, 1.0f / step};
+    for (Eigen::Index i = 0; i < nValues; ++i) {
+      const double mid = static_cast<double>(i - nLimit) * scale;
+      float a = static_cast<float>(mid - bound[s]), b = static_cast<float>(mid + bound[s]);
+      if (a > mid - bound[s]) a = std::nextafter(a, -INFINITY);
+      if (b < mid + bound[s]) b = std::nextafter(b, INFINITY);
+      lo(0, i) = a;
+      hi(0, i) = b;
+    }
+    adc.convert(lo, fs);
+    adc.convert(hi, fs);
+    int count = 0;
+    ambiguous[s].fill(std::numeric_limits<int>::min());
+    isAmbiguous[s].clear();
+    for (Eigen::Index i = 0; i < nValues; ++i) {
+      const int N = static_cast<int>(i) - nLimit;
+      if (lo(0, i) == hi(0, i) && adcOf[s](N) == lo(0, i)) continue;
+      if (count < kMaxAmbiguous) ambiguous[s][count] = N;
+      if (count == kMaxAmbiguous) {  // more than the fast check holds: a lookup per output (slower, same bits)
+        isAmbiguous[s].assign(static_cast<std::size_t>(nValues), 0);
+        for (int j = 0; j < kMaxAmbiguous; ++j) isAmbiguous[s][static_cast<std::size_t>(ambiguous[s][j] + nLimit)] = 1;
+      }
+      if (count >= kMaxAmbiguous) isAmbiguous[s][static_cast<std::size_t>(i)] = 1;
+      ++count;
+    }
+  };
+  if (acc && !fused)
+    for (int s = 0; s < S; ++s) setupAdc(s, L.adcFullScale[s]);
+
   struct Block {
     const Pack* pack;
     Eigen::Index r0, rows;
     int grb;
+    Eigen::Index tileCols;     // columns of its tiles (a multiple of kTileCols)
+    Eigen::Index storeOffset;  // fused: its first kept column
   };
   std::vector<Block> blocks;
+  Eigen::Index storeCols = 0;  // fused: kept sums per vector and plane, all blocks of a slice
   for (const Pack& p : lm.packs) {
     for (int rb = 0; rb < p.rowBlocks; ++rb) {
       const Eigen::Index r0 = p.rowStart + static_cast<Eigen::Index>(rb) * R;
-      blocks.push_back({&p, r0, std::min<Eigen::Index>(R, p.rowStart + p.rows - r0), p.firstRowBlock + rb});
+      const Eigen::Index tileCols = (p.cols + kTileCols - 1) / kTileCols * kTileCols;
+      blocks.push_back(
+          {&p, r0, std::min<Eigen::Index>(R, p.rowStart + p.rows - r0), p.firstRowBlock + rb, tileCols, storeCols});
+      storeCols += tileCols;
     }
   }
   // Vectors split over threads in contiguous ranges: each output is computed by one thread in the float
@@ -627,12 +660,13 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
   const int parts = static_cast<int>(std::clamp<Eigen::Index>(vectors / 16, 1, std::max(1, threads)));
   struct Part {
     Eigen::Index v0 = 0, v1 = 0;
-    std::vector<Nibbles> nibbles;                 // per block
+    std::vector<Nibbles> nibbles;                  // per block
     std::vector<std::vector<std::uint16_t>> live;  // per block, per vector: its groups with a 1 in some plane
     std::vector<std::vector<int>> liveCount;
     bool ok = true;
     std::vector<int> maxN;
     std::vector<float> maxF;
+    std::vector<std::int16_t> store;  // fused: [vector][block tiles][plane][kTileCols] sums of one slice
   };
   std::vector<Part> part(static_cast<std::size_t>(parts));
   for (int t = 0; t < parts; ++t) {
@@ -652,96 +686,151 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
       for (Eigen::Index v = 0; v < nib.vectors(); ++v)
         pt.liveCount[i][v] = nib.liveGroups(v, pt.live[i].data() + static_cast<std::size_t>(v) * nib.groups());
     }
+    pt.maxN.assign(S, -1);
+    pt.maxF.assign(S, 0.0f);
+    if (fused) pt.store.resize(static_cast<std::size_t>(pt.v1 - pt.v0) * B * storeCols);
   });
   for (const Part& pt : part)
     if (!pt.ok) return false;  // not 0/1 planes
 
-  parallelFor(part.size(), parts, [&](std::size_t t) {
-    Part& pt = part[t];
+  // The float path's exact sum of one output (column c0 + c of block i, plane b, local vector v).
+  auto floatOf = [&](const Part& pt, std::size_t i, int s, Eigen::Index c0, Eigen::Index v, int b, int c,
+                     std::uint64_t* active) {
+    const Block& bl = blocks[i];
+    const Nibbles& nib = pt.nibbles[i];
+    activeRows(nib.at(b, 0) + v, nib.vectors(), nib.groups(), active);
+    const std::uint64_t* nonzero = L.nonzeroRows[s].data() + (static_cast<Eigen::Index>(bl.grb) * C + c0 + c) * words;
+    return floatSum(active, nonzero, words, L.gEff[s].col(c0 + c).data() + bl.r0);
+  };
+  // Calibration: the largest |N| and the largest |float sum| among the outputs of that |N|.
+  auto measure = [&](Part& pt, std::size_t i, int s, Eigen::Index c0, int nc, Eigen::Index v, const std::int16_t* N,
+                     std::uint64_t* active) {
+    for (int b = 0; b < B; ++b) {
+      const std::int16_t* n = N + b * kTileCols;
+      int m = 0;
+      for (int c = 0; c < nc; ++c) m = std::max(m, std::abs(static_cast<int>(n[c])));
+      if (m < pt.maxN[s]) continue;
+      for (int c = 0; c < nc; ++c) {
+        const int a = std::abs(static_cast<int>(n[c]));
+        if (a < pt.maxN[s]) continue;
+        const float f = std::abs(floatOf(pt, i, s, c0, v, b, c, active));
+        pt.maxF[s] = a > pt.maxN[s] ? f : std::max(pt.maxF[s], f);
+        pt.maxN[s] = a;
+      }
+    }
+  };
+  // Quantising: each pass's sums through the ADC, recombined into acc (the float path's arithmetic).
+  auto quantise = [&](const Part& pt, std::size_t i, int s, Eigen::Index c0, int nc, Eigen::Index v,
+                      const std::int16_t* N, float* val, std::uint64_t* active) {
+    const Block& bl = blocks[i];
+    const float* bs = L.blockScale.empty() ? nullptr : L.blockScale[bl.grb].data() + c0;
+    float* out = acc->row(pt.v0 + v).data() + c0;
+    const AdcOfN adcN = adcOf[s];
+    const int a0 = ambiguous[s][0], a1 = ambiguous[s][1], a2 = ambiguous[s][2], a3 = ambiguous[s][3];
+    const std::uint8_t* many = isAmbiguous[s].empty() ? nullptr : isAmbiguous[s].data() + nLimit;
+    const float sliceWeight = L.sliceWeight[s];
+    for (int b = 0; b < B; ++b) {
+      const std::int16_t* n = N + b * kTileCols;
+      int hit = 0;
+      for (int c = 0; c < nc; ++c) {
+        const int x = n[c];
+        val[c] = adcN(x);
+        hit |= (x == a0) | (x == a1) | (x == a2) | (x == a3);
+      }
+      if (many) {
+        for (int c = 0; c < nc; ++c) hit |= many[n[c]];
+      }
+      if (hit) {
+        for (int c = 0; c < nc; ++c) {
+          const int x = n[c];
+          if (many ? !many[x] : (x != a0 && x != a1 && x != a2 && x != a3)) continue;
+          float f = floatOf(pt, i, s, c0, v, b, c, active);
+          m_array.adc().convert(Eigen::Map<RowMatrix>(&f, 1, 1), adcN.fs);
+          val[c] = f;
+        }
+      }
+      const float w = passes[static_cast<std::size_t>(b)].weight * sliceWeight;
+      if (bs) {
+        for (int c = 0; c < nc; ++c) val[c] *= bs[c];
+      }
+      // The float path's own expression (acc += w·part), so it compiles to the same arithmetic.
+      Eigen::Map<Eigen::ArrayXf>(out, nc) += w * Eigen::Map<const Eigen::ArrayXf>(val, nc);
+    }
+  };
+  // One slice over a part's vectors: the table walks, then `sink(block, c0, nc, v, sums of every plane)`.
+  auto walk = [&](Part& pt, int s, auto&& sink) {
     const Eigen::Index nv = pt.v1 - pt.v0;
-    pt.maxN.assign(S, -1);
-    pt.maxF.assign(S, 0.0f);
     LevelTable table;
     std::vector<std::int16_t> N(static_cast<std::size_t>(B) * kTileCols);  // per plane: kTileCols sums
-    alignas(64) float val[kTileCols];
-    std::vector<std::uint64_t> active(static_cast<std::size_t>(words));  // row mask of one vector's plane
-    for (int s = 0; s < S; ++s) {
-      const float sliceWeight = L.sliceWeight[s];
-      for (std::size_t i = 0; i < blocks.size(); ++i) {
-        const Block& bl = blocks[i];
-        const Nibbles& nib = pt.nibbles[i];
-        const Pack& p = *bl.pack;
-        for (Eigen::Index c0 = p.colStart; c0 < p.colStart + p.cols; c0 += kTileCols) {
-          const int nc = static_cast<int>(std::min<Eigen::Index>(kTileCols, p.colStart + p.cols - c0));
-          table.build(L.levels[s].block(bl.r0, c0, bl.rows, nc));
-          // Per column, the block's rows with a non-zero weight (the float sums below skip the rest).
-          const std::uint64_t* nonzero =
-              L.nonzeroRows[s].data() + (static_cast<Eigen::Index>(bl.grb) * C + c0) * words;
-          const float* bs = L.blockScale.empty() ? nullptr : L.blockScale[bl.grb].data() + c0;
-          const Eigen::Index planeStride = nib.at(1 % std::max(1, B), 0) - nib.at(0, 0);
-          for (Eigen::Index v = 0; v < nv; ++v) {
-            const std::uint8_t* nib0 = nib.at(0, 0) + v;
-            const std::uint16_t* live = pt.live[i].data() + static_cast<std::size_t>(v) * table.groups();
-            table.sums(nib0, planeStride, B, nv, live, pt.liveCount[i][v], N.data());  // every plane of vector v
-            // The exact float sum of column c of plane b (rare: see above).
-            int activeOf = -1;  // the plane whose row mask `active` holds
-            auto floatOf = [&](int b, int c) {
-              if (activeOf != b) activeRows(nib0 + b * planeStride, nv, table.groups(), active.data());
-              activeOf = b;
-              return floatSum(active.data(), nonzero + static_cast<std::size_t>(c) * words, words,
-                              L.gEff[s].col(c0 + c).data() + bl.r0);
-            };
-            if (!acc) {  // calibration: the largest |N| and the largest |float sum| among its outputs
-              for (int b = 0; b < B; ++b) {
-                const std::int16_t* n = N.data() + b * kTileCols;
-                int m = 0;
-                for (int c = 0; c < nc; ++c) m = std::max(m, std::abs(static_cast<int>(n[c])));
-                if (m < pt.maxN[s]) continue;
-                for (int c = 0; c < nc; ++c) {
-                  const int a = std::abs(static_cast<int>(n[c]));
-                  if (a < pt.maxN[s]) continue;
-                  const float f = std::abs(floatOf(b, c));
-                  pt.maxF[s] = a > pt.maxN[s] ? f : std::max(pt.maxF[s], f);
-                  pt.maxN[s] = a;
-                }
-              }
-              continue;
-            }
-            float* out = acc->row(pt.v0 + v).data() + c0;
-            const AdcOfN adcN = adcOf[s];
-            const int a0 = ambiguous[s][0], a1 = ambiguous[s][1], a2 = ambiguous[s][2], a3 = ambiguous[s][3];
-            for (int b = 0; b < B; ++b) {
-              const std::int16_t* n = N.data() + b * kTileCols;
-              int hit = 0;
-              for (int c = 0; c < nc; ++c) {
-                const int x = n[c];
-                val[c] = adcN(x);
-                hit |= (x == a0) | (x == a1) | (x == a2) | (x == a3);
-              }
-              if (hit) {
-                for (int c = 0; c < nc; ++c) {
-                  const int x = n[c];
-                  if (x != a0 && x != a1 && x != a2 && x != a3) continue;
-                  float f = floatOf(b, c);
-                  m_array.adc().convert(Eigen::Map<RowMatrix>(&f, 1, 1), adcN.fs);
-                  val[c] = f;
-                }
-              }
-              const float w = passes[static_cast<std::size_t>(b)].weight * sliceWeight;
-              if (bs) {
-                for (int c = 0; c < nc; ++c) val[c] *= bs[c];
-              }
-              // The float path's own expression (acc += w·part), so it compiles to the same arithmetic.
-              Eigen::Map<Eigen::ArrayXf>(out, nc) += w * Eigen::Map<const Eigen::ArrayXf>(val, nc);
-            }
-          }
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+      const Block& bl = blocks[i];
+      const Nibbles& nib = pt.nibbles[i];
+      const Pack& p = *bl.pack;
+      const Eigen::Index planeStride = nib.at(1 % std::max(1, B), 0) - nib.at(0, 0);
+      for (Eigen::Index c0 = p.colStart; c0 < p.colStart + p.cols; c0 += kTileCols) {
+        const int nc = static_cast<int>(std::min<Eigen::Index>(kTileCols, p.colStart + p.cols - c0));
+        table.build(L.levels[s].block(bl.r0, c0, bl.rows, nc));
+        for (Eigen::Index v = 0; v < nv; ++v) {
+          const std::uint16_t* live = pt.live[i].data() + static_cast<std::size_t>(v) * table.groups();
+          table.sums(nib.at(0, 0) + v, planeStride, B, nv, live, pt.liveCount[i][v], N.data());
+          sink(i, c0, nc, v, N.data());
         }
       }
     }
-  });
-  if (maxAbs) {
-    for (const Part& pt : part)
-      for (int s = 0; s < S; ++s) (*maxAbs)[s] = std::max((*maxAbs)[s], pt.maxF[s]);
+  };
+  if (!fused) {
+    parallelFor(part.size(), parts, [&](std::size_t t) {
+      Part& pt = part[t];
+      std::vector<std::uint64_t> active(static_cast<std::size_t>(words));
+      alignas(64) float val[kTileCols];
+      for (int s = 0; s < S; ++s) {
+        walk(pt, s, [&](std::size_t i, Eigen::Index c0, int nc, Eigen::Index v, const std::int16_t* N) {
+          if (acc) {
+            quantise(pt, i, s, c0, nc, v, N, val, active.data());
+          } else {
+            measure(pt, i, s, c0, nc, v, N, active.data());
+          }
+        });
+      }
+    });
+    if (maxAbs) {
+      for (const Part& pt : part)
+        for (int s = 0; s < S; ++s) (*maxAbs)[s] = std::max((*maxAbs)[s], pt.maxF[s]);
+    }
+  } else {
+    // One chunk: each slice's sums are kept while its range is measured (max over every part), then
+    // quantised from the kept sums: the walk runs once instead of twice.
+    for (int s = 0; s < S; ++s) {
+      parallelFor(part.size(), parts, [&](std::size_t t) {
+        Part& pt = part[t];
+        std::vector<std::uint64_t> active(static_cast<std::size_t>(words));
+        walk(pt, s, [&](std::size_t i, Eigen::Index c0, int nc, Eigen::Index v, const std::int16_t* N) {
+          const Eigen::Index col = blocks[i].storeOffset + (c0 - blocks[i].pack->colStart);
+          std::int16_t* kept = pt.store.data() + (static_cast<std::size_t>(v) * storeCols + col) * B;
+          std::copy(N, N + static_cast<std::ptrdiff_t>(B) * kTileCols, kept);
+          measure(pt, i, s, c0, nc, v, N, active.data());
+        });
+      });
+      float f = 0.0f;  // as the float path's calibration: the max over chunks, 1 if nothing was seen
+      for (const Part& pt : part) f = std::max(f, pt.maxF[s]);
+      (*fullScaleOut)[s] = f > 0.0f ? f : 1.0f;
+      setupAdc(s, (*fullScaleOut)[s]);
+      parallelFor(part.size(), parts, [&](std::size_t t) {
+        Part& pt = part[t];
+        std::vector<std::uint64_t> active(static_cast<std::size_t>(words));
+        alignas(64) float val[kTileCols];
+        for (std::size_t i = 0; i < blocks.size(); ++i) {
+          const Pack& p = *blocks[i].pack;
+          for (Eigen::Index c0 = p.colStart; c0 < p.colStart + p.cols; c0 += kTileCols) {
+            const int nc = static_cast<int>(std::min<Eigen::Index>(kTileCols, p.colStart + p.cols - c0));
+            const Eigen::Index col = blocks[i].storeOffset + (c0 - p.colStart);
+            for (Eigen::Index v = 0; v < pt.v1 - pt.v0; ++v)
+              quantise(pt, i, s, c0, nc, v, pt.store.data() + (static_cast<std::size_t>(v) * storeCols + col) * B, val,
+                       active.data());
+          }
+        }
+      });
+    }
   }
   ++m_exactChunks;
   return true;

@@ -105,7 +105,7 @@ class FunctionalEngine {
   void analogStep(const wl::Step& step, int layer, const RowMatrix& x, const Context& ctx, RowMatrix& out) const;
   bool exactPasses(const AnalogLayerState& L, const LayerMapping& lm, const std::vector<PatchRows>& planes,
                    const std::vector<InputPass>& passes, Eigen::Index vectors, int threads, RowMatrix* acc,
-                   std::vector<float>* maxAbs) const;
+                   std::vector<float>* maxAbs, std::vector<float>* fullScaleOut = nullptr) const;
   static void binaryStep(const wl::Step& step, const std::vector<RowMatrix>& buf, RowMatrix& out);
   void forChunks(std::size_t images, int threads, const std::function<void(std::size_t, std::size_t)>& fn) const;
 

@@ -148,6 +148,9 @@ TEST(FunctionalEngine, ExactPassesEqualFloatPath) {
   // 4-row groups): several row blocks per layer.
   expectExactEqualsFloat(bitSerialChip(20, 2, WeightMapping::Offset, SignedInputs::TwoPhase, 8), testing::smallCnn(),
                          9, 1, "offset, 2-bit cells");
+  // 100 images are 3 chunks: calibration measures and quantises in two walks (one chunk fuses them).
+  expectExactEqualsFloat(bitSerialChip(20, 2, WeightMapping::Offset, SignedInputs::TwoPhase, 8), testing::smallCnn(),
+                         100, 2, "offset, 2-bit cells, 3 chunks");
   // Differential pairs, 1-bit cells (16 slices), offset-coded signed inputs, 4-bit ADC, 128-row arrays.
   expectExactEqualsFloat(bitSerialChip(128, 1, WeightMapping::Differential, SignedInputs::Offset, 4),
                          testing::smallCnn(3, 10, 70, 3, 1, 1, 4, 6), 4, 2, "differential, 1-bit cells");
