@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "sim/core/error.h"
 
@@ -99,6 +100,16 @@ struct Device {
 
 ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, std::uint64_t blockKey,
                                       double tSeconds) const {
+  ProgrammedBlock out;
+  out.gEff.assign(m_p.slices(), ColMatrix(wNorm.rows(), wNorm.cols()));
+  std::vector<Eigen::Ref<ColMatrix>> g(out.gEff.begin(), out.gEff.end());
+  ProgrammedBlock rest = program(wNorm, blockKey, tSeconds, g);
+  rest.gEff = std::move(out.gEff);
+  return rest;
+}
+
+ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, std::uint64_t blockKey,
+                                      double tSeconds, std::vector<Eigen::Ref<ColMatrix>>& gEff) const {
   const int S = m_p.slices();
   const double dG = m_p.gMaxS - m_p.gMinS;
   const bool diff = m_p.mapping == WeightMapping::Differential;
@@ -108,9 +119,19 @@ ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, 
   const Eigen::Index R = wNorm.rows(), C = wNorm.cols();
 
   ProgrammedBlock out;
-  out.gEff.assign(S, ColMatrix(R, C));
+  if (static_cast<int>(gEff.size()) != S) throw std::invalid_argument("CrossbarCore::program: one output per slice");
   if (wantReadVar) out.readVar.assign(S, ColMatrix(R, C));
 
+  // Each weight's clamped value and (quantised) magnitude code, once for all slices.
+  std::vector<double> wClamped(static_cast<std::size_t>(R * C));
+  std::vector<std::uint64_t> codes(m_p.weightBits ? static_cast<std::size_t>(R * C) : 0);
+  for (Eigen::Index c = 0; c < C; ++c) {
+    for (Eigen::Index r = 0; r < R; ++r) {
+      const double w = std::clamp(static_cast<double>(wNorm(r, c)), -1.0, 1.0);
+      wClamped[static_cast<std::size_t>(c * R + r)] = w;
+      if (m_p.weightBits) codes[static_cast<std::size_t>(c * R + r)] = static_cast<std::uint64_t>(std::llround(std::abs(w) * q));
+    }
+  }
   for (int s = 0; s < S; ++s) {
     Rng var(streamKey(blockKey, {kVariationTag, static_cast<std::uint64_t>(s)}));
     Rng drift(streamKey(blockKey, {kDriftTag, static_cast<std::uint64_t>(s)}));
@@ -119,9 +140,20 @@ ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, 
     // same order, so a disabled effect's stream is simply not drawn and the others' draws do not move.
     const bool drifts = m_noise.drift != DriftModel::None;
     const bool faults = m_noise.stuckAtGminRate > 0.0 || m_noise.stuckAtGmaxRate > 0.0;
+    // σ = 0 for every device (absolute or relative model, σ0 = 0; growth only scales σ0): the variation
+    // stream's normals would all be multiplied by 0, so they are not drawn (the stream is this block's and
+    // slice's own: no other draw moves).
+    const bool varies = !(m_noise.sigma == 0.0 && (m_noise.variation == VariationModel::Absolute ||
+                                                   m_noise.variation == VariationModel::Relative));
+    // No static effect at all: every device is its target (the same value the steps below give).
+    const bool ideal = !varies && !drifts && !faults && !m_p.irDrop && !wantReadVar;
     auto realise = [&](double target, Eigen::Index row, Eigen::Index col) {
       Device d{target, target};
-      const double eps = var.normal();
+      if (ideal) {
+        d.g = std::max(0.0, d.g);
+        return d;
+      }
+      const double eps = varies ? var.normal() : 0.0;
       const double nuEps = drifts ? drift.normal() : 0.0;
       const double u = faults ? fault.uniform() : 1.0;
       const double sigmaS = m_noise.programmingSigmaS(target, m_p.gMaxS, tSeconds);
@@ -153,33 +185,64 @@ ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, 
       d.readSigma = m_noise.readSigmaS(d.g, gNorm, m_p.gMaxS, tSeconds);
       return d;
     };
+    struct Cell {
+      float gEff;
+      double conductanceS;  // Σ G of its devices
+    };
+    // One weight digit d ∈ [−1, 1] on its device(s).
+    auto cell = [&](double d, Eigen::Index r, Eigen::Index c) {
+      if (diff) {
+        const Device pos = realise(m_p.gMinS + dG * std::max(d, 0.0), r, c);
+        const Device neg = realise(m_p.gMinS + dG * std::max(-d, 0.0), r, c);
+        if (wantReadVar) {
+          out.readVar[s](r, c) =
+              static_cast<float>((pos.readSigma * pos.readSigma + neg.readSigma * neg.readSigma) / (dG * dG));
+        }
+        return Cell{static_cast<float>((pos.g - neg.g) / dG), pos.g + neg.g};
+      }
+      const Device dev = realise(m_p.gMinS + dG * (d + 1.0) / 2.0, r, c);
+      if (wantReadVar) out.readVar[s](r, c) = static_cast<float>(4.0 * dev.readSigma * dev.readSigma / (dG * dG));
+      return Cell{static_cast<float>(2.0 * (dev.g - (m_p.gMinS + dG / 2.0)) / dG), dev.g};
+    };
+    auto digitOf = [&](Eigen::Index r, Eigen::Index c) {
+      const double w = wClamped[static_cast<std::size_t>(c * R + r)];
+      double mag = std::abs(w);
+      if (m_p.weightBits) {
+        const std::uint64_t code = codes[static_cast<std::size_t>(c * R + r)];
+        const std::uint64_t digit = (code >> (s * m_p.cellBits)) & static_cast<std::uint64_t>(cellLevels);
+        mag = static_cast<double>(digit) / cellLevels;
+      }
+      return w < 0 ? -mag : mag;
+    };
+    const double perWeight = diff ? 2.0 : 1.0;
+    if (ideal && m_p.weightBits) {
+      // Ideal devices and quantised weights: a cell depends only on its signed digit, so each of the
+      // 2·(levels + 1) cells is computed once (the same doubles as below, looked up).
+      std::vector<Cell> known(2 * static_cast<std::size_t>(cellLevels + 1));
+      for (int neg = 0; neg < 2; ++neg)
+        for (int digit = 0; digit <= cellLevels; ++digit) {
+          const double mag = static_cast<double>(digit) / cellLevels;
+          known[static_cast<std::size_t>(neg * (cellLevels + 1) + digit)] = cell(neg ? -mag : mag, 0, 0);
+        }
+      for (Eigen::Index c = 0; c < C; ++c) {
+        float* g = &gEff[s](0, c);
+        for (Eigen::Index r = 0; r < R; ++r) {
+          const std::size_t i = static_cast<std::size_t>(c * R + r);
+          const auto digit = static_cast<int>((codes[i] >> (s * m_p.cellBits)) & static_cast<std::uint64_t>(cellLevels));
+          const Cell& k = known[static_cast<std::size_t>((wClamped[i] < 0 ? cellLevels + 1 : 0) + digit)];
+          g[r] = k.gEff;
+          out.conductanceSumS += k.conductanceS;
+          out.devices += perWeight;
+        }
+      }
+      continue;
+    }
     for (Eigen::Index c = 0; c < C; ++c) {
       for (Eigen::Index r = 0; r < R; ++r) {
-        const double w = std::clamp(static_cast<double>(wNorm(r, c)), -1.0, 1.0);
-        double mag = std::abs(w);
-        if (m_p.weightBits) {
-          const auto code = static_cast<std::uint64_t>(std::llround(mag * q));
-          const std::uint64_t digit = (code >> (s * m_p.cellBits)) & static_cast<std::uint64_t>(cellLevels);
-          mag = static_cast<double>(digit) / cellLevels;
-        }
-        const double d = w < 0 ? -mag : mag;
-        if (diff) {
-          const Device pos = realise(m_p.gMinS + dG * std::max(d, 0.0), r, c);
-          const Device neg = realise(m_p.gMinS + dG * std::max(-d, 0.0), r, c);
-          out.gEff[s](r, c) = static_cast<float>((pos.g - neg.g) / dG);
-          out.conductanceSumS += pos.g + neg.g;
-          out.devices += 2.0;
-          if (wantReadVar) {
-            out.readVar[s](r, c) =
-                static_cast<float>((pos.readSigma * pos.readSigma + neg.readSigma * neg.readSigma) / (dG * dG));
-          }
-        } else {
-          const Device dev = realise(m_p.gMinS + dG * (d + 1.0) / 2.0, r, c);
-          out.gEff[s](r, c) = static_cast<float>(2.0 * (dev.g - (m_p.gMinS + dG / 2.0)) / dG);
-          out.conductanceSumS += dev.g;
-          out.devices += 1.0;
-          if (wantReadVar) out.readVar[s](r, c) = static_cast<float>(4.0 * dev.readSigma * dev.readSigma / (dG * dG));
-        }
+        const Cell k = cell(digitOf(r, c), r, c);
+        gEff[s](r, c) = k.gEff;
+        out.conductanceSumS += k.conductanceS;
+        out.devices += perWeight;
       }
     }
   }

@@ -69,6 +69,10 @@ class CrossbarCore {
   /// t since programming. Random draws come from streams keyed by `blockKey`, and do not depend on t, so
   /// the same chip instance ages consistently.
   ProgrammedBlock program(const Eigen::Ref<const ColMatrix>& wNorm, std::uint64_t blockKey, double tSeconds) const;
+  /// The same, writing slice s's effective weights into gEffOut[s] (each wNorm's size; e.g. the block's place
+  /// in a layer's matrix) instead of ProgrammedBlock::gEff, which stays empty: no per-block copy.
+  ProgrammedBlock program(const Eigen::Ref<const ColMatrix>& wNorm, std::uint64_t blockKey, double tSeconds,
+                          std::vector<Eigen::Ref<ColMatrix>>& gEffOut) const;
   /// Read-noise variance per weight (w_eff² units) when it is the same for every weight (absolute model:
   /// devices·(σ·Gmax)²/ΔG², ×4 for the offset mapping's 2/ΔG scale), else −1 (use ProgrammedBlock::readVar).
   double uniformReadVariance() const;

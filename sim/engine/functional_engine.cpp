@@ -1,9 +1,11 @@
 #include "sim/engine/functional_engine.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -57,6 +59,55 @@ void parallelFor(std::size_t n, int threads, const std::function<void(std::size_
   for (auto& th : pool) th.join();
   if (error) std::rethrow_exception(error);
 }
+
+/// The exact-pass data of a programmed layer (AnalogLayerState::levels): level = nearest integer of
+/// gEff / levelScale per weight, accepted only if every weight is within 1e-5 levels of its level and
+/// |level| ≤ maxLevel; otherwise st.levels stays empty. The bound per slice covers any 0/1 input on any
+/// row block: |float k-ordered sum − N·levelScale| ≤ Σ_k |gEff − level·levelScale| + γ_rows·Σ_k |gEff|,
+/// γ_n = n·u/(1 − n·u), u = 2⁻²⁴ (recursive float summation, Higham, Accuracy and Stability, §4.2).
+void integerLevels(AnalogLayerState& st, const LayerMapping& lm, int maxLevel) {
+  const int S = static_cast<int>(st.gEff.size());
+  if (S == 0 || maxLevel <= 0 || static_cast<long>(st.rowsPerBlock) * maxLevel > 32767) return;
+  const double scale = 1.0 / maxLevel, u = std::ldexp(1.0, -24);
+  std::vector<bitplane::Levels> levels(static_cast<std::size_t>(S));
+  std::vector<double> bound(static_cast<std::size_t>(S), 0.0);
+  const Eigen::Index words = (st.rowsPerBlock + 63) / 64;
+  std::vector<std::vector<std::uint64_t>> nonzero(static_cast<std::size_t>(S));
+  for (int s = 0; s < S; ++s) {
+    const ColMatrix& g = st.gEff[s];
+    bitplane::Levels& lv = levels[s];
+    lv = bitplane::Levels::Zero(g.rows(), g.cols());
+    nonzero[s].assign(static_cast<std::size_t>(lm.rowBlocks * g.cols() * words), 0);
+    for (const Pack& p : lm.packs) {
+      for (int rb = 0; rb < p.rowBlocks; ++rb) {
+        const Eigen::Index grb = p.firstRowBlock + rb;
+        const Eigen::Index r0 = p.rowStart + static_cast<Eigen::Index>(rb) * st.rowsPerBlock;
+        const Eigen::Index rows = std::min<Eigen::Index>(st.rowsPerBlock, p.rowStart + p.rows - r0);
+        const double gamma = static_cast<double>(rows) * u / (1.0 - static_cast<double>(rows) * u);
+        for (Eigen::Index c = p.colStart; c < p.colStart + p.cols; ++c) {
+          double sumErr = 0.0, sumAbs = 0.0;
+          std::uint64_t* nz = nonzero[s].data() + (grb * g.cols() + c) * words;
+          for (Eigen::Index k = r0; k < r0 + rows; ++k) {
+            nz[(k - r0) / 64] |= static_cast<std::uint64_t>(g(k, c) != 0.0f) << ((k - r0) % 64);
+            const double w = g(k, c);
+            const double level = std::nearbyint(w * maxLevel);
+            const double err = std::abs(w - level * scale);
+            if (!(std::abs(level) <= maxLevel) || !(err <= 1e-5 * scale)) return;
+            lv(k, c) = static_cast<std::int8_t>(level);
+            sumErr += err;
+            sumAbs += std::abs(w);
+          }
+          bound[s] = std::max(bound[s], sumErr + gamma * sumAbs);
+        }
+      }
+    }
+  }
+  st.levels = std::move(levels);
+  st.levelScale = scale;
+  st.maxLevel = maxLevel;
+  st.levelBound = std::move(bound);
+  st.nonzeroRows = std::move(nonzero);
+}
 }  // namespace
 
 struct FunctionalEngine::Context {
@@ -90,7 +141,19 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
     st.uniformReadVar = static_cast<float>(std::max(0.0, uniformVar));
     const Eigen::Index K = step.weight.rows(), C = step.weight.cols();
     // Weights outside every pack (between the groups of a grouped conv) are on no array: exactly zero.
-    st.gEff.assign(lm.slices, ColMatrix::Zero(K, C));
+    // Zero where no block lies (between the groups of a grouped conv); the blocks overwrite the rest.
+    Eigen::Index packed = 0;
+    for (const Pack& p : lm.packs)
+      for (int rb = 0; rb < p.rowBlocks; ++rb)
+        for (int cb = 0; cb < p.colBlocks; ++cb) {
+          const ArrayBlock& b = lm.block(p, rb, 0, cb);
+          packed += static_cast<Eigen::Index>(b.rows) * b.cols;
+        }
+    st.gEff.resize(static_cast<std::size_t>(lm.slices));
+    for (ColMatrix& g : st.gEff) {
+      g.resize(K, C);
+      if (packed != K * C) g.setZero();
+    }
     if (readNoise) st.readVar.assign(lm.slices, ColMatrix::Zero(K, C));
     st.adcFullScale.assign(lm.slices, 0.0f);
     for (int s = 0; s < lm.slices; ++s) st.sliceWeight.push_back(xbar.sliceWeight(s));
@@ -112,12 +175,13 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
           // One key per logical block (all its slices): the chip is the same whatever order blocks are made in.
           const std::uint64_t key = streamKey(seed, {kProgramTag, l, static_cast<std::uint64_t>(grb),
                                                      static_cast<std::uint64_t>(cb)});
+          std::vector<Eigen::Ref<ColMatrix>> dst;
+          for (int s = 0; s < lm.slices; ++s) dst.emplace_back(st.gEff[s].block(b.rowStart, b.colStart, b.rows, b.cols));
           const ProgrammedBlock pb =
-              xbar.program(step.weight.block(b.rowStart, b.colStart, b.rows, b.cols) / scale, key, timeSeconds);
+              xbar.program(step.weight.block(b.rowStart, b.colStart, b.rows, b.cols) / scale, key, timeSeconds, dst);
           gSumS += pb.conductanceSumS;
           devices += pb.devices;
           for (int s = 0; s < lm.slices; ++s) {
-            st.gEff[s].block(b.rowStart, b.colStart, b.rows, b.cols) = pb.gEff[s];
             if (readNoise) st.readVar[s].block(b.rowStart, b.colStart, b.rows, b.cols) = pb.readVar[s];
           }
         }
@@ -137,6 +201,10 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
       }
     }
     st.referenceRead = st.columnSums.cast<double>().cwiseAbs().sum();
+    // Bit-serial inputs on quantised cells without read noise: the passes can be exact integer sums.
+    const CrossbarParams& xp = m_chip.array.xbar;
+    if (xp.weightBits > 0 && m_chip.array.dac.mode == DacMode::BitSerial && !readNoise && uniformVar == 0.0)
+      integerLevels(st, lm, (1 << std::min(xp.cellBits, xp.weightBits)) - 1);
     // Mean programmed conductance of the layer's devices over Gmax: Gmin floor, both devices of a differential
     // pair, the mid-range devices of offset-mapped zero weights, variation, faults and drift all included.
     st.conductanceMean = devices > 0 ? gSumS / devices / m_chip.array.xbar.gMaxS : 0.0;
@@ -336,6 +404,8 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   const bool readNoise = !L.readVar.empty() || L.uniformReadVar > 0.0f;
   const AdcParams& adcParams = m_chip.array.adc;
   const bool percentile = cal && adcParams.range == AdcRange::Calibrated && adcParams.calibrationPercentile < 100.0;
+  const bool exactOk = m_exactPasses && !L.levels.empty() && !readNoise && L.adcs.empty() &&
+                     m_array.dac().params().mode == DacMode::BitSerial;
   // Every pass of a chunk converted and recombined; maxAbs / samples, if given, receive per slice the max |pre-ADC
   // sum| and every pre-ADC sum (calibration).
   auto accumulate = [&](bool quantise, std::vector<float>* maxAbs, std::vector<std::vector<float>>* samples, int i0,
@@ -345,6 +415,16 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     std::vector<PatchRows> px;
     for (const InputPass& ps : passes) px.push_back(view(ps.x));
     RowMatrix acc = RowMatrix::Zero(static_cast<Eigen::Index>(n) * P, C);
+    // Bit planes on integer cell levels: the same bits from exact integer sums (exactPasses), split over
+    // the threads the chunk has.
+    if (exactOk && !samples && quantise != (maxAbs != nullptr)) {
+      const int threads = std::max(1, ctx.threads / chunks);
+      if (exactPasses(L, lm, px, passes, acc.rows(), threads, quantise ? &acc : nullptr, maxAbs)) {
+        const float offset = m_array.dac().offsetScale(L.signedInput);
+        if (offset != 0.0f) acc.rowwise() -= offset * L.columnSums;
+        return acc;
+      }
+    }
     for (int s = 0; s < S; ++s) {
       const float fs = quantise ? L.adcFullScale[s] : 0.0f;
       float* mx = maxAbs ? &(*maxAbs)[s] : nullptr;
@@ -382,6 +462,8 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     if (offset != 0.0f) acc.rowwise() -= offset * L.columnSums;
     return acc;
   };
+  bool fused = false;  // calibration's one chunk done by fused exact passes: fusedY is the layer's output
+  RowMatrix fusedY;
   if (cal) {
     const bool measure = adcParams.range == AdcRange::Calibrated;
     struct ChunkStats {
@@ -390,6 +472,8 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
       std::vector<std::vector<float>> samples;
     };
     std::vector<ChunkStats> stats(static_cast<std::size_t>(chunks));
+    // One chunk on exact passes: measure each slice's range and quantise in one walk (exactPasses, fused).
+    const bool fuse = exactOk && measure && !percentile && chunks == 1;
     parallelFor(stats.size(), ctx.threads, [&](std::size_t ci) {
       ChunkStats& st = stats[ci];
       Scratch sc;
@@ -402,6 +486,17 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
         st.nonzero += patchRowSums(pr, RowSum::Abs).cast<double>().sum();  // driven level: a unit cell per level
         st.power += patchRowSums(pr, RowSum::Square).cast<double>().sum();
         st.total += static_cast<double>(pr.rows()) * static_cast<double>(pr.vectors());
+      }
+      if (fuse) {
+        std::vector<PatchRows> px;
+        for (const InputPass& ps : sc.passes) px.push_back(view(ps.x));
+        fusedY = RowMatrix::Zero(static_cast<Eigen::Index>(n) * P, C);
+        fused = exactPasses(L, lm, px, sc.passes, fusedY.rows(), ctx.threads, &fusedY, nullptr, &cal->adcFullScale);
+        if (fused) {
+          const float offset = m_array.dac().offsetScale(L.signedInput);
+          if (offset != 0.0f) fusedY.rowwise() -= offset * L.columnSums;
+          return;
+        }
       }
       if (measure) {
         st.maxAbs.assign(S, 0.0f);
@@ -425,7 +520,7 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     cal->inputPower = total > 0 ? std::min(1.0, power / total) : 0.0;
     switch (adcParams.range) {
       case AdcRange::Calibrated: {
-        for (int s = 0; s < S; ++s) {
+        for (int s = 0; s < S && !fused; ++s) {  // (fused: set by exactPasses, the same way)
           float f = maxAbs[s];
           if (percentile && !samples[s].empty()) {
             const Eigen::Map<const RowMatrix> v(samples[s].data(), 1, static_cast<Eigen::Index>(samples[s].size()));
@@ -443,8 +538,9 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
         break;
     }
   }
-  RowMatrix y(static_cast<Eigen::Index>(images) * P, C);
-  parallelFor(static_cast<std::size_t>(chunks), ctx.threads, [&](std::size_t ci) {
+  RowMatrix y(fused ? 0 : static_cast<Eigen::Index>(images) * P, fused ? 0 : C);
+  if (fused) y = std::move(fusedY);
+  parallelFor(static_cast<std::size_t>(fused ? 0 : chunks), ctx.threads, [&](std::size_t ci) {
     Scratch sc;
     const int i0 = static_cast<int>(ci) * chunk, n = std::min(chunk, images - i0);
     prepare(i0, n, sc);
@@ -460,6 +556,284 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   y = rowScale.asDiagonal() * y;
   y.rowwise() += step.bias.transpose();
   addActivationNoise(y);
+}
+
+namespace {
+/// The ideal ADC (AdcCore::convert) applied to p = N·scale in float: clip to ±F, × 1/Δ, round half away
+/// from zero, × Δ. Only used for the N where it is checked to equal the conversion of every float sum
+/// the float path can produce for that N (exactPasses).
+struct AdcOfN {
+  float scale, fs, step, inv;
+  float operator()(int n) const {
+    const float p = static_cast<float>(n) * scale;
+    const float t = std::min(std::max(p, -fs), fs) * inv;
+    return static_cast<float>(static_cast<int>(t + (t < 0.0f ? -0.5f : 0.5f))) * step;
+  }
+};
+constexpr int kMaxAmbiguous = 4;  // N per slice whose conversion the integer sum alone does not decide
+}  // namespace
+
+bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping& lm,
+                                   const std::vector<PatchRows>& planes, const std::vector<InputPass>& passes,
+                                   Eigen::Index vectors, int threads, RowMatrix* acc, std::vector<float>* maxAbs,
+                                   std::vector<float>* fullScaleOut) const {
+  using namespace bitplane;
+  const int S = static_cast<int>(L.gEff.size()), B = static_cast<int>(passes.size());
+  const int R = L.rowsPerBlock;
+  const int nLimit = R * L.maxLevel;  // |N| of any pass
+  const int words = (R + 63) / 64;    // row masks of a block
+  const Eigen::Index C = L.gEff.front().cols();
+  const double scale = L.levelScale;
+  const float scaleF = static_cast<float>(scale);
+  const bool fused = fullScaleOut != nullptr;  // measure each slice's range, set it, then quantise
+  // What the float path computes for a pass of integer sum N lies within N·scale ± bound (bound < scale/2:
+  // the ranges of different N do not overlap, so the largest |float sum| belongs to the largest |N|). The
+  // bound also covers N·scale evaluated in float (AdcOfN).
+  std::vector<double> bound(S);
+  for (int s = 0; s < S; ++s) {
+    bound[s] = L.levelBound[s] + nLimit * (std::abs(static_cast<double>(scaleF) - scale) + scale * std::ldexp(1.0, -23));
+    if (!(2.0 * bound[s] < scale)) return false;
+  }
+  if (acc && !fused) {
+    for (int s = 0; s < S; ++s)
+      if (!(L.adcFullScale[s] > 0.0f)) return false;  // not calibrated: the float path passes raw sums
+  }
+  // Quantising slice s at full scale fs: the N whose conversion is not decided by N alone (the conversions of
+  // the two ends of its range differ, or AdcOfN differs from them) take the float path's exact sum.
+  const Eigen::Index nValues = 2 * static_cast<Eigen::Index>(nLimit) + 1;
+  std::vector<AdcOfN> adcOf(S);
+  std::vector<std::array<int, kMaxAmbiguous>> ambiguous(S);  // the first kMaxAmbiguous, padded with INT_MIN
+  std::vector<std::vector<std::uint8_t>> isAmbiguous(S);     // all of them, indexed N + nLimit (if more)
+  auto setupAdc = [&](int s, float fs) {
+    const AdcCore& adc = m_array.adc();
+    RowMatrix lo(1, nValues), hi(1, nValues);
+    const float step = fs / static_cast<float>(adc.levelsPerSign());
+    adcOf[s] = {scaleF, fs, step, 1.0f / step};
+    for (Eigen::Index i = 0; i < nValues; ++i) {
+      const double mid = static_cast<double>(i - nLimit) * scale;
+      float a = static_cast<float>(mid - bound[s]), b = static_cast<float>(mid + bound[s]);
+      if (a > mid - bound[s]) a = std::nextafter(a, -INFINITY);
+      if (b < mid + bound[s]) b = std::nextafter(b, INFINITY);
+      lo(0, i) = a;
+      hi(0, i) = b;
+    }
+    adc.convert(lo, fs);
+    adc.convert(hi, fs);
+    int count = 0;
+    ambiguous[s].fill(std::numeric_limits<int>::min());
+    isAmbiguous[s].clear();
+    for (Eigen::Index i = 0; i < nValues; ++i) {
+      const int N = static_cast<int>(i) - nLimit;
+      if (lo(0, i) == hi(0, i) && adcOf[s](N) == lo(0, i)) continue;
+      if (count < kMaxAmbiguous) ambiguous[s][count] = N;
+      if (count == kMaxAmbiguous) {  // more than the fast check holds: a lookup per output (slower, same bits)
+        isAmbiguous[s].assign(static_cast<std::size_t>(nValues), 0);
+        for (int j = 0; j < kMaxAmbiguous; ++j) isAmbiguous[s][static_cast<std::size_t>(ambiguous[s][j] + nLimit)] = 1;
+      }
+      if (count >= kMaxAmbiguous) isAmbiguous[s][static_cast<std::size_t>(i)] = 1;
+      ++count;
+    }
+  };
+  if (acc && !fused)
+    for (int s = 0; s < S; ++s) setupAdc(s, L.adcFullScale[s]);
+
+  struct Block {
+    const Pack* pack;
+    Eigen::Index r0, rows;
+    int grb;
+    Eigen::Index tileCols;     // columns of its tiles (a multiple of kTileCols)
+    Eigen::Index storeOffset;  // fused: its first kept column
+  };
+  std::vector<Block> blocks;
+  Eigen::Index storeCols = 0;  // fused: kept sums per vector and plane, all blocks of a slice
+  for (const Pack& p : lm.packs) {
+    for (int rb = 0; rb < p.rowBlocks; ++rb) {
+      const Eigen::Index r0 = p.rowStart + static_cast<Eigen::Index>(rb) * R;
+      const Eigen::Index tileCols = (p.cols + kTileCols - 1) / kTileCols * kTileCols;
+      blocks.push_back(
+          {&p, r0, std::min<Eigen::Index>(R, p.rowStart + p.rows - r0), p.firstRowBlock + rb, tileCols, storeCols});
+      storeCols += tileCols;
+    }
+  }
+  // Vectors split over threads in contiguous ranges: each output is computed by one thread in the float
+  // path's order (slice, pack, row block, pass), so the result does not depend on the split.
+  const int parts = static_cast<int>(std::clamp<Eigen::Index>(vectors / 16, 1, std::max(1, threads)));
+  struct Part {
+    Eigen::Index v0 = 0, v1 = 0;
+    std::vector<Nibbles> nibbles;                  // per block
+    std::vector<std::vector<std::uint16_t>> live;  // per block, per vector: its groups with a 1 in some plane
+    std::vector<std::vector<int>> liveCount;
+    bool ok = true;
+    std::vector<int> maxN;
+    std::vector<float> maxF;
+    std::vector<std::int16_t> store;  // fused: [vector][block tiles][plane][kTileCols] sums of one slice
+  };
+  std::vector<Part> part(static_cast<std::size_t>(parts));
+  for (int t = 0; t < parts; ++t) {
+    part[t].v0 = vectors * t / parts;
+    part[t].v1 = vectors * (t + 1) / parts;
+  }
+  parallelFor(part.size(), parts, [&](std::size_t t) {
+    Part& pt = part[t];
+    pt.nibbles.resize(blocks.size());
+    pt.live.resize(blocks.size());
+    pt.liveCount.resize(blocks.size());
+    for (std::size_t i = 0; i < blocks.size() && pt.ok; ++i) {
+      Nibbles& nib = pt.nibbles[i];
+      pt.ok = nib.pack(planes, blocks[i].r0, blocks[i].rows, pt.v0, pt.v1);
+      pt.live[i].resize(static_cast<std::size_t>(nib.vectors()) * nib.groups());
+      pt.liveCount[i].resize(static_cast<std::size_t>(nib.vectors()));
+      for (Eigen::Index v = 0; v < nib.vectors(); ++v)
+        pt.liveCount[i][v] = nib.liveGroups(v, pt.live[i].data() + static_cast<std::size_t>(v) * nib.groups());
+    }
+    pt.maxN.assign(S, -1);
+    pt.maxF.assign(S, 0.0f);
+    if (fused) pt.store.resize(static_cast<std::size_t>(pt.v1 - pt.v0) * B * storeCols);
+  });
+  for (const Part& pt : part)
+    if (!pt.ok) return false;  // not 0/1 planes
+
+  // The float path's exact sum of one output (column c0 + c of block i, plane b, local vector v).
+  auto floatOf = [&](const Part& pt, std::size_t i, int s, Eigen::Index c0, Eigen::Index v, int b, int c,
+                     std::uint64_t* active) {
+    const Block& bl = blocks[i];
+    const Nibbles& nib = pt.nibbles[i];
+    activeRows(nib.at(b, 0) + v, nib.vectors(), nib.groups(), active);
+    const std::uint64_t* nonzero = L.nonzeroRows[s].data() + (static_cast<Eigen::Index>(bl.grb) * C + c0 + c) * words;
+    return floatSum(active, nonzero, words, L.gEff[s].col(c0 + c).data() + bl.r0);
+  };
+  // Calibration: the largest |N| and the largest |float sum| among the outputs of that |N|.
+  auto measure = [&](Part& pt, std::size_t i, int s, Eigen::Index c0, int nc, Eigen::Index v, const std::int16_t* N,
+                     std::uint64_t* active) {
+    for (int b = 0; b < B; ++b) {
+      const std::int16_t* n = N + b * kTileCols;
+      int m = 0;
+      for (int c = 0; c < nc; ++c) m = std::max(m, std::abs(static_cast<int>(n[c])));
+      if (m < pt.maxN[s]) continue;
+      for (int c = 0; c < nc; ++c) {
+        const int a = std::abs(static_cast<int>(n[c]));
+        if (a < pt.maxN[s]) continue;
+        const float f = std::abs(floatOf(pt, i, s, c0, v, b, c, active));
+        pt.maxF[s] = a > pt.maxN[s] ? f : std::max(pt.maxF[s], f);
+        pt.maxN[s] = a;
+      }
+    }
+  };
+  // Quantising: each pass's sums through the ADC, recombined into acc (the float path's arithmetic).
+  auto quantise = [&](const Part& pt, std::size_t i, int s, Eigen::Index c0, int nc, Eigen::Index v,
+                      const std::int16_t* N, float* val, std::uint64_t* active) {
+    const Block& bl = blocks[i];
+    const float* bs = L.blockScale.empty() ? nullptr : L.blockScale[bl.grb].data() + c0;
+    float* out = acc->row(pt.v0 + v).data() + c0;
+    const AdcOfN adcN = adcOf[s];
+    const int a0 = ambiguous[s][0], a1 = ambiguous[s][1], a2 = ambiguous[s][2], a3 = ambiguous[s][3];
+    const std::uint8_t* many = isAmbiguous[s].empty() ? nullptr : isAmbiguous[s].data() + nLimit;
+    const float sliceWeight = L.sliceWeight[s];
+    for (int b = 0; b < B; ++b) {
+      const std::int16_t* n = N + b * kTileCols;
+      int hit = 0;
+      for (int c = 0; c < nc; ++c) {
+        const int x = n[c];
+        val[c] = adcN(x);
+        hit |= (x == a0) | (x == a1) | (x == a2) | (x == a3);
+      }
+      if (many) {
+        for (int c = 0; c < nc; ++c) hit |= many[n[c]];
+      }
+      if (hit) {
+        for (int c = 0; c < nc; ++c) {
+          const int x = n[c];
+          if (many ? !many[x] : (x != a0 && x != a1 && x != a2 && x != a3)) continue;
+          float f = floatOf(pt, i, s, c0, v, b, c, active);
+          m_array.adc().convert(Eigen::Map<RowMatrix>(&f, 1, 1), adcN.fs);
+          val[c] = f;
+        }
+      }
+      const float w = passes[static_cast<std::size_t>(b)].weight * sliceWeight;
+      if (bs) {
+        for (int c = 0; c < nc; ++c) val[c] *= bs[c];
+      }
+      // The float path's own expression (acc += w·part), so it compiles to the same arithmetic.
+      Eigen::Map<Eigen::ArrayXf>(out, nc) += w * Eigen::Map<const Eigen::ArrayXf>(val, nc);
+    }
+  };
+  // One slice over a part's vectors: the table walks, then `sink(block, c0, nc, v, sums of every plane)`.
+  auto walk = [&](Part& pt, int s, auto&& sink) {
+    const Eigen::Index nv = pt.v1 - pt.v0;
+    LevelTable table;
+    std::vector<std::int16_t> N(static_cast<std::size_t>(B) * kTileCols);  // per plane: kTileCols sums
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+      const Block& bl = blocks[i];
+      const Nibbles& nib = pt.nibbles[i];
+      const Pack& p = *bl.pack;
+      const Eigen::Index planeStride = nib.at(1 % std::max(1, B), 0) - nib.at(0, 0);
+      for (Eigen::Index c0 = p.colStart; c0 < p.colStart + p.cols; c0 += kTileCols) {
+        const int nc = static_cast<int>(std::min<Eigen::Index>(kTileCols, p.colStart + p.cols - c0));
+        table.build(L.levels[s].block(bl.r0, c0, bl.rows, nc));
+        for (Eigen::Index v = 0; v < nv; ++v) {
+          const std::uint16_t* live = pt.live[i].data() + static_cast<std::size_t>(v) * table.groups();
+          table.sums(nib.at(0, 0) + v, planeStride, B, nv, live, pt.liveCount[i][v], N.data());
+          sink(i, c0, nc, v, N.data());
+        }
+      }
+    }
+  };
+  if (!fused) {
+    parallelFor(part.size(), parts, [&](std::size_t t) {
+      Part& pt = part[t];
+      std::vector<std::uint64_t> active(static_cast<std::size_t>(words));
+      alignas(64) float val[kTileCols];
+      for (int s = 0; s < S; ++s) {
+        walk(pt, s, [&](std::size_t i, Eigen::Index c0, int nc, Eigen::Index v, const std::int16_t* N) {
+          if (acc) {
+            quantise(pt, i, s, c0, nc, v, N, val, active.data());
+          } else {
+            measure(pt, i, s, c0, nc, v, N, active.data());
+          }
+        });
+      }
+    });
+    if (maxAbs) {
+      for (const Part& pt : part)
+        for (int s = 0; s < S; ++s) (*maxAbs)[s] = std::max((*maxAbs)[s], pt.maxF[s]);
+    }
+  } else {
+    // One chunk: each slice's sums are kept while its range is measured (max over every part), then
+    // quantised from the kept sums: the walk runs once instead of twice.
+    for (int s = 0; s < S; ++s) {
+      parallelFor(part.size(), parts, [&](std::size_t t) {
+        Part& pt = part[t];
+        std::vector<std::uint64_t> active(static_cast<std::size_t>(words));
+        walk(pt, s, [&](std::size_t i, Eigen::Index c0, int nc, Eigen::Index v, const std::int16_t* N) {
+          const Eigen::Index col = blocks[i].storeOffset + (c0 - blocks[i].pack->colStart);
+          std::int16_t* kept = pt.store.data() + (static_cast<std::size_t>(v) * storeCols + col) * B;
+          std::copy(N, N + static_cast<std::ptrdiff_t>(B) * kTileCols, kept);
+          measure(pt, i, s, c0, nc, v, N, active.data());
+        });
+      });
+      float f = 0.0f;  // as the float path's calibration: the max over chunks, 1 if nothing was seen
+      for (const Part& pt : part) f = std::max(f, pt.maxF[s]);
+      (*fullScaleOut)[s] = f > 0.0f ? f : 1.0f;
+      setupAdc(s, (*fullScaleOut)[s]);
+      parallelFor(part.size(), parts, [&](std::size_t t) {
+        Part& pt = part[t];
+        std::vector<std::uint64_t> active(static_cast<std::size_t>(words));
+        alignas(64) float val[kTileCols];
+        for (std::size_t i = 0; i < blocks.size(); ++i) {
+          const Pack& p = *blocks[i].pack;
+          for (Eigen::Index c0 = p.colStart; c0 < p.colStart + p.cols; c0 += kTileCols) {
+            const int nc = static_cast<int>(std::min<Eigen::Index>(kTileCols, p.colStart + p.cols - c0));
+            const Eigen::Index col = blocks[i].storeOffset + (c0 - p.colStart);
+            for (Eigen::Index v = 0; v < pt.v1 - pt.v0; ++v)
+              quantise(pt, i, s, c0, nc, v, pt.store.data() + (static_cast<std::size_t>(v) * storeCols + col) * B, val,
+                       active.data());
+          }
+        }
+      });
+    }
+  }
+  ++m_exactChunks;
+  return true;
 }
 
 RowMatrix FunctionalEngine::run(const RowMatrix& images, const ChipInstance* chip, Mode mode,

@@ -8,11 +8,13 @@
 // Every random draw is keyed by (seed, image index, layer, ...), so results depend only
 // on the seed and the images, never on the thread count or batch split.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <vector>
 
 #include "models/tile/array_core.h"
+#include "sim/core/bitplane.h"
 #include "sim/arch/arch.h"
 #include "sim/mapping/mapping.h"
 #include "workloads/ir/program.h"
@@ -41,6 +43,17 @@ struct AnalogLayerState {
   double referenceRead = 0.0;         // Σ_j |columnSums_j|, for drift compensation
   std::vector<std::vector<AdcInstance>> adcs;  // [rowBlock·slices + slice][colBlock]; empty: ideal ADCs
   int rowsPerBlock = 0;
+  // Exact integer passes (bit-serial DAC on quantised, noise-free cells; docs/performance.md): when every
+  // gEff[s] is an integer cell level × levelScale up to float representation, the levels per slice, and per
+  // slice a bound on |float sum of a pass over one row block − N·levelScale| (N: the pass's integer sum).
+  // Empty: the float path only.
+  std::vector<bitplane::Levels> levels;
+  double levelScale = 0.0;
+  int maxLevel = 0;                // max |level|
+  std::vector<double> levelBound;
+  // Per slice, per layer row block grb and column c: the block's rows with gEff ≠ 0 as bit masks of
+  // ceil(rowsPerBlock / 64) words at [(grb·C + c)·words] (the exact passes' float sums visit only those).
+  std::vector<std::vector<std::uint64_t>> nonzeroRows;
 };
 
 struct ChipInstance {
@@ -76,6 +89,12 @@ class FunctionalEngine {
 
   static constexpr int kChunkImages = 128;  // fixed batch split
 
+  /// Whether analog steps may take the exact integer passes where they apply (default on; off: always the
+  /// float GEMM, which gives the same bits: tests compare the two).
+  void setExactPasses(bool on) { m_exactPasses = on; }
+  /// Analog step chunks computed by exact passes so far (diagnostic: tests check the path is taken).
+  std::uint64_t exactPassChunks() const { return m_exactChunks; }
+
   const ArrayCore& arrayCore() const { return m_array; }
 
  private:
@@ -84,6 +103,9 @@ class FunctionalEngine {
   RowMatrix run(const RowMatrix& images, const ChipInstance* chip, Mode mode, ChipInstance* calibrating,
                 std::uint64_t dataTag, std::uint64_t firstImage, int threads) const;
   void analogStep(const wl::Step& step, int layer, const RowMatrix& x, const Context& ctx, RowMatrix& out) const;
+  bool exactPasses(const AnalogLayerState& L, const LayerMapping& lm, const std::vector<PatchRows>& planes,
+                   const std::vector<InputPass>& passes, Eigen::Index vectors, int threads, RowMatrix* acc,
+                   std::vector<float>* maxAbs, std::vector<float>* fullScaleOut = nullptr) const;
   static void binaryStep(const wl::Step& step, const std::vector<RowMatrix>& buf, RowMatrix& out);
   void forChunks(std::size_t images, int threads, const std::function<void(std::size_t, std::size_t)>& fn) const;
 
@@ -91,6 +113,8 @@ class FunctionalEngine {
   const ChipParams& m_chip;
   const Mapping& m_mapping;
   ArrayCore m_array;
+  bool m_exactPasses = true;
+  mutable std::atomic<std::uint64_t> m_exactChunks{0};
 };
 
 }  // namespace mxsim

@@ -103,6 +103,114 @@ TEST(FunctionalEngine, SameSeedSameBitsAnyThreadCount) {
   EXPECT_FALSE(one == eng.logits(x, &c, 2)) << "different chip seeds gave identical results";
 }
 
+// --- Exact integer passes (bit-serial DAC on quantised, noise-free cells): the same bits as the float path.
+
+ChipParams bitSerialChip(int rows, int cellBits, WeightMapping mapping, SignedInputs signedInputs, int adcBits) {
+  ChipParams chip;
+  chip.deviceNoise.sigma = 0.0;
+  chip.array.xbar.rows = rows;
+  chip.array.xbar.cols = 5;
+  chip.array.xbar.weightBits = 16;
+  chip.array.xbar.cellBits = cellBits;
+  chip.array.xbar.mapping = mapping;
+  chip.array.dac.mode = DacMode::BitSerial;
+  chip.array.dac.bits = 8;
+  chip.array.dac.signedInputs = signedInputs;
+  chip.array.adc.bits = adcBits;  // few bits: many exact ties, which the float sums must decide
+  return chip;
+}
+
+/// Calibration (ADC ranges, activity) and logits with exact passes equal those of the float GEMM bit for bit,
+/// and the exact passes were taken.
+void expectExactEqualsFloat(const ChipParams& chip, const wl::Program& program, int images, int threads,
+                            const std::string& what) {
+  Fixture f(chip, program);
+  FunctionalEngine exact(f.program, f.chip, f.mapping), plain(f.program, f.chip, f.mapping);
+  plain.setExactPasses(false);
+  const RowMatrix x = randomImages(images, f.program.buffers[0], 21, -1.0f);  // signed first layer
+  ChipInstance a = exact.programChip(5), b = plain.programChip(5);
+  ASSERT_FALSE(a.layers[0].levels.empty()) << what << ": the cells are integer levels";
+  exact.calibrate(a, x, threads);
+  plain.calibrate(b, x, threads);
+  EXPECT_GT(exact.exactPassChunks(), 0u) << what;
+  EXPECT_EQ(plain.exactPassChunks(), 0u) << what;
+  for (size_t l = 0; l < a.layers.size(); ++l) {
+    EXPECT_EQ(a.layers[l].adcFullScale, b.layers[l].adcFullScale) << what << ", layer " << l;
+    EXPECT_EQ(a.layers[l].dacActivity, b.layers[l].dacActivity) << what << ", layer " << l;
+    EXPECT_EQ(a.layers[l].inputPower, b.layers[l].inputPower) << what << ", layer " << l;
+  }
+  const RowMatrix ya = exact.logits(x, &a, threads), yb = plain.logits(x, &b, threads);
+  EXPECT_TRUE(ya == yb) << what << ": max |difference| " << (ya - yb).cwiseAbs().maxCoeff();
+}
+
+TEST(FunctionalEngine, ExactPassesEqualFloatPath) {
+  // ISAAC-like: 2-bit cells, offset mapping, two-phase signed inputs; 20-row arrays (not a multiple of the
+  // 4-row groups): several row blocks per layer.
+  expectExactEqualsFloat(bitSerialChip(20, 2, WeightMapping::Offset, SignedInputs::TwoPhase, 8), testing::smallCnn(),
+                         9, 1, "offset, 2-bit cells");
+  // 100 images are 3 chunks: calibration measures and quantises in two walks (one chunk fuses them).
+  expectExactEqualsFloat(bitSerialChip(20, 2, WeightMapping::Offset, SignedInputs::TwoPhase, 8), testing::smallCnn(),
+                         100, 2, "offset, 2-bit cells, 3 chunks");
+  // Differential pairs, 1-bit cells (16 slices), offset-coded signed inputs, 4-bit ADC, 128-row arrays.
+  expectExactEqualsFloat(bitSerialChip(128, 1, WeightMapping::Differential, SignedInputs::Offset, 4),
+                         testing::smallCnn(3, 10, 70, 3, 1, 1, 4, 6), 4, 2, "differential, 1-bit cells");
+  // Stride 2 (explicit im2col), per-array weight scaling, 4-bit cells, 7-row arrays.
+  ChipParams perArray = bitSerialChip(7, 4, WeightMapping::Offset, SignedInputs::TwoPhase, 5);
+  perArray.array.xbar.weightScaling = WeightScaling::Array;
+  expectExactEqualsFloat(perArray, testing::smallCnn(2, 9, 4, 3, 2, 1), 5, 2, "per-array scaling, stride 2");
+  // A grouped conv (weights between the groups on no array) and a dense chain with 3 cells per weight.
+  expectExactEqualsFloat(bitSerialChip(16, 2, WeightMapping::Offset, SignedInputs::TwoPhase, 6),
+                         testing::groupedConv(), 3, 1, "grouped conv");
+  ChipParams dense = bitSerialChip(33, 3, WeightMapping::Differential, SignedInputs::TwoPhase, 8);
+  dense.array.xbar.weightBits = 8;
+  expectExactEqualsFloat(dense, testing::denseChain({50, 70, 10}), 6, 2, "dense chain");
+  // ADC range full_scale: no measured range, every pass quantised against rows × 1.
+  ChipParams full = bitSerialChip(20, 2, WeightMapping::Offset, SignedInputs::TwoPhase, 8);
+  full.array.adc.range = AdcRange::FullScale;
+  expectExactEqualsFloat(full, testing::smallCnn(), 4, 1, "full-scale ADC range");
+}
+
+TEST(FunctionalEngine, ExactPassesNotTakenWhereTheyDoNotApply) {
+  // Variation makes the cells non-integer: no levels, the float path runs (and noise keeps it non-trivial).
+  ChipParams varied = bitSerialChip(20, 2, WeightMapping::Offset, SignedInputs::TwoPhase, 8);
+  varied.deviceNoise.sigma = 0.01;
+  Fixture f(varied);
+  FunctionalEngine eng(f.program, f.chip, f.mapping);
+  ChipInstance inst = eng.programChip(5);
+  EXPECT_TRUE(inst.layers[0].levels.empty());
+  eng.calibrate(inst, randomImages(3, f.program.buffers[0], 22));
+  EXPECT_EQ(eng.exactPassChunks(), 0u);
+  // A multibit DAC drives multi-level inputs: the levels are kept but no pass is exact.
+  ChipParams multibit = bitSerialChip(20, 2, WeightMapping::Offset, SignedInputs::TwoPhase, 8);
+  multibit.array.dac.mode = DacMode::Multibit;
+  Fixture g(multibit);
+  FunctionalEngine eng2(g.program, g.chip, g.mapping);
+  ChipInstance inst2 = eng2.programChip(5);
+  eng2.calibrate(inst2, randomImages(3, g.program.buffers[0], 22));
+  EXPECT_EQ(eng2.exactPassChunks(), 0u);
+}
+
+TEST(FunctionalEngine, OneImageCalibrationSameBitsAnyThreadCount) {
+  // One image is one chunk: its vectors are split over the threads inside the exact passes.
+  const ChipParams chip = bitSerialChip(20, 2, WeightMapping::Offset, SignedInputs::TwoPhase, 8);
+  Fixture f(chip, testing::smallCnn(3, 16, 8, 3, 1, 1, 4, 8));  // 256 vectors per image
+  FunctionalEngine eng(f.program, f.chip, f.mapping);
+  const RowMatrix x = randomImages(1, f.program.buffers[0], 23, -1.0f);
+  std::vector<ChipInstance> inst;
+  for (int threads : {1, 2, 3}) {
+    inst.push_back(eng.programChip(9, 0.0, threads));
+    eng.calibrate(inst.back(), x, threads);
+  }
+  EXPECT_GE(eng.exactPassChunks(), 3u);
+  for (size_t t = 1; t < inst.size(); ++t)
+    for (size_t l = 0; l < inst[0].layers.size(); ++l) {
+      EXPECT_EQ(inst[0].layers[l].adcFullScale, inst[t].layers[l].adcFullScale) << "layer " << l;
+      EXPECT_EQ(inst[0].layers[l].dacActivity, inst[t].layers[l].dacActivity) << "layer " << l;
+      EXPECT_EQ(inst[0].layers[l].inputPower, inst[t].layers[l].inputPower) << "layer " << l;
+      EXPECT_EQ(inst[0].layers[l].activationSigma, inst[t].layers[l].activationSigma) << "layer " << l;
+    }
+}
+
 TEST(FunctionalEngine, VariationChangesResultsAndScalesWithSigma) {
   auto deviation = [](double sigma) {
     ChipParams chip;

@@ -1,0 +1,152 @@
+#include "sim/core/bitplane.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace mxsim::bitplane {
+
+namespace {
+// GCC vector extensions: one source for every x86-64 level (the compiler splits a 512-bit type into
+// AVX2 or SSE2 halves where AVX-512 is missing). Kept inside functions: no vector type crosses an ABI.
+typedef std::int16_t I16x32 __attribute__((vector_size(64)));
+constexpr int kLanes = 32;
+constexpr int kParts = kTileCols / kLanes;  // vectors per table row
+static_assert(kTileCols % kLanes == 0, "a table row is whole 32-lane vectors");
+}  // namespace
+
+bool Nibbles::pack(const std::vector<PatchRows>& planes, Eigen::Index r0, Eigen::Index rows, Eigen::Index v0,
+                   Eigen::Index v1) {
+  m_planes = static_cast<int>(planes.size());
+  m_groups = static_cast<int>((rows + kGroupRows - 1) / kGroupRows);
+  m_vectors = v1 - v0;
+  m_data.resize(static_cast<std::size_t>(m_planes) * m_groups * static_cast<std::size_t>(m_vectors));
+  static const float kZeros[1] = {0.0f};
+  bool ok = true;
+  for (int b = 0; b < m_planes; ++b) {
+    const PatchRows& x = planes[static_cast<std::size_t>(b)];
+    const Eigen::Index P = x.vectorsPerImage();
+    for (int g = 0; g < m_groups; ++g) {
+      std::uint8_t* out = m_data.data() + (static_cast<std::size_t>(b) * m_groups + g) * static_cast<std::size_t>(m_vectors);
+      // The group's 4 rows (rows past the block read a zero, with step 0).
+      std::ptrdiff_t rowOffset[kGroupRows];
+      bool real[kGroupRows];
+      for (int j = 0; j < kGroupRows; ++j) {
+        const Eigen::Index k = static_cast<Eigen::Index>(g) * kGroupRows + j;
+        real[j] = k < rows;
+        rowOffset[j] = real[j] ? x.offset[static_cast<std::size_t>(r0 + k)] : 0;
+      }
+      // Vectors [v0, v1) as runs of one grid row of one image (contiguous in the plane).
+      for (Eigen::Index v = v0; v < v1;) {
+        const Eigen::Index n = v / P, i = v % P, h = i / x.validWidth, w = i % x.validWidth;
+        const Eigen::Index run = std::min(x.validWidth - w, v1 - v);
+        const float* src[kGroupRows];
+        Eigen::Index step[kGroupRows];
+        for (int j = 0; j < kGroupRows; ++j) {
+          src[j] = real[j] ? x.base + n * x.imageStride + rowOffset[j] + h * x.gridWidth + w : kZeros;
+          step[j] = real[j] ? 1 : 0;
+        }
+        std::uint8_t* dst = out + (v - v0);
+        int bad = 0;
+        for (Eigen::Index t = 0; t < run; ++t) {
+          const float a = src[0][t * step[0]], c = src[1][t * step[1]], d = src[2][t * step[2]], e = src[3][t * step[3]];
+          bad |= ((a != 0.0f) & (a != 1.0f)) | ((c != 0.0f) & (c != 1.0f)) | ((d != 0.0f) & (d != 1.0f)) |
+                 ((e != 0.0f) & (e != 1.0f));
+          dst[t] = static_cast<std::uint8_t>((a == 1.0f) | ((c == 1.0f) << 1) | ((d == 1.0f) << 2) | ((e == 1.0f) << 3));
+        }
+        ok = ok && !bad;
+        v += run;
+      }
+    }
+  }
+  return ok;
+}
+
+void LevelTable::build(const Eigen::Ref<const Levels>& levels) {
+  const Eigen::Index rows = levels.rows(), cols = levels.cols();
+  eigen_assert(cols <= kTileCols);
+  m_groups = static_cast<int>((rows + kGroupRows - 1) / kGroupRows);
+  m_table.resize(static_cast<std::size_t>(m_groups) * 16 * kTileCols);
+  alignas(64) std::int16_t lv[kGroupRows][kTileCols];
+  for (int g = 0; g < m_groups; ++g) {
+    // The group's rows widened and zero-padded to kTileCols (rows past the block: zero).
+    for (int j = 0; j < kGroupRows; ++j) {
+      const Eigen::Index k = static_cast<Eigen::Index>(g) * kGroupRows + j;
+      std::fill(lv[j], lv[j] + kTileCols, std::int16_t{0});
+      if (k >= rows) continue;
+      const std::int8_t* row = levels.row(k).data();  // row-major: the tile's columns are contiguous
+      for (Eigen::Index c = 0; c < cols; ++c) lv[j][c] = row[c];
+    }
+    std::int16_t* t = m_table.data() + static_cast<std::size_t>(g) * 16 * kTileCols;
+    std::fill(t, t + kTileCols, std::int16_t{0});
+    for (int m = 1; m < 16; ++m) {
+      int j = 0;
+      while (!((m >> j) & 1)) ++j;  // the lowest set bit: table(m) = table(m without it) + that row
+      const std::int16_t* prev = t + (m & (m - 1)) * kTileCols;
+      const std::int16_t* add = lv[j];
+      std::int16_t* cur = t + m * kTileCols;
+      for (int c = 0; c < kTileCols; ++c) cur[c] = static_cast<std::int16_t>(prev[c] + add[c]);
+    }
+  }
+}
+
+namespace {
+/// NP planes at once: 2·NP independent accumulators, one pass over the groups.
+template <int NP>
+void sumPlanes(const std::int16_t* table, const std::uint16_t* groups, int count, const std::uint8_t* nib,
+               Eigen::Index planeStride, Eigen::Index stride, std::int16_t* out) {
+  I16x32 acc[NP][kParts] = {};
+  for (int i = 0; i < count; ++i) {
+    const int g = groups[i];
+    const std::int16_t* t = table + static_cast<std::size_t>(g) * 16 * kTileCols;
+    const std::uint8_t* n = nib + g * stride;
+    for (int p = 0; p < NP; ++p) {
+      const std::int16_t* row = t + n[p * planeStride] * kTileCols;
+      for (int h = 0; h < kParts; ++h) {
+        I16x32 r;
+        std::memcpy(&r, row + h * kLanes, sizeof r);
+        acc[p][h] += r;
+      }
+    }
+  }
+  for (int p = 0; p < NP; ++p)
+    for (int h = 0; h < kParts; ++h) std::memcpy(out + p * kTileCols + h * kLanes, &acc[p][h], sizeof acc[p][h]);
+}
+}  // namespace
+
+void LevelTable::sums(const std::uint8_t* nib, Eigen::Index planeStride, int planes, Eigen::Index stride,
+                      const std::uint16_t* groups, int count, std::int16_t* out) const {
+  const std::int16_t* t = m_table.data();
+  int b = 0;
+  for (; b + 4 <= planes; b += 4)
+    sumPlanes<4>(t, groups, count, nib + b * planeStride, planeStride, stride, out + b * kTileCols);
+  for (; b < planes; ++b) sumPlanes<1>(t, groups, count, nib + b * planeStride, planeStride, stride, out + b * kTileCols);
+}
+
+int Nibbles::liveGroups(Eigen::Index v, std::uint16_t* groups) const {
+  int count = 0;
+  for (int g = 0; g < m_groups; ++g) {
+    unsigned any = 0;
+    for (int b = 0; b < m_planes; ++b) any |= at(b, g)[v];
+    groups[count] = static_cast<std::uint16_t>(g);
+    count += any != 0;
+  }
+  return count;
+}
+
+void activeRows(const std::uint8_t* nib, Eigen::Index stride, int groups, std::uint64_t* words) {
+  const int n = (groups * kGroupRows + 63) / 64;
+  std::fill(words, words + n, std::uint64_t{0});
+  for (int g = 0; g < groups; ++g)
+    words[g / 16] |= static_cast<std::uint64_t>(nib[g * stride] & 15u) << (kGroupRows * (g % 16));
+}
+
+float floatSum(const std::uint64_t* active, const std::uint64_t* nonzero, int words, const float* g) {
+  float acc = 0.0f;
+  for (int w = 0; w < words; ++w) {
+    for (std::uint64_t m = active[w] & nonzero[w]; m; m &= m - 1)
+      acc += g[w * 64 + __builtin_ctzll(m)];
+  }
+  return acc;
+}
+
+}  // namespace mxsim::bitplane

@@ -1,0 +1,170 @@
+// Exact integer passes (sim/core/bitplane): the table sums equal the integer reference Σ_k x_k·level_k for
+// every row count (including ones that are not multiples of the 4-row groups, 64 or 128), tile width, plane
+// count, level range, with the all-zero groups skipped, and for explicit and implicit (padded-plane) patch matrices; packing rejects planes
+// that are not 0/1; floatSum reproduces the float GEMM's value bit for bit.
+#include <gtest/gtest.h>
+
+#include "sim/core/bitplane.h"
+#include "sim/core/rng.h"
+
+namespace mxsim {
+namespace {
+
+using bitplane::kTileCols;
+
+RowMatrix randomPlane(Eigen::Index rows, Eigen::Index cols, double density, Rng& rng) {
+  RowMatrix m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = rng.uniform() < density ? 1.0f : 0.0f;
+  return m;
+}
+
+bitplane::Levels randomLevels(Eigen::Index rows, Eigen::Index cols, int maxLevel, Rng& rng) {
+  bitplane::Levels l(rows, cols);
+  for (Eigen::Index i = 0; i < l.size(); ++i)
+    l.data()[i] = static_cast<std::int8_t>(static_cast<int>(rng.uniform() * (2 * maxLevel + 1)) - maxLevel);
+  return l;
+}
+
+/// Every plane × vector × column of one row block against the integer reference.
+void expectExactSums(const std::vector<PatchRows>& planes, const std::vector<RowMatrix>& dense,
+                     const bitplane::Levels& levels, Eigen::Index r0, Eigen::Index rows, Eigen::Index v0,
+                     Eigen::Index v1, const std::string& what) {
+  bitplane::Nibbles nib;
+  ASSERT_TRUE(nib.pack(planes, r0, rows, v0, v1)) << what;
+  const Eigen::Index B = static_cast<Eigen::Index>(planes.size());
+  const Eigen::Index planeStride = B > 1 ? nib.at(1, 0) - nib.at(0, 0) : 0;
+  std::vector<std::int16_t> n(static_cast<std::size_t>(B) * kTileCols);
+  for (Eigen::Index c0 = 0; c0 < levels.cols(); c0 += kTileCols) {
+    const Eigen::Index nc = std::min<Eigen::Index>(kTileCols, levels.cols() - c0);
+    bitplane::LevelTable table;
+    table.build(levels.block(r0, c0, rows, nc));
+    for (Eigen::Index v = 0; v < v1 - v0; ++v) {
+      std::vector<std::uint16_t> live(static_cast<std::size_t>(nib.groups()));
+      const int count = nib.liveGroups(v, live.data());
+      for (int i = 1; i < count; ++i) ASSERT_LT(live[i - 1], live[i]);
+      table.sums(nib.at(0, 0) + v, planeStride, static_cast<int>(B), nib.vectors(), live.data(), count, n.data());
+      for (Eigen::Index b = 0; b < B; ++b) {
+        for (Eigen::Index c = 0; c < kTileCols; ++c) {
+          long ref = 0;
+          if (c < nc)
+            for (Eigen::Index k = 0; k < rows; ++k)
+              ref += static_cast<long>(dense[b](r0 + k, v0 + v)) * levels(r0 + k, c0 + c);
+          ASSERT_EQ(n[static_cast<std::size_t>(b * kTileCols + c)], ref)
+              << what << " plane " << b << " vector " << v0 + v << " column " << c0 + c;
+        }
+      }
+    }
+  }
+}
+
+TEST(BitPlane, TableSumsEqualIntegerReference) {
+  Rng rng(streamKey(7, {1}));
+  int cases = 0;
+  for (Eigen::Index rows : {1, 3, 4, 5, 63, 64, 65, 127, 128, 130, 200})
+    for (Eigen::Index cols : {1, 17, 64, 65, 150})
+      for (int planes : {1, 3, 4, 5, 16})
+        for (int maxLevel : {1, 3, 15}) {
+          if (rows * maxLevel > 32767) continue;
+          const Eigen::Index vectors = 1 + (rows * 7 + cols) % 9;
+          std::vector<RowMatrix> dense;
+          std::vector<PatchRows> views;
+          for (int b = 0; b < planes; ++b) dense.push_back(randomPlane(rows + 3, vectors, 0.1 + 0.2 * (b % 4), rng));
+          for (const RowMatrix& d : dense) views.push_back(PatchRows::dense(d));
+          const bitplane::Levels levels = randomLevels(rows + 3, cols, maxLevel, rng);
+          // A row block that starts inside the matrix, and a vector range that starts inside too.
+          expectExactSums(views, dense, levels, 2, rows, vectors > 2 ? 1 : 0, vectors,
+                          "rows " + std::to_string(rows) + " cols " + std::to_string(cols) + " planes " +
+                              std::to_string(planes) + " levels " + std::to_string(maxLevel));
+          ++cases;
+        }
+  EXPECT_GT(cases, 700);
+}
+
+TEST(BitPlane, ExtremeSumsDoNotOverflow) {
+  // 128 rows at level ±3 (ISAAC: 2-bit cells, offset mapping) and 2184 rows at ±15: |N| up to 32760.
+  for (auto [rows, level] : {std::pair<Eigen::Index, int>{128, 3}, {2184, 15}}) {
+    const RowMatrix ones = RowMatrix::Ones(rows, 5);
+    std::vector<RowMatrix> dense{ones};
+    std::vector<PatchRows> views{PatchRows::dense(dense[0])};
+    bitplane::Levels lv(rows, 2);
+    lv.col(0).setConstant(static_cast<std::int8_t>(level));
+    lv.col(1).setConstant(static_cast<std::int8_t>(-level));
+    expectExactSums(views, dense, lv, 0, rows, 0, 5, "extreme");
+  }
+}
+
+TEST(BitPlane, ImplicitPatchRowsPackLikeExplicit) {
+  // A stride-1 3×3 conv over 2 images of 3 × 6 × 5 padded by 1: the implicit view reads the padded planes at
+  // shifted offsets; packing it must give the same nibbles as the explicit patch matrix of the same values.
+  Window w;
+  w.kernelH = w.kernelW = 3;
+  w.strideH = w.strideW = 1;
+  w.padTop = w.padBottom = w.padLeft = w.padRight = 1;
+  w.inC = 3;
+  w.inH = 6;
+  w.inW = 5;
+  w.outH = 6;
+  w.outW = 5;
+  const Eigen::Index Hp = 8, Wp = 7;
+  Rng rng(streamKey(7, {2}));
+  RowMatrix padded = RowMatrix::Zero(2, w.inC * Hp * Wp);
+  for (int n = 0; n < 2; ++n)
+    for (int c = 0; c < w.inC; ++c)
+      for (int i = 1; i <= w.inH; ++i)
+        for (int j = 1; j <= w.inW; ++j) padded(n, (c * Hp + i) * Wp + j) = rng.uniform() < 0.4 ? 1.0f : 0.0f;
+  const PatchRows implicitView = PatchRows::conv(padded, w);
+  const Eigen::Index K = implicitView.rows(), V = implicitView.vectors();
+  RowMatrix xT(K, V);  // the explicit patch matrix, from the implicit layout's definition
+  for (Eigen::Index k = 0; k < K; ++k)
+    for (Eigen::Index v = 0; v < V; ++v) {
+      const Eigen::Index n = v / implicitView.vectorsPerImage(), i = v % implicitView.vectorsPerImage();
+      xT(k, v) = padded(n, implicitView.offset[k] + (i / w.outW) * Wp + i % w.outW);
+    }
+  const bitplane::Levels levels = randomLevels(K, 9, 3, rng);
+  std::vector<RowMatrix> dense{xT};
+  expectExactSums({implicitView}, dense, levels, 0, K, 0, V, "implicit");
+  expectExactSums({implicitView}, dense, levels, 5, 13, 7, V - 3, "implicit, inner block and vectors");
+}
+
+TEST(BitPlane, PackRejectsValuesOtherThanZeroAndOne) {
+  RowMatrix x = RowMatrix::Zero(6, 4);
+  x(3, 2) = 1.0f;
+  std::vector<PatchRows> views{PatchRows::dense(x)};
+  bitplane::Nibbles nib;
+  EXPECT_TRUE(nib.pack(views, 0, 6, 0, 4));
+  x(5, 1) = 0.5f;
+  EXPECT_FALSE(nib.pack(views, 0, 6, 0, 4));
+  EXPECT_TRUE(nib.pack(views, 0, 5, 0, 4));  // the block above row 5 is still bit planes
+  x(5, 1) = -1.0f;
+  EXPECT_FALSE(nib.pack(views, 0, 6, 0, 4));
+}
+
+TEST(BitPlane, FloatSumEqualsTheFloatGemmBitForBit) {
+  // Arbitrary float weights (not integer levels: rounding happens at every step) and some zero weights.
+  Rng rng(streamKey(7, {3}));
+  for (Eigen::Index rows : {1, 5, 64, 100, 128, 131}) {
+    const Eigen::Index V = 37, C = 6;
+    RowMatrix x = randomPlane(rows, V, 0.5, rng);
+    ColMatrix g(rows, C);
+    for (Eigen::Index i = 0; i < g.size(); ++i)
+      g.data()[i] = rng.uniform() < 0.2 ? 0.0f : static_cast<float>(rng.normal() * std::pow(10.0, 3 * rng.uniform()));
+    RowMatrix ref(V, C);
+    gemmTN(x, g, ref);
+    std::vector<PatchRows> views{PatchRows::dense(x)};
+    bitplane::Nibbles nib;
+    ASSERT_TRUE(nib.pack(views, 0, rows, 0, V));
+    const int words = static_cast<int>((rows + 63) / 64);
+    for (Eigen::Index c = 0; c < C; ++c) {
+      std::vector<std::uint64_t> nonzero(words, 0), active(words);
+      for (Eigen::Index k = 0; k < rows; ++k) nonzero[k / 64] |= static_cast<std::uint64_t>(g(k, c) != 0.0f) << (k % 64);
+      for (Eigen::Index v = 0; v < V; ++v) {
+        bitplane::activeRows(nib.at(0, 0) + v, nib.vectors(), nib.groups(), active.data());
+        const float f = bitplane::floatSum(active.data(), nonzero.data(), words, g.col(c).data());
+        ASSERT_EQ(f, ref(v, c)) << "rows " << rows << " vector " << v << " column " << c;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mxsim
