@@ -298,21 +298,26 @@ void addProgress(CLI::App* cmd, ProgressFlags& p) {
                 "run takes over a second)");
 }
 
-void addCommon(CLI::App* cmd, mxsim::app::CommonOptions& o, std::string& inputShape) {
-  cmd->add_option("--model", o.model, "ONNX model")
-      ->type_name("M.onnx")
-      ->check(pathValue())
-      ->default_str("workloads/zoo/fmnist_cnn.onnx");
-  cmd->add_option("--arch", o.arch, "architecture YAML")
+/// --arch and --set: the architecture file and its overrides (run, infer, inspect, config).
+void addArch(CLI::App* cmd, std::string& arch, std::vector<std::string>& sets) {
+  cmd->add_option("--arch", arch, "architecture YAML")
       ->type_name("A.yaml")
       ->check(pathValue())
       ->default_str("sim/presets/default.yaml");
-  cmd->add_option("--set", o.sets,
+  cmd->add_option("--set", sets,
                   "override one architecture parameter; repeatable, applied in order after --arch (keys: mxsim params)")
       ->type_name("KEY.PATH=VALUE")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->check(setAssignment());
+}
+
+void addCommon(CLI::App* cmd, mxsim::app::CommonOptions& o, std::string& inputShape) {
+  cmd->add_option("--model", o.model, "ONNX model")
+      ->type_name("M.onnx")
+      ->check(pathValue())
+      ->default_str("workloads/zoo/fmnist_cnn.onnx");
+  addArch(cmd, o.arch, o.sets);
   cmd->add_option("--input-shape", inputShape,
                   "per-image input shape for models whose input has symbolic dimensions besides the batch")
       ->type_name("CxHxW")
@@ -468,16 +473,7 @@ int dispatch(int argc, char** argv) {
 
   std::string configArch;
   std::vector<std::string> configSets;
-  CLI::App* cf = cmd["config"];
-  cf->add_option("--arch", configArch, "architecture YAML")
-      ->type_name("A.yaml")
-      ->check(pathValue())
-      ->default_str("sim/presets/default.yaml");
-  cf->add_option("--set", configSets, "override one architecture parameter; repeatable, applied in order after --arch")
-      ->type_name("KEY.PATH=VALUE")
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
-      ->check(setAssignment());
+  addArch(cmd["config"], configArch, configSets);
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes the arguments reversed

@@ -14,39 +14,32 @@ finish() {
   exit 0
 }
 
-# expect_user_error NAME PATTERN OUTFILE -- CMD...: CMD must exit 1, print exactly one stderr line that
-# contains PATTERN, and leave OUTFILE absent.
-expect_user_error() {
-  local name="$1" pattern="$2" outfile="$3"
-  shift 4
+# expect_exit CODE NAME PATTERN OUTFILE -- CMD...: CMD must exit CODE, print exactly one stderr line that
+# contains PATTERN, and (OUTFILE given) leave OUTFILE and its temporaries absent. The stderr stays in
+# $WORK/NAME.stderr for further checks.
+expect_exit() {
+  local code="$1" name="$2" pattern="$3" outfile="$4"
+  shift 5
   local err="$WORK/$name.stderr"
   "$@" >"$WORK/$name.stdout" 2>"$err"
   local rc=$?
   local lines
   lines=$(wc -l <"$err")
-  if [[ $rc -ne 1 ]]; then fail "$name: exit code $rc, expected 1 (stderr: $(cat "$err"))"; return; fi
-  if [[ $lines -ne 1 ]]; then fail "$name: expected one stderr line, got $lines: $(cat "$err")"; return; fi
-  if ! grep -qF -- "$pattern" "$err"; then fail "$name: stderr lacks '$pattern': $(cat "$err")"; return; fi
-  if [[ -n "$outfile" && -e "$outfile" ]]; then fail "$name: output $outfile was written"; return; fi
-  if compgen -G "$outfile.tmp-*" >/dev/null; then fail "$name: temp output left behind"; return; fi
+  if [[ $rc -ne $code ]]; then fail "$name: exit code $rc, expected $code (stderr: $(cat "$err"))"; return 1; fi
+  if [[ $lines -ne 1 ]]; then fail "$name: expected one stderr line, got $lines: $(cat "$err")"; return 1; fi
+  if ! grep -qF -- "$pattern" "$err"; then fail "$name: stderr lacks '$pattern': $(cat "$err")"; return 1; fi
+  if [[ -n "$outfile" && -e "$outfile" ]]; then fail "$name: output $outfile was written"; return 1; fi
+  if [[ -n "$outfile" ]] && compgen -G "$outfile.tmp-*" >/dev/null; then fail "$name: temp output left behind"; return 1; fi
   pass "$name: $(cat "$err")"
 }
 
-# expect_usage_error NAME PATTERN -- CMD...: CMD must exit 2 (a bad command line, docs/cli.md) and print exactly
-# one stderr line that contains PATTERN.
-expect_usage_error() {
-  local name="$1" pattern="$2"
-  shift 3
-  local err="$WORK/$name.stderr"
-  "$@" >"$WORK/$name.stdout" 2>"$err"
-  local rc=$?
-  local lines
-  lines=$(wc -l <"$err")
-  if [[ $rc -ne 2 ]]; then fail "$name: exit code $rc, expected 2 (stderr: $(cat "$err"))"; return; fi
-  if [[ $lines -ne 1 ]]; then fail "$name: expected one stderr line, got $lines: $(cat "$err")"; return; fi
-  if ! grep -qF -- "$pattern" "$err"; then fail "$name: stderr lacks '$pattern': $(cat "$err")"; return; fi
-  pass "$name: $(cat "$err")"
-}
+# expect_user_error NAME PATTERN OUTFILE -- CMD...: a bad input: exit 1 (docs/cli.md), one stderr line
+# containing PATTERN, OUTFILE absent.
+expect_user_error() { expect_exit 1 "$1" "$2" "$3" "${@:4}"; }
+
+# expect_usage_error NAME PATTERN -- CMD...: a bad command line: exit 2 (docs/cli.md), one stderr line
+# containing PATTERN.
+expect_usage_error() { expect_exit 2 "$1" "$2" "" "${@:3}"; }
 
 # logits_relerr GOT.npy REF.npy TOL: prints max|got − ref| / max|ref| (or the shape mismatch) and returns 0
 # when it is ≤ TOL. The one logits comparison of the CLI tests (PyTorch references, zoo references).

@@ -27,24 +27,16 @@ PYEOF
 [[ -e "$WORK/ideal.csv" ]] && fail "--ideal wrote a per-layer CSV"
 grep -q "ideal" "$WORK/ideal.stdout" || fail "no ideal accuracy printed: $(cat "$WORK/ideal.stdout")"
 
-# expect_usage_error NAME -- CMD...: exit 2, one stderr line naming --ideal and the offending flag, no report.
-expect_usage_error() {
+# expect_ideal_conflict NAME FLAG -- CMD...: a usage error (exit 2, one stderr line) naming FLAG and --ideal,
+# and no report written.
+expect_ideal_conflict() {
   local name="$1" flag="$2"
-  shift 3
-  local err="$WORK/$name.stderr"
-  "$@" >"$WORK/$name.stdout" 2>"$err"
-  local rc=$?
-  if [[ $rc -ne 2 ]]; then fail "$name: exit code $rc, expected 2 (stderr: $(cat "$err"))"; return; fi
-  if [[ $(wc -l <"$err") -ne 1 ]]; then fail "$name: expected one stderr line: $(cat "$err")"; return; fi
-  if ! grep -qF -- "--ideal" "$err" || ! grep -qF -- "$flag" "$err"; then
-    fail "$name: stderr does not name --ideal and $flag: $(cat "$err")"; return
-  fi
-  if [[ -e "$WORK/$name.json" ]]; then fail "$name: report written"; return; fi
-  pass "$name: $(cat "$err")"
+  expect_exit 2 "$name" "$flag" "$WORK/$name.json" "${@:3}" || return
+  grep -qF -- "--ideal" "$WORK/$name.stderr" || fail "$name: stderr does not name --ideal: $(cat "$WORK/$name.stderr")"
 }
-expect_usage_error ideal_chips --chips -- "$MXSIM" run --ideal --chips 2 --images 10 --out "$WORK/ideal_chips.json"
-expect_usage_error ideal_times --times -- "$MXSIM" run --times 1s,1h --ideal --images 10 --out "$WORK/ideal_times.json"
-expect_usage_error ideal_vcd --vcd -- "$MXSIM" run --ideal --vcd "$WORK/w.vcd" --images 10 --out "$WORK/ideal_vcd.json"
+expect_ideal_conflict ideal_chips --chips -- "$MXSIM" run --ideal --chips 2 --images 10 --out "$WORK/ideal_chips.json"
+expect_ideal_conflict ideal_times --times -- "$MXSIM" run --times 1s,1h --ideal --images 10 --out "$WORK/ideal_times.json"
+expect_ideal_conflict ideal_vcd --vcd -- "$MXSIM" run --ideal --vcd "$WORK/w.vcd" --images 10 --out "$WORK/ideal_vcd.json"
 # Unlabelled data leaves --ideal nothing to report: a bad-input error (exit 1).
 expect_user_error ideal_random "has no labels" "$WORK/ideal_random.json" -- \
   "$MXSIM" run --ideal --data random --images 10 --out "$WORK/ideal_random.json"
