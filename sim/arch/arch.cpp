@@ -160,43 +160,43 @@ LeakageParams LeakageParams::fromConfig(ConfigReader& r, const LeakageParams& d)
       {"Aladdin 40 nm: 32-bit adder 2.4 uW, 32-bit multiplier 80 uW (x (8/32)^2 for 8 bits); memories as "
        "leakage.sram"});
   p.gateUnusedArrays =
-      r.getBool("gate_unused_arrays", true, "arrays that hold no weights are power-gated and do not leak");
+      r.getBool("gate_unused_arrays", p.gateUnusedArrays, "arrays that hold no weights are power-gated and do not leak");
   r.finish();
   return p;
 }
 
 TileParams TileParams::fromConfig(ConfigReader& tile) {
   TileParams p;
-  p.inputBufferBytes = tile.getQuantity("input_buffer", Dimension::Bytes, 2048, 16, 1 << 30,
+  p.inputBufferBytes = tile.getQuantity("input_buffer", Dimension::Bytes, p.inputBufferBytes, 16, 1 << 30,
                                         "tile input buffer: the slice of a layer input its arrays read",
                                         {"ISAAC: 2 KB input register per IMA"});
-  p.outputBufferBytes = tile.getQuantity("output_buffer", Dimension::Bytes, 256, 16, 1 << 30,
+  p.outputBufferBytes = tile.getQuantity("output_buffer", Dimension::Bytes, p.outputBufferBytes, 16, 1 << 30,
                                          "tile output buffer: partial sums waiting to leave the tile",
                                          {"ISAAC: 256 B output register per IMA"});
-  p.bufferWordBits = static_cast<int>(tile.getInt("buffer_word_bits", 128, 8, 8192,
+  p.bufferWordBits = static_cast<int>(tile.getInt("buffer_word_bits", p.bufferWordBits, 8, 8192,
                                                   "bits per tile-buffer access (one access per cycle)", "bits",
                                                   {"assumption: the 128-bit width of ISAAC's IMA input path"}));
   p.partialSumBits = static_cast<int>(tile.getInt(
-      "partial_sum_bits", 16, 1, 64, "width of one partial sum sent from a tile to the digital unit", "bits",
+      "partial_sum_bits", p.partialSumBits, 1, 64, "width of one partial sum sent from a tile to the digital unit", "bits",
       {"ISAAC: 16-bit outputs after shift-and-add"}));
   p.memoryBytes = tile.getQuantity(
-      "memory", Dimension::Bytes, 0, 0, 1 << 30,
+      "memory", Dimension::Bytes, p.memoryBytes, 0, 1 << 30,
       "per-tile activation memory (eDRAM/SRAM) holding the input rows of the layers mapped on the tile; 0: none, "
       "activations live in the global buffer and the chip runs the global-buffer model (docs/chip.md)",
       {"ISAAC: 64 KB eDRAM per tile"});
   p.memoryTechnology = tile.getEnum<MemoryTechnology>(
-      "memory_technology", "sram", {{"sram", MemoryTechnology::Sram}, {"edram", MemoryTechnology::Edram}},
+      "memory_technology", p.memoryTechnology, {{"sram", MemoryTechnology::Sram}, {"edram", MemoryTechnology::Edram}},
       "bit cell of the tile memory: sram or edram (refreshed: adds refresh power, docs/memory.md)",
       {"ISAAC: eDRAM tile buffers"});
   p.memoryWordBits = static_cast<int>(tile.getInt(
-      "memory_word_bits", 256, 8, 1 << 16, "bits per tile-memory access, one read or write per cycle", "bits",
+      "memory_word_bits", p.memoryWordBits, 8, 1 << 16, "bits per tile-memory access, one read or write per cycle", "bits",
       {"ISAAC: 256-bit eDRAM-to-IMA bus per tile"}));
   p.outputRegisterBytes = tile.getQuantity(
-      "output_register", Dimension::Bytes, 0, 0, 1 << 30,
+      "output_register", Dimension::Bytes, p.outputRegisterBytes, 0, 1 << 30,
       "a tile-level output register holding the tile's merged outputs before they leave; 0: none",
       {"ISAAC Table I: 3 KB output register (OR) per tile"});
   p.digitalLanes = static_cast<int>(tile.getInt(
-      "digital_lanes", 8, 1, 1 << 16,
+      "digital_lanes", p.digitalLanes, 1, 1 << 16,
       "ALU lanes of a tile's own digital unit (row-block accumulation, activation, pooling, residual add); used "
       "when chip.tile.memory > 0",
       "lanes", {"ISAAC: per tile 12 IMAs x 4 shift-and-add units plus the tile's S+A, sigmoid and max-pool units"}));
@@ -206,11 +206,11 @@ TileParams TileParams::fromConfig(ConfigReader& tile) {
 IoParams IoParams::fromConfig(ConfigReader& r) {
   IoParams p;
   p.links = static_cast<int>(r.getInt(
-      "links", 0, 0, 1024,
+      "links", p.links, 0, 1024,
       "off-chip links carrying the images in and the results out (priced per io.bit, area.io_link each, and "
       "timed at their bandwidth in the dataflow model); 0: off-chip I/O not modelled",
       "links", {"ISAAC Table I: 4 HyperTransport links"}));
-  p.linkBytesPerSecond = r.getQuantity("link_bandwidth", Dimension::Bandwidth, 6.4e9, 1e3, 1e15,
+  p.linkBytesPerSecond = r.getQuantity("link_bandwidth", Dimension::Bandwidth, p.linkBytesPerSecond, 1e3, 1e15,
                                        "bandwidth of one off-chip link, one direction",
                                        {"ISAAC Table I: HyperTransport 6.4 GB/s per link"});
   r.finish();
@@ -222,7 +222,7 @@ AreaParams AreaParams::fromConfig(ConfigReader& r, double technologyNodeNm) {
   // ISAAC's CMOS areas are 32 nm figures: move them to the chip's node (crossbar cells do not scale with CMOS).
   const double a32 = tech::areaScale(tech::kIsaacNodeNm, technologyNodeNm);
   const std::vector<std::string> isaac = {"ISAAC (Shafiee et al., ISCA 2016) Table 2, 32 nm"};
-  p.arrayM2 = r.getQuantity("array", Dimension::Area, 25e-12, 0.0, 1.0, "one crossbar array (cells only)",
+  p.arrayM2 = r.getQuantity("array", Dimension::Area, p.arrayM2, 0.0, 1.0, "one crossbar array (cells only)",
                             {"ISAAC: 8 arrays of 128x128 take 0.0002 mm2 -> 25 um2 each"});
   p.dacM2 = r.getQuantity("dac", Dimension::Area, 0.166e-12, 0.0, 1.0,
                           "one DAC unit cell, a 1-bit row driver: a bit-serial DAC is one, a multibit DAC 2^bits - 1 "
@@ -276,7 +276,7 @@ AreaParams AreaParams::fromConfig(ConfigReader& r, double technologyNodeNm) {
 
 PowerParams PowerParams::fromConfig(ConfigReader& r) {
   PowerParams p;
-  p.windowSeconds = r.getQuantity("window", Dimension::Time, 1e-6, 1e-12, 1.0,
+  p.windowSeconds = r.getQuantity("window", Dimension::Time, p.windowSeconds, 1e-12, 1.0,
                                   "peak power: the largest energy within any window of this length, divided by it "
                                   "(resolution: layer intervals; docs/chip.md)");
   r.finish();
@@ -286,23 +286,23 @@ PowerParams PowerParams::fromConfig(ConfigReader& r) {
 MappingParams MappingParams::fromConfig(ConfigReader& r) {
   MappingParams p;
   p.overflow = r.getEnum<MappingOverflow>(
-      "overflow", policyName(MappingOverflow::Error),
+      "overflow", p.overflow,
       {{policyName(MappingOverflow::Error), MappingOverflow::Error},
        {policyName(MappingOverflow::TimeMultiplex), MappingOverflow::TimeMultiplex}},
       "a model needing more arrays than the chip has: error (stating both numbers), or time_multiplex (analog "
       "layers in rounds that each fit the chip, arrays reprogrammed before every round)");
   p.multiplexBatch = static_cast<int>(r.getInt(
-      "multiplex_batch", 1, 1, 1 << 30,
+      "multiplex_batch", p.multiplexBatch, 1, 1 << 30,
       "time_multiplex: images streamed through each round per reprogramming; the per-image reprogramming "
       "time and energy are divided by it",
       "images"));
   p.replication = r.getEnum<Replication>(
-      "replication", policyName(Replication::None),
+      "replication", p.replication,
       {{policyName(Replication::None), Replication::None}, {policyName(Replication::Auto), Replication::Auto}},
       "auto: when the model fits in one round, spare arrays hold whole extra copies of the layers that stream "
       "the most vectors per copy; copies split the layer's input vectors");
   p.tileAligned = r.getBool(
-      "tile_aligned", false,
+      "tile_aligned", p.tileAligned,
       "every layer, and the group of its extra copies, starts on a fresh tile (no two layers share a tile), so each "
       "tile memory holds the input rows of one layer; arrays left over at the end of a layer's last tile stay empty");
   r.finish();
@@ -351,25 +351,25 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   ChipParams p;
   ConfigReader top(root, "", registry);
   ConfigReader chip = top.child("chip");
-  p.name = chip.getString("name", "mxsim-default", "free-form name of the chip (reported)");
+  p.name = chip.getString("name", p.name, "free-form name of the chip (reported)");
   p.technologyNodeNm =
-      chip.getQuantity("technology_node", Dimension::Length, kDefaultTechnologyNodeNm * 1e-9, tech::kMinNodeNm * 1e-9,
+      chip.getQuantity("technology_node", Dimension::Length, p.technologyNodeNm * 1e-9, tech::kMinNodeNm * 1e-9,
                        tech::kMaxNodeNm * 1e-9,
                        "CMOS node of the digital and mixed-signal parts: every energy, area and leakage default "
                        "declared at another node is moved to this one (Stillmaker-Baas factors, docs/models.md); "
                        "crossbar cells do not scale",
                        {"ISAAC (the default chip's template): 32 nm"}) *
       1e9;
-  p.clockHz = chip.getQuantity("clock", Dimension::Frequency, 1e9, 1e6, 10e9, "chip clock frequency",
+  p.clockHz = chip.getQuantity("clock", Dimension::Frequency, p.clockHz, 1e6, 10e9, "chip clock frequency",
                                {"ISAAC runs at 1.2 GHz"});
-  p.tiles = static_cast<int>(chip.getInt("tiles", 128, 1, 1 << 20, "tiles on the chip", "tiles"));
+  p.tiles = static_cast<int>(chip.getInt("tiles", p.tiles, 1, 1 << 20, "tiles on the chip", "tiles"));
   p.schedule = chip.getEnum<Schedule>(
-      "schedule", "sequential", {{"sequential", Schedule::Sequential}, {"pipelined", Schedule::Pipelined}},
+      "schedule", p.schedule, {{"sequential", Schedule::Sequential}, {"pipelined", Schedule::Pipelined}},
       "controller order: sequential (a step starts when the previous one is done) or pipelined (ISAAC-style: "
       "each step starts as soon as enough of its input is ready)");
   ConfigReader tile = chip.child("tile");
   p.arraysPerTile = static_cast<int>(tile.getInt(
-      "arrays", 8, 1, 4096,
+      "arrays", p.arraysPerTile, 1, 4096,
       "analog arrays per tile; chip.tiles × arrays is at most 4194304 (2^22: ISAAC has 16128; every array is "
       "elaborated in the timing model)",
       "arrays", {"ISAAC: 8 arrays per in-situ MAC unit"}));
@@ -396,7 +396,7 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   p.io = IoParams::fromConfig(io);
   ConfigReader denoiser = chip.child("denoiser");
   p.denoiserPresence = denoiser.getEnum<DenoiserPresence>(
-      "present", "auto", {{"auto", DenoiserPresence::Auto}, {"yes", DenoiserPresence::On}, {"no", DenoiserPresence::Off}},
+      "present", p.denoiserPresence, {{"auto", DenoiserPresence::Auto}, {"yes", DenoiserPresence::On}, {"no", DenoiserPresence::Off}},
       "whether the chip has a denoiser engine: auto (exactly when the model has denoiser blocks), yes, no");
   p.denoiser = DenoiserParams::fromConfig(denoiser, p.technologyNodeNm);
   ConfigReader mapping = chip.child("mapping");
@@ -406,14 +406,14 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
   ConfigReader noise = top.child("noise");
   p.deviceNoise = DeviceNoiseParams::fromConfig(noise);
   p.arrayModel = noise.getEnum<ArrayModel>(
-      "array", "physical", {{"physical", ArrayModel::Physical}, {"ideal", ArrayModel::Ideal}},
+      "array", p.arrayModel, {{"physical", ArrayModel::Physical}, {"ideal", ArrayModel::Ideal}},
       "analog layers: physical = DAC/ADC quantization and device noise as configured; ideal = exact float "
       "x·W + b, so only activation noise (if any) perturbs them — the papers' abstraction; timing and area "
       "are unaffected, DAC and crossbar energy assume full-scale activity (no conversion is simulated)");
   ConfigReader activation = noise.child("activation");
   p.activationNoise = ActivationNoiseParams::fromConfig(activation);
   p.calibrationImages = static_cast<int>(noise.getInt(
-      "calibration_images", 256, 1, 100000, "images used to calibrate per-layer ADC ranges (--data random: at most --images)", "images"));
+      "calibration_images", p.calibrationImages, 1, 100000, "images used to calibrate per-layer ADC ranges (--data random: at most --images)", "images"));
   noise.finish();
 
   ConfigReader energy = top.child("energy");
