@@ -12,35 +12,35 @@ namespace mxsim {
 
 CrossbarParams CrossbarParams::fromConfig(ConfigReader& r) {
   CrossbarParams p;
-  p.rows = static_cast<int>(r.getInt("rows", kDefaultRows, 1, 4096, "word lines (inputs) per array", "rows",
+  p.rows = static_cast<int>(r.getInt("rows", p.rows, 1, 4096, "word lines (inputs) per array", "rows",
                                      {"ISAAC, Shafiee et al. ISCA 2016: 128x128 arrays"}));
   p.cols = static_cast<int>(
-      r.getInt("cols", kDefaultRows, 1, 4096, "bit-line pairs (outputs) per array", "cols", {"ISAAC: 128x128 arrays"}));
+      r.getInt("cols", p.cols, 1, 4096, "bit-line pairs (outputs) per array", "cols", {"ISAAC: 128x128 arrays"}));
   p.readCycles =
-      static_cast<int>(r.getInt("read_cycles", 10, 1, 100000, "cycles to integrate and sample one MVM (per input pass)",
+      static_cast<int>(r.getInt("read_cycles", p.readCycles, 1, 100000, "cycles to integrate and sample one MVM (per input pass)",
                                 "cycles", {"ISAAC: 100 ns per array read step"}));
   p.writeCyclesPerRow = static_cast<int>(r.getInt(
-      "write_cycles_per_row", 150, 1, 1000000000,
+      "write_cycles_per_row", p.writeCyclesPerRow, 1, 1000000000,
       "cycles to program one row of an array, its cells in parallel (time-multiplexed reprogramming)", "cycles",
       {"Lee et al. ISCA 2009: PCM write (SET) latency 150 ns = 150 cycles at 1 GHz"}));
   ConfigReader dev = r.child("device");
-  p.gMinS = dev.getQuantity("g_min", Dimension::Conductance, 0.1e-6, 0.0, 1.0, "low conductance state Gmin");
-  p.gMaxS = dev.getQuantity("g_max", Dimension::Conductance, 25e-6, 1e-12, 1.0, "high conductance state Gmax",
+  p.gMinS = dev.getQuantity("g_min", Dimension::Conductance, p.gMinS, 0.0, 1.0, "low conductance state Gmin");
+  p.gMaxS = dev.getQuantity("g_max", Dimension::Conductance, p.gMaxS, 1e-12, 1.0, "high conductance state Gmax",
                             {"aihwkit PCM statistical model: Gmax = 25 uS"});
   p.mapping = dev.getEnum<WeightMapping>(
-      "mapping", "differential", {{"differential", WeightMapping::Differential}, {"offset", WeightMapping::Offset}},
+      "mapping", p.mapping, {{"differential", WeightMapping::Differential}, {"offset", WeightMapping::Offset}},
       "signed weights as a differential pair G+ - G- or as one device "
       "against a mid-range reference");
   p.weightBits = static_cast<int>(
-      dev.getInt("weight_bits", 0, 0, 16, "weight resolution; 0 = analog (continuous) conductances", "bits"));
+      dev.getInt("weight_bits", p.weightBits, 0, 16, "weight resolution; 0 = analog (continuous) conductances", "bits"));
   p.cellBits = static_cast<int>(dev.getInt(
-      "cell_bits", 2, 1, 4, "bits stored per cell when weight_bits > 0 (bit slicing)", "bits", {"ISAAC: 2-bit cells"}));
+      "cell_bits", p.cellBits, 1, 4, "bits stored per cell when weight_bits > 0 (bit slicing)", "bits", {"ISAAC: 2-bit cells"}));
   if (p.weightBits == 0 && dev.given("cell_bits"))  // it would silently do nothing
     throw ConfigError(fmt::format("{}: given, but {} is 0 (analog conductances, no bit slicing); set {} too or "
                                   "leave {} out",
                                   dev.keyPath("cell_bits"), dev.keyPath("weight_bits"), dev.keyPath("weight_bits"),
                                   dev.keyPath("cell_bits")));
-  p.weightScaling = dev.getEnum<WeightScaling>("weight_scaling", "layer",
+  p.weightScaling = dev.getEnum<WeightScaling>("weight_scaling", p.weightScaling,
                                                {{"layer", WeightScaling::Layer}, {"array", WeightScaling::Array}},
                                                "weights normalised to the conductance range per layer or per array "
                                                "block (digital rescale per array)");

@@ -31,7 +31,7 @@ struct CrossbarParams {
   double gMaxS = 25e-6;   // aihwkit PCM model: Gmax = 25 µS
   WeightMapping mapping = WeightMapping::Differential;
   int weightBits = 0;     // 0: analog (continuous) conductances; else weights quantised to this many bits
-  int cellBits = 0;       // bits per cell when weightBits > 0 (slices = ceil(weightBits / cellBits))
+  int cellBits = 2;       // bits per cell when weightBits > 0 (slices = ceil(weightBits / cellBits)); ISAAC: 2
   WeightScaling weightScaling = WeightScaling::Layer;
   bool irDrop = false;
   double wireOhms = 2.5;  // wire resistance per cell segment
