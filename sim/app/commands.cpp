@@ -45,6 +45,7 @@ std::vector<NamedPath> inputPaths(const CommonOptions& o) {
 
 struct Loaded {
   std::string modelPath, archPath;
+  std::string archYaml;  // the architecture document as run: base: chain and --set resolved (arch.effective_yaml)
   ChipParams chip;
   wl::Program program;
   Mapping mapping;
@@ -59,7 +60,9 @@ Loaded load(const CommonOptions& o, const wl::Shape* implicitShape = nullptr, co
   Loaded l;
   l.modelPath = o.model.empty() ? defaultModelPath() : o.model;
   l.archPath = o.arch.empty() ? defaultArchPath() : o.arch;
-  l.chip = loadChipParams(l.archPath, o.sets);
+  const YAML::Node arch = resolvedArchYaml(l.archPath, o.sets);
+  l.chip = chipParamsOf(arch, l.archPath, o.sets);
+  l.archYaml = yamlText(arch);
   wl::ImportOptions io;
   if (!o.inputShape.empty()) {
     io.inputShape = o.inputShape;
@@ -184,14 +187,11 @@ json modelJson(const Loaded& l) {
 
 /// The report's "arch" section: the chip it ran on.
 json archJson(const Loaded& l, const RunOptions& o) {
-  // The document the run used (base: chain and --set resolved): running with it alone gives the same chip.
-  YAML::Emitter effective;
-  effective << resolvedArchYaml(l.archPath, o.sets);
-  const std::string text = effective.c_str();
+  // Running with the document the run used (l.archYaml) alone gives the same chip.
   return {{"path", l.archPath}, {"name", l.chip.name}, {"overrides", o.sets}, {"clock_hz", l.chip.clockHz},
           {"tiles", l.chip.tiles}, {"arrays_per_tile", l.chip.arraysPerTile},
           {"array_rows", l.chip.array.xbar.rows}, {"array_cols", l.chip.array.xbar.cols},
-          {"effective_yaml", text}, {"effective_hash", textHash(std::string(MXSIM_VERSION) + "\n" + text)}};
+          {"effective_yaml", l.archYaml}, {"effective_hash", textHash(std::string(MXSIM_VERSION) + "\n" + l.archYaml)}};
 }
 
 /// `run --ideal`: the exact float model's top-1 over the dataset and nothing else (no chip instance, no
@@ -281,8 +281,6 @@ bool hasDenoiserBlocks(const wl::Program& program) {
                      [](const wl::Step& s) { return s.unit() == wl::Unit::Denoiser; });
 }
 
-/// The price of every action the run used and where it comes from (the architecture file's key, the default
-/// and its citation, or the block model deriving it), so a reviewer sees where each joule came from.
 /// The stats tree as nested objects, one level per module path component ("chip.tile3.memory.bits_written" →
 /// stats.chip.tile3.memory.bits_written).
 json statsJson(const StatsTree& tree) {
@@ -300,6 +298,8 @@ json statsJson(const StatsTree& tree) {
   return root;
 }
 
+/// The price of every action the run used and where it comes from (the architecture file's key, the default
+/// and its citation, or the block model deriving it), so a reviewer sees where each joule came from.
 json pricesJson(const ChipParams& chip, const EnergyReport& energy) {
   json out = json::object();
   for (const auto& [name, joules] : energy.byAction) {

@@ -564,19 +564,19 @@ YAML::Node resolvedArchYaml(const std::string& file, const std::vector<std::stri
   return root;
 }
 
+std::string yamlText(const YAML::Node& doc) {
+  YAML::Emitter out;
+  out << doc;
+  return out.c_str();
+}
+
 std::string effectiveArchText(const std::string& file, const std::vector<std::string>& overrides) {
   const YAML::Node root = resolvedArchYaml(file, overrides);
   ParamRegistry registry;
-  try {
-    ChipParams::fromYaml(root, &registry);
-  } catch (const ConfigError& e) {
-    throw ConfigError(blame(file, overrides, e.what()));
-  }
-  YAML::Emitter out;
-  out << root;
+  chipParamsOf(root, file, overrides, &registry);
   std::string text = fmt::format("# mxsim {}: the architecture of {}{}, base: chain resolved\n{}\n", MXSIM_VERSION,
                                  file, overrides.empty() ? "" : fmt::format(" with --set {}", fmt::join(overrides, " --set ")),
-                                 out.c_str());
+                                 yamlText(root));
   auto given = [&](const std::string& path) {
     YAML::Node n;
     n.reset(root);
@@ -604,13 +604,17 @@ std::string textHash(const std::string& text) {
   return fmt::format("{:016x}", h);
 }
 
-ChipParams loadChipParams(const std::string& file, const std::vector<std::string>& overrides) {
-  YAML::Node root = resolvedArchYaml(file, overrides);
+ChipParams chipParamsOf(const YAML::Node& resolved, const std::string& file, const std::vector<std::string>& overrides,
+                        ParamRegistry* registry) {
   try {
-    return ChipParams::fromYaml(root);
+    return ChipParams::fromYaml(resolved, registry);
   } catch (const ConfigError& e) {
     throw ConfigError(blame(file, overrides, e.what()));
   }
+}
+
+ChipParams loadChipParams(const std::string& file, const std::vector<std::string>& overrides) {
+  return chipParamsOf(resolvedArchYaml(file, overrides), file, overrides);
 }
 
 std::string defaultArchPath() { return std::string(MXSIM_SOURCE_DIR) + "/sim/presets/default.yaml"; }

@@ -202,6 +202,14 @@ ChipParams loadChipParams(const std::string& file, const std::vector<std::string
 /// gives the same chip. Throws ConfigError naming the file for a missing base or a loop.
 YAML::Node resolvedArchYaml(const std::string& file, const std::vector<std::string>& overrides);
 
+/// Validate a resolved document (resolvedArchYaml) as the chip of `file` with `overrides`: a ConfigError names
+/// the file, or the --set key it came from. With `registry`, every declared parameter is recorded.
+ChipParams chipParamsOf(const YAML::Node& resolved, const std::string& file, const std::vector<std::string>& overrides,
+                        ParamRegistry* registry = nullptr);
+
+/// A YAML document as text: what `mxsim config` prints and the run report embeds (arch.effective_yaml).
+std::string yamlText(const YAML::Node& doc);
+
 /// `mxsim config`: the resolved document as YAML text, then every parameter it leaves out with its default as
 /// a comment (defaults that follow other keys, such as node-scaled prices, say so).
 std::string effectiveArchText(const std::string& file, const std::vector<std::string>& overrides);
