@@ -5,6 +5,7 @@
 // the report (sim/report: statsJson, the run report's "stats" object) writes the tree as nested objects.
 // A block that did nothing (no busy or stall time, no counts) registers nothing: unused arrays stay silent.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <string>
 
@@ -32,6 +33,19 @@ class StatsSource {
   /// Register this block's counters under `path`, its hierarchical name.
   virtual void reportStats(StatsTree& tree, const std::string& path) const = 0;
 };
+
+/// An interconnect's links in the tree: every link that carried data as `<path>.link.<name>.busy_cycles`
+/// (`name(l)`, `busy(l)` for l in [0, links)); returns the sum of their busy cycles.
+template <class Name, class Busy>
+std::uint64_t reportLinks(StatsTree& tree, const std::string& path, int links, Name name, Busy busy) {
+  std::uint64_t total = 0;
+  for (int l = 0; l < links; ++l)
+    if (const std::uint64_t b = busy(l)) {
+      total += b;
+      tree.set(path + ".link." + name(l), "busy_cycles", static_cast<double>(b));
+    }
+  return total;
+}
 
 /// Walk the module tree from `root` (the root first, then its children depth first in creation order) and
 /// collect the counters of every object that is a StatsSource.

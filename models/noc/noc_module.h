@@ -75,8 +75,8 @@ class NocModule : public Shell<NocCore> {
     if (!m_transfers) return;
     tree.set(path, "transfers", static_cast<double>(m_transfers));
     tree.set(path, "bit_hops", static_cast<double>(m_bitHops));
-    for (int l = 0; l < m_core.linkCount(); ++l)
-      if (const std::uint64_t b = linkBusyCycles(l)) tree.set(path + ".link." + m_core.linkName(l), "busy_cycles", static_cast<double>(b));
+    reportLinks(tree, path, m_core.linkCount(), [&](int l) { return m_core.linkName(l); },
+                [&](int l) { return linkBusyCycles(l); });
   }
 
   // --- busy intervals (VCD) ------------------------------------------------------------------------------

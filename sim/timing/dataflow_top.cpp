@@ -618,20 +618,12 @@ std::vector<StageActivity> DataflowTop::stageActivity() const {
 
 
 void DataflowTop::reportStats(StatsTree& tree, const std::string& path) const {
-  auto resource = [&](const std::string& block, const Resource& res) {
-    tree.set(path + "." + block, "busy_cycles", static_cast<double>(res.busy));
-    tree.set(path + "." + block, "stall_cycles", static_cast<double>(res.stall));
-  };
-  resource("global_buffer", m_globalBuffer);
-  if (m_chip.io.links > 0) resource("io", m_io);
+  reportResource(tree, path + ".global_buffer", m_globalBuffer);
+  if (m_chip.io.links > 0) reportResource(tree, path + ".io", m_io);
   const std::string noc = path + ".noc";
   tree.set(noc, "routers", m_noc.routers());
-  std::uint64_t busy = 0;
-  for (int l = 0; l < m_noc.linkCount(); ++l)
-    if (const std::uint64_t b = m_noc.linkBusyCycles(l)) {
-      busy += b;
-      tree.set(noc + ".link." + m_noc.linkName(l), "busy_cycles", static_cast<double>(b));
-    }
+  const std::uint64_t busy = reportLinks(tree, noc, m_noc.linkCount(), [&](int l) { return m_noc.linkName(l); },
+                                         [&](int l) { return m_noc.linkBusyCycles(l); });
   tree.set(noc, "link_busy_cycles", static_cast<double>(busy));
 }
 

@@ -25,6 +25,12 @@ struct TimedResource {
   int signal = -1;           // activity signal (VCD)
 };
 
+/// A timed resource in the stats tree: `<path>.busy_cycles` and `<path>.stall_cycles`.
+inline void reportResource(StatsTree& tree, const std::string& path, const TimedResource& r) {
+  tree.set(path, "busy_cycles", static_cast<double>(r.busy));
+  tree.set(path, "stall_cycles", static_cast<double>(r.stall));
+}
+
 class TileModule : public sc_core::sc_module, public StatsSource {
  public:
   /// `build` runs inside the constructor, so the modules it creates are this tile's children.
@@ -48,14 +54,12 @@ class TileModule : public sc_core::sc_module, public StatsSource {
   void reportStats(StatsTree& tree, const std::string& path) const override {
     if (!memoryCapacityBits) return;
     const std::string m = path + ".memory", d = path + ".digital", a = path + ".arrays";
-    tree.set(m, "busy_cycles", static_cast<double>(memory.busy));
-    tree.set(m, "stall_cycles", static_cast<double>(memory.stall));
+    reportResource(tree, m, memory);
     tree.set(m, "bits_written", static_cast<double>(memoryBitsWritten));
     tree.set(m, "bits_read", static_cast<double>(memoryBitsRead));
     tree.set(m, "capacity_bits", static_cast<double>(memoryCapacityBits));
     tree.set(m, "planned_bits", static_cast<double>(memoryPlannedBits));
-    tree.set(d, "busy_cycles", static_cast<double>(digital.busy));
-    tree.set(d, "stall_cycles", static_cast<double>(digital.stall));
+    reportResource(tree, d, digital);
     tree.set(a, "count", arrays);
     tree.set(a, "busy_array_cycles", static_cast<double>(arrayBusyCycles));
   }
