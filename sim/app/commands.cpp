@@ -819,24 +819,25 @@ int inferCommand(const InferOptions& o) {
   FunctionalEngine engine(l.program, l.chip, l.mapping);
   phases.mark("load", fmt::format("{} steps; {} images", l.program.steps.size(), n));
   const std::string nText = groupThousands(static_cast<std::uint64_t>(n));
+  const int threads = threadCount(o.threads);
   RowMatrix logits;
   if (o.ideal) {
     progress.stage(fmt::format("ideal float model: logits of {} images", nText));
-    logits = engine.logits(images, nullptr, threadCount(o.threads));
+    logits = engine.logits(images, nullptr, threads);
   } else {
     progress.stage("chip 1/1: programming");
-    ChipInstance fresh = engine.programChip(o.seed, 0.0, threadCount(o.threads));
+    ChipInstance fresh = engine.programChip(o.seed, 0.0, threads);
     phases.mark("program");
     progress.stage(fmt::format("chip 1/1: calibrating on {} images", nText));
-    engine.calibrate(fresh, images, threadCount(o.threads));  // no dataset here: the inputs themselves calibrate the ADC ranges
+    engine.calibrate(fresh, images, threads);  // no dataset here: the inputs themselves calibrate the ADC ranges
     phases.mark("calibrate");
     progress.stage("chip 1/1: programming (aged)");
     const DeviceNoiseParams& dn = l.chip.deviceNoise;
-    ChipInstance inst = engine.programChip(o.seed, dn.timeSeconds, threadCount(o.threads));
+    ChipInstance inst = engine.programChip(o.seed, dn.timeSeconds, threads);
     engine.adoptCalibration(fresh, inst, dn.driftCompensation);
     phases.mark("program", "aged");
     progress.stage(fmt::format("chip 1/1: logits of {} images", nText));
-    logits = engine.logits(images, &inst, threadCount(o.threads));
+    logits = engine.logits(images, &inst, threads);
   }
   phases.mark("evaluate");
   std::vector<std::int64_t> outShape{n};
