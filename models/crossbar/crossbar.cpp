@@ -108,139 +108,195 @@ ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, 
   return rest;
 }
 
+namespace {
+/// One weight digit d ∈ [−1, 1] on its device(s), each device through `realise(target)`: the effective
+/// weight, the conductance of its devices and the read-noise variance in w_eff² units.
+template <class Realise>
+CellValue cellOf(const CrossbarParams& p, double d, Realise&& realise) {
+  const double dG = p.gMaxS - p.gMinS;
+  if (p.mapping == WeightMapping::Differential) {
+    const Device pos = realise(p.gMinS + dG * std::max(d, 0.0));
+    const Device neg = realise(p.gMinS + dG * std::max(-d, 0.0));
+    return {static_cast<float>((pos.g - neg.g) / dG), pos.g + neg.g,
+            static_cast<float>((pos.readSigma * pos.readSigma + neg.readSigma * neg.readSigma) / (dG * dG))};
+  }
+  const Device dev = realise(p.gMinS + dG * (d + 1.0) / 2.0);
+  return {static_cast<float>(2.0 * (dev.g - (p.gMinS + dG / 2.0)) / dG), dev.g,
+          static_cast<float>(4.0 * dev.readSigma * dev.readSigma / (dG * dG))};
+}
+}  // namespace
+
+bool CrossbarCore::idealDevices() const {
+  const bool varies = !(m_noise.sigma == 0.0 && (m_noise.variation == VariationModel::Absolute ||
+                                                 m_noise.variation == VariationModel::Relative));
+  const bool drifts = m_noise.drift != DriftModel::None;
+  const bool faults = m_noise.stuckAtGminRate > 0.0 || m_noise.stuckAtGmaxRate > 0.0;
+  return !varies && !drifts && !faults && !m_p.irDrop && uniformReadVariance() >= 0.0;
+}
+
+int CrossbarCore::cellLevels() const {
+  return m_p.weightBits ? (1 << std::min(m_p.cellBits, m_p.weightBits)) - 1 : 0;
+}
+
+std::vector<CellValue> CrossbarCore::digitCells() const {
+  const int L = cellLevels();
+  std::vector<CellValue> cells;
+  for (int d = -L; d <= L; ++d) {
+    cells.push_back(cellOf(m_p, static_cast<double>(d) / L, [](double target) {
+      return Device{target, std::max(0.0, target)};  // an ideal device is its target (no negative conductance)
+    }));
+  }
+  return cells;
+}
+
+template <bool RowsOuter, class Sink>
+void CrossbarCore::forEachSignedDigit(const Eigen::Ref<const ColMatrix>& wNorm, int s,
+                                      const std::vector<std::uint64_t>& codes, Sink&& sink) const {
+  const std::uint64_t L = static_cast<std::uint64_t>(cellLevels());
+  const int shift = s * m_p.cellBits;
+  const Eigen::Index R = wNorm.rows(), C = wNorm.cols();
+  auto one = [&](Eigen::Index r, Eigen::Index c) {
+    const int digit = static_cast<int>((codes[static_cast<std::size_t>(c * R + r)] >> shift) & L);
+    sink(r, c, wNorm(r, c) < 0.0f ? -digit : digit);
+  };
+  if (RowsOuter) {  // the order a row-major destination is written in
+    for (Eigen::Index r = 0; r < R; ++r)
+      for (Eigen::Index c = 0; c < C; ++c) one(r, c);
+  } else {
+    for (Eigen::Index c = 0; c < C; ++c)
+      for (Eigen::Index r = 0; r < R; ++r) one(r, c);
+  }
+}
+
+ProgrammedBlock CrossbarCore::idealCellSums(const std::vector<std::int64_t>& cellsPerDigit,
+                                            const std::vector<CellValue>& cells) const {
+  ProgrammedBlock out;
+  std::int64_t weights = 0;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    out.conductanceSumS += static_cast<double>(cellsPerDigit[i]) * cells[i].conductanceS;
+    weights += cellsPerDigit[i];
+  }
+  out.devices = static_cast<double>(weights) * m_p.devicesPerWeight();
+  return out;
+}
+
+std::vector<std::uint64_t> CrossbarCore::magnitudeCodes(const Eigen::Ref<const ColMatrix>& wNorm) const {
+  const double q = m_p.weightBits ? std::ldexp(1.0, m_p.weightBits) - 1.0 : 0.0;
+  const Eigen::Index R = wNorm.rows(), C = wNorm.cols();
+  std::vector<std::uint64_t> codes(m_p.weightBits ? static_cast<std::size_t>(R * C) : 0);
+  for (Eigen::Index c = 0; c < C && m_p.weightBits; ++c) {
+    for (Eigen::Index r = 0; r < R; ++r) {
+      const double w = std::clamp(static_cast<double>(wNorm(r, c)), -1.0, 1.0);
+      codes[static_cast<std::size_t>(c * R + r)] = static_cast<std::uint64_t>(std::llround(std::abs(w) * q));
+    }
+  }
+  return codes;
+}
+
+ProgrammedBlock CrossbarCore::programDigits(const Eigen::Ref<const ColMatrix>& wNorm,
+                                            std::vector<Eigen::Ref<DigitMatrix>>& digits) const {
+  if (!exactCells()) throw std::invalid_argument("CrossbarCore::programDigits: the cells are not exact");
+  if (static_cast<int>(digits.size()) != m_p.slices())
+    throw std::invalid_argument("CrossbarCore::programDigits: one output per slice");
+  const std::vector<CellValue> cells = digitCells();
+  const int L = cellLevels();
+  const std::vector<std::uint64_t> codes = magnitudeCodes(wNorm);
+  std::vector<std::int64_t> count(cells.size(), 0);
+  for (int s = 0; s < m_p.slices(); ++s) {
+    forEachSignedDigit<true>(wNorm, s, codes, [&](Eigen::Index r, Eigen::Index c, int d) {
+      digits[s](r, c) = static_cast<std::int8_t>(d);
+      ++count[static_cast<std::size_t>(d + L)];
+    });
+  }
+  return idealCellSums(count, cells);
+}
+
 ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, std::uint64_t blockKey,
                                       double tSeconds, std::vector<Eigen::Ref<ColMatrix>>& gEff) const {
   const int S = m_p.slices();
-  const double dG = m_p.gMaxS - m_p.gMinS;
-  const bool diff = m_p.mapping == WeightMapping::Differential;
   const bool wantReadVar = uniformReadVariance() < 0.0;
-  const double q = m_p.weightBits ? std::ldexp(1.0, m_p.weightBits) - 1.0 : 0.0;
-  const int cellLevels = m_p.weightBits ? (1 << std::min(m_p.cellBits, m_p.weightBits)) - 1 : 0;
+  const int cellLevels = this->cellLevels();
   const Eigen::Index R = wNorm.rows(), C = wNorm.cols();
 
   ProgrammedBlock out;
   if (static_cast<int>(gEff.size()) != S) throw std::invalid_argument("CrossbarCore::program: one output per slice");
   if (wantReadVar) out.readVar.assign(S, ColMatrix(R, C));
-
-  // Each weight's clamped value and (quantised) magnitude code, once for all slices.
-  std::vector<double> wClamped(static_cast<std::size_t>(R * C));
-  std::vector<std::uint64_t> codes(m_p.weightBits ? static_cast<std::size_t>(R * C) : 0);
-  for (Eigen::Index c = 0; c < C; ++c) {
-    for (Eigen::Index r = 0; r < R; ++r) {
-      const double w = std::clamp(static_cast<double>(wNorm(r, c)), -1.0, 1.0);
-      wClamped[static_cast<std::size_t>(c * R + r)] = w;
-      if (m_p.weightBits) codes[static_cast<std::size_t>(c * R + r)] = static_cast<std::uint64_t>(std::llround(std::abs(w) * q));
+  const double perWeight = m_p.devicesPerWeight();
+  // Each weight's (quantised) magnitude code, once for all slices.
+  const std::vector<std::uint64_t> codes = magnitudeCodes(wNorm);
+  if (exactCells()) {
+    // Ideal devices and quantised weights: a cell depends only on its signed digit, so each of the
+    // 2·levels + 1 cells is computed once and looked up (the same doubles the device loop below gives).
+    const std::vector<CellValue> cells = digitCells();
+    std::vector<std::int64_t> count(cells.size(), 0);
+    for (int s = 0; s < S; ++s) {
+      forEachSignedDigit<false>(wNorm, s, codes, [&](Eigen::Index r, Eigen::Index c, int d) {
+        gEff[s](r, c) = cells[static_cast<std::size_t>(d + cellLevels)].gEff;
+        ++count[static_cast<std::size_t>(d + cellLevels)];
+      });
     }
+    return idealCellSums(count, cells);
   }
+  const bool varies = !(m_noise.sigma == 0.0 && (m_noise.variation == VariationModel::Absolute ||
+                                                 m_noise.variation == VariationModel::Relative));
+  const bool drifts = m_noise.drift != DriftModel::None;
+  const bool faults = m_noise.stuckAtGminRate > 0.0 || m_noise.stuckAtGmaxRate > 0.0;
   for (int s = 0; s < S; ++s) {
     Rng var(streamKey(blockKey, {kVariationTag, static_cast<std::uint64_t>(s)}));
     Rng drift(streamKey(blockKey, {kDriftTag, static_cast<std::uint64_t>(s)}));
     Rng fault(streamKey(blockKey, {kFaultTag, static_cast<std::uint64_t>(s)}));
     // One device through every static effect. Each effect has its own stream, drawn once per device in the
     // same order, so a disabled effect's stream is simply not drawn and the others' draws do not move.
-    const bool drifts = m_noise.drift != DriftModel::None;
-    const bool faults = m_noise.stuckAtGminRate > 0.0 || m_noise.stuckAtGmaxRate > 0.0;
     // σ = 0 for every device (absolute or relative model, σ0 = 0; growth only scales σ0): the variation
     // stream's normals would all be multiplied by 0, so they are not drawn (the stream is this block's and
     // slice's own: no other draw moves).
-    const bool varies = !(m_noise.sigma == 0.0 && (m_noise.variation == VariationModel::Absolute ||
-                                                   m_noise.variation == VariationModel::Relative));
-    // No static effect at all: every device is its target (the same value the steps below give).
-    const bool ideal = !varies && !drifts && !faults && !m_p.irDrop && !wantReadVar;
-    auto realise = [&](double target, Eigen::Index row, Eigen::Index col) {
-      Device d{target, target};
-      if (ideal) {
-        d.g = std::max(0.0, d.g);
+    auto realiseAt = [&](Eigen::Index row, Eigen::Index col) {
+      return [&, row, col](double target) {
+        Device d{target, target};
+        const double eps = varies ? var.normal() : 0.0;
+        const double nuEps = drifts ? drift.normal() : 0.0;
+        const double u = faults ? fault.uniform() : 1.0;
+        const double sigmaS = m_noise.programmingSigmaS(target, m_p.gMaxS, tSeconds);
+        if (sigmaS > 0.0) {
+          if (m_noise.distribution == VariationDistribution::Lognormal && target > 0.0) {
+            const double sl = sigmaS / target;
+            d.g = target * std::exp(sl * eps - 0.5 * sl * sl);
+          } else {
+            d.g = target + sigmaS * eps;
+          }
+        }
+        d.g = std::max(0.0, d.g);  // no negative conductance
+        if (u < m_noise.stuckAtGminRate) {
+          d.g = m_p.gMinS;
+        } else if (u < m_noise.stuckAtGminRate + m_noise.stuckAtGmaxRate) {
+          d.g = m_p.gMaxS;
+        }
+        const double gNorm = target / m_p.gMaxS;
+        if (drifts) {
+          const double nu = std::abs(m_noise.nuMeanFor(gNorm) + m_noise.nuStdFor(gNorm) * nuEps);
+          d.g *= m_noise.driftFactor(nu, tSeconds);
+        }
+        if (m_p.irDrop && d.g > 0.0) {
+          // Series wire resistance from the row driver (col + 1 segments) and to the column's sense
+          // amplifier (rows − row segments): g_eff = g / (1 + g·R_s). First order: no current sharing.
+          const double rs = m_p.wireOhms * static_cast<double>((col + 1) + (m_p.rows - row));
+          d.g = d.g / (1.0 + d.g * rs);
+        }
+        d.readSigma = m_noise.readSigmaS(d.g, gNorm, m_p.gMaxS, tSeconds);
         return d;
-      }
-      const double eps = varies ? var.normal() : 0.0;
-      const double nuEps = drifts ? drift.normal() : 0.0;
-      const double u = faults ? fault.uniform() : 1.0;
-      const double sigmaS = m_noise.programmingSigmaS(target, m_p.gMaxS, tSeconds);
-      if (sigmaS > 0.0) {
-        if (m_noise.distribution == VariationDistribution::Lognormal && target > 0.0) {
-          const double sl = sigmaS / target;
-          d.g = target * std::exp(sl * eps - 0.5 * sl * sl);
-        } else {
-          d.g = target + sigmaS * eps;
-        }
-      }
-      d.g = std::max(0.0, d.g);  // no negative conductance
-      if (u < m_noise.stuckAtGminRate) {
-        d.g = m_p.gMinS;
-      } else if (u < m_noise.stuckAtGminRate + m_noise.stuckAtGmaxRate) {
-        d.g = m_p.gMaxS;
-      }
-      const double gNorm = target / m_p.gMaxS;
-      if (drifts) {
-        const double nu = std::abs(m_noise.nuMeanFor(gNorm) + m_noise.nuStdFor(gNorm) * nuEps);
-        d.g *= m_noise.driftFactor(nu, tSeconds);
-      }
-      if (m_p.irDrop && d.g > 0.0) {
-        // Series wire resistance from the row driver (col + 1 segments) and to the column's sense
-        // amplifier (rows − row segments): g_eff = g / (1 + g·R_s). First order: no current sharing.
-        const double rs = m_p.wireOhms * static_cast<double>((col + 1) + (m_p.rows - row));
-        d.g = d.g / (1.0 + d.g * rs);
-      }
-      d.readSigma = m_noise.readSigmaS(d.g, gNorm, m_p.gMaxS, tSeconds);
-      return d;
+      };
     };
-    struct Cell {
-      float gEff;
-      double conductanceS;  // Σ G of its devices
-    };
-    // One weight digit d ∈ [−1, 1] on its device(s).
-    auto cell = [&](double d, Eigen::Index r, Eigen::Index c) {
-      if (diff) {
-        const Device pos = realise(m_p.gMinS + dG * std::max(d, 0.0), r, c);
-        const Device neg = realise(m_p.gMinS + dG * std::max(-d, 0.0), r, c);
-        if (wantReadVar) {
-          out.readVar[s](r, c) =
-              static_cast<float>((pos.readSigma * pos.readSigma + neg.readSigma * neg.readSigma) / (dG * dG));
-        }
-        return Cell{static_cast<float>((pos.g - neg.g) / dG), pos.g + neg.g};
-      }
-      const Device dev = realise(m_p.gMinS + dG * (d + 1.0) / 2.0, r, c);
-      if (wantReadVar) out.readVar[s](r, c) = static_cast<float>(4.0 * dev.readSigma * dev.readSigma / (dG * dG));
-      return Cell{static_cast<float>(2.0 * (dev.g - (m_p.gMinS + dG / 2.0)) / dG), dev.g};
-    };
-    auto digitOf = [&](Eigen::Index r, Eigen::Index c) {
-      const double w = wClamped[static_cast<std::size_t>(c * R + r)];
-      double mag = std::abs(w);
-      if (m_p.weightBits) {
-        const std::uint64_t code = codes[static_cast<std::size_t>(c * R + r)];
-        const std::uint64_t digit = (code >> (s * m_p.cellBits)) & static_cast<std::uint64_t>(cellLevels);
-        mag = static_cast<double>(digit) / cellLevels;
-      }
-      return w < 0 ? -mag : mag;
-    };
-    const double perWeight = diff ? 2.0 : 1.0;
-    if (ideal && m_p.weightBits) {
-      // Ideal devices and quantised weights: a cell depends only on its signed digit, so each of the
-      // 2·(levels + 1) cells is computed once (the same doubles as below, looked up).
-      std::vector<Cell> known(2 * static_cast<std::size_t>(cellLevels + 1));
-      for (int neg = 0; neg < 2; ++neg)
-        for (int digit = 0; digit <= cellLevels; ++digit) {
-          const double mag = static_cast<double>(digit) / cellLevels;
-          known[static_cast<std::size_t>(neg * (cellLevels + 1) + digit)] = cell(neg ? -mag : mag, 0, 0);
-        }
-      for (Eigen::Index c = 0; c < C; ++c) {
-        float* g = &gEff[s](0, c);
-        for (Eigen::Index r = 0; r < R; ++r) {
-          const std::size_t i = static_cast<std::size_t>(c * R + r);
-          const auto digit = static_cast<int>((codes[i] >> (s * m_p.cellBits)) & static_cast<std::uint64_t>(cellLevels));
-          const Cell& k = known[static_cast<std::size_t>((wClamped[i] < 0 ? cellLevels + 1 : 0) + digit)];
-          g[r] = k.gEff;
-          out.conductanceSumS += k.conductanceS;
-          out.devices += perWeight;
-        }
-      }
-      continue;
-    }
     for (Eigen::Index c = 0; c < C; ++c) {
       for (Eigen::Index r = 0; r < R; ++r) {
-        const Cell k = cell(digitOf(r, c), r, c);
+        const double w = std::clamp(static_cast<double>(wNorm(r, c)), -1.0, 1.0);
+        double mag = std::abs(w);
+        if (m_p.weightBits) {
+          const std::uint64_t code = codes[static_cast<std::size_t>(c * R + r)];
+          mag = static_cast<double>((code >> (s * m_p.cellBits)) & static_cast<std::uint64_t>(cellLevels)) / cellLevels;
+        }
+        const CellValue k = cellOf(m_p, w < 0 ? -mag : mag, realiseAt(r, c));
         gEff[s](r, c) = k.gEff;
+        if (wantReadVar) out.readVar[s](r, c) = k.readVar;
         out.conductanceSumS += k.conductanceS;
         out.devices += perWeight;
       }

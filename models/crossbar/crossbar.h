@@ -53,6 +53,17 @@ struct CrossbarParams {
   static CrossbarParams fromConfig(ConfigReader& r);
 };
 
+/// Signed cell digits per weight of one slice (−L … L, L = 2^min(cell_bits, weight_bits) − 1), a row per array row.
+using DigitMatrix = Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// One cell as programmed: its effective normalised weight, the conductance of its device(s) and the
+/// variance of one read in w_eff² units.
+struct CellValue {
+  float gEff;
+  double conductanceS;
+  float readVar;
+};
+
 /// One programmed block: effective weights and read-noise variances per slice.
 struct ProgrammedBlock {
   std::vector<ColMatrix> gEff;     // per slice: rows × cols effective normalised slice weights
@@ -73,6 +84,18 @@ class CrossbarCore {
   /// in a layer's matrix) instead of ProgrammedBlock::gEff, which stays empty: no per-block copy.
   ProgrammedBlock program(const Eigen::Ref<const ColMatrix>& wNorm, std::uint64_t blockKey, double tSeconds,
                           std::vector<Eigen::Ref<ColMatrix>>& gEffOut) const;
+  /// Quantised weights on ideal devices (no variation, drift, faults, IR drop or per-weight read noise):
+  /// every cell is a function of its signed digit alone (digitCells()).
+  bool exactCells() const { return m_p.weightBits > 0 && idealDevices(); }
+  /// The cell of each signed digit d = −L … L on ideal devices, at index d + L (L = cellLevels()); the same
+  /// values program() gives such a cell.
+  std::vector<CellValue> digitCells() const;
+  /// Largest digit of a cell: 2^min(cell_bits, weight_bits) − 1 (0 for analog weights).
+  int cellLevels() const;
+  /// exactCells() only: program a block as signed digits, digitsOut[s](r, c) = ±digit of weight (r, c) in
+  /// slice s (its effective weight is digitCells()[digit + L].gEff), with program()'s conductance sums.
+  ProgrammedBlock programDigits(const Eigen::Ref<const ColMatrix>& wNorm,
+                                std::vector<Eigen::Ref<DigitMatrix>>& digitsOut) const;
   /// Read-noise variance per weight (w_eff² units) when it is the same for every weight (absolute model:
   /// devices·(σ·Gmax)²/ΔG², ×4 for the offset mapping's 2/ΔG scale), else −1 (use ProgrammedBlock::readVar).
   double uniformReadVariance() const;
@@ -85,6 +108,16 @@ class CrossbarCore {
   const DeviceNoiseParams& noise() const { return m_noise; }
 
  private:
+  bool idealDevices() const;
+  /// Each weight's quantised magnitude code round(|clamp(w, −1, 1)|·(2^weight_bits − 1)), column-major.
+  std::vector<std::uint64_t> magnitudeCodes(const Eigen::Ref<const ColMatrix>& wNorm) const;
+  /// sink(r, c, signed digit) for every weight of the block in slice s, row by row or column by column.
+  template <bool RowsOuter, class Sink>
+  void forEachSignedDigit(const Eigen::Ref<const ColMatrix>& wNorm, int s, const std::vector<std::uint64_t>& codes,
+                          Sink&& sink) const;
+  /// The conductance sum and device count of ideal cells, from how many cells hold each signed digit.
+  ProgrammedBlock idealCellSums(const std::vector<std::int64_t>& cellsPerDigit, const std::vector<CellValue>& cells) const;
+
   CrossbarParams m_p;
   DeviceNoiseParams m_noise;
 };

@@ -90,17 +90,17 @@ void LevelTable::build(const Eigen::Ref<const Levels>& levels) {
 }
 
 namespace {
-/// NP planes at once: 2·NP independent accumulators, one pass over the groups.
+/// NP planes at once (plane p's nibbles at nib[p], its sums to out[p]): 2·NP independent accumulators, one
+/// pass over the groups.
 template <int NP>
-void sumPlanes(const std::int16_t* table, const std::uint16_t* groups, int count, const std::uint8_t* nib,
-               Eigen::Index planeStride, Eigen::Index stride, std::int16_t* out) {
+void sumPlanes(const std::int16_t* table, const std::uint16_t* groups, int count, const std::uint8_t* const* nib,
+               Eigen::Index stride, std::int16_t* const* out) {
   I16x32 acc[NP][kParts] = {};
   for (int i = 0; i < count; ++i) {
     const int g = groups[i];
     const std::int16_t* t = table + static_cast<std::size_t>(g) * 16 * kTileCols;
-    const std::uint8_t* n = nib + g * stride;
     for (int p = 0; p < NP; ++p) {
-      const std::int16_t* row = t + n[p * planeStride] * kTileCols;
+      const std::int16_t* row = t + nib[p][g * stride] * kTileCols;
       for (int h = 0; h < kParts; ++h) {
         I16x32 r;
         std::memcpy(&r, row + h * kLanes, sizeof r);
@@ -109,27 +109,45 @@ void sumPlanes(const std::int16_t* table, const std::uint16_t* groups, int count
     }
   }
   for (int p = 0; p < NP; ++p)
-    for (int h = 0; h < kParts; ++h) std::memcpy(out + p * kTileCols + h * kLanes, &acc[p][h], sizeof acc[p][h]);
+    for (int h = 0; h < kParts; ++h) std::memcpy(out[p] + h * kLanes, &acc[p][h], sizeof acc[p][h]);
 }
 }  // namespace
 
 void LevelTable::sums(const std::uint8_t* nib, Eigen::Index planeStride, int planes, Eigen::Index stride,
-                      const std::uint16_t* groups, int count, std::int16_t* out) const {
+                      const std::uint16_t* groups, int count, std::int16_t* out, std::uint32_t livePlanes) const {
   const std::int16_t* t = m_table.data();
-  int b = 0;
-  for (; b + 4 <= planes; b += 4)
-    sumPlanes<4>(t, groups, count, nib + b * planeStride, planeStride, stride, out + b * kTileCols);
-  for (; b < planes; ++b) sumPlanes<1>(t, groups, count, nib + b * planeStride, planeStride, stride, out + b * kTileCols);
+  const std::uint8_t* nibs[4];  // up to four live planes, walked together
+  std::int16_t* outs[4];
+  int n = 0;
+  for (int b = 0; b < planes; ++b) {
+    if (b < kMaxPlanes && !((livePlanes >> b) & 1u)) {  // no 1 in this plane: every sum is 0
+      std::fill(out + b * kTileCols, out + (b + 1) * kTileCols, std::int16_t{0});
+      continue;
+    }
+    nibs[n] = nib + b * planeStride;
+    outs[n++] = out + b * kTileCols;
+    if (n == 4) {
+      sumPlanes<4>(t, groups, count, nibs, stride, outs);
+      n = 0;
+    }
+  }
+  for (int p = 0; p < n; ++p) sumPlanes<1>(t, groups, count, nibs + p, stride, outs + p);
 }
 
-int Nibbles::liveGroups(Eigen::Index v, std::uint16_t* groups) const {
+int Nibbles::liveGroups(Eigen::Index v, std::uint16_t* groups, std::uint32_t* livePlanes) const {
   int count = 0;
+  std::uint32_t planes = 0;
   for (int g = 0; g < m_groups; ++g) {
     unsigned any = 0;
-    for (int b = 0; b < m_planes; ++b) any |= at(b, g)[v];
+    for (int b = 0; b < m_planes; ++b) {
+      const unsigned n = at(b, g)[v];
+      any |= n;
+      if (b < kMaxPlanes) planes |= static_cast<std::uint32_t>(n != 0) << b;
+    }
     groups[count] = static_cast<std::uint16_t>(g);
     count += any != 0;
   }
+  if (livePlanes) *livePlanes = m_planes > kMaxPlanes ? ~0u : planes;
   return count;
 }
 
@@ -140,13 +158,25 @@ void activeRows(const std::uint8_t* nib, Eigen::Index stride, int groups, std::u
     words[g / 16] |= static_cast<std::uint64_t>(nib[g * stride] & 15u) << (kGroupRows * (g % 16));
 }
 
-float floatSum(const std::uint64_t* active, const std::uint64_t* nonzero, int words, const float* g) {
+namespace {
+/// Σ over the rows k set in both masks, in increasing k, of g(k), accumulated in float from +0.
+template <class G>
+float maskedSum(const std::uint64_t* active, const std::uint64_t* nonzero, int words, G&& g) {
   float acc = 0.0f;
   for (int w = 0; w < words; ++w) {
-    for (std::uint64_t m = active[w] & nonzero[w]; m; m &= m - 1)
-      acc += g[w * 64 + __builtin_ctzll(m)];
+    for (std::uint64_t m = active[w] & nonzero[w]; m; m &= m - 1) acc += g(w * 64 + __builtin_ctzll(m));
   }
   return acc;
+}
+}  // namespace
+
+float floatSum(const std::uint64_t* active, const std::uint64_t* nonzero, int words, const float* g) {
+  return maskedSum(active, nonzero, words, [g](int k) { return g[k]; });
+}
+
+float floatSum(const std::uint64_t* active, const std::uint64_t* nonzero, int words, const std::int8_t* levels,
+               Eigen::Index stride, const float* valueOfLevel) {
+  return maskedSum(active, nonzero, words, [&](int k) { return valueOfLevel[levels[k * stride]]; });
 }
 
 }  // namespace mxsim::bitplane

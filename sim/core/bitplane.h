@@ -19,6 +19,7 @@
 namespace mxsim::bitplane {
 
 constexpr int kGroupRows = 4;   // rows per table lookup (16 table rows per group)
+constexpr int kMaxPlanes = 32;  // planes a live-plane mask can describe (more: all taken as live)
 constexpr int kTileCols = 64;   // columns per table: 64 × int16 = 2 × 512 bits per row (a 64 KiB table per 128-row block)
 
 using Levels = Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;  // a row of levels per array row
@@ -32,7 +33,9 @@ class Nibbles {
             Eigen::Index v1);
   /// The groups of vector v (local index) with a 1 in some plane, increasing, into groups; returns the count.
   /// (With ReLU inputs and zero padding ~20 % of a ResNet's 4-row groups are all zero.)
-  int liveGroups(Eigen::Index v, std::uint16_t* groups) const;
+  /// If livePlanes is given, bit b of it is set iff plane b has a 1 in some group of vector v (all bits set
+  /// when there are more than kMaxPlanes planes).
+  int liveGroups(Eigen::Index v, std::uint16_t* groups, std::uint32_t* livePlanes = nullptr) const;
   int planes() const { return m_planes; }
   int groups() const { return m_groups; }
   Eigen::Index vectors() const { return m_vectors; }
@@ -56,9 +59,10 @@ class LevelTable {
   /// out[b·kTileCols + c] = Σ_g table(g, nib[b·planeStride + g·stride])[c] for b < planes, c < kTileCols
   /// (columns past cols are 0): the exact N(v, c) of one vector for each of `planes` planes, a plane's group
   /// nibbles `stride` bytes apart. Only the groups listed (`count` of them) are added: the others must have
-  /// zero nibbles in every plane (Nibbles::liveGroups), whose table row is 0.
+  /// zero nibbles in every plane (Nibbles::liveGroups), whose table row is 0. Planes b < kMaxPlanes whose
+  /// bit in livePlanes is clear must have no 1 at all: their sums are 0 without a walk.
   void sums(const std::uint8_t* nib, Eigen::Index planeStride, int planes, Eigen::Index stride,
-            const std::uint16_t* groups, int count, std::int16_t* out) const;
+            const std::uint16_t* groups, int count, std::int16_t* out, std::uint32_t livePlanes = ~0u) const;
 
  private:
   int m_groups = 0;
@@ -73,5 +77,9 @@ void activeRows(const std::uint8_t* nib, Eigen::Index stride, int groups, std::u
 /// words), in increasing k, of g[k], accumulated in float from +0. Skipping the rows where g[k] = 0 leaves a
 /// float sum unchanged (up to the sign of a zero, which no later step sees).
 float floatSum(const std::uint64_t* active, const std::uint64_t* nonzero, int words, const float* g);
+/// The same with g[k] = valueOfLevel[levels[k·stride]]: a column of integer levels (a row-major Levels
+/// matrix's column has stride = its outer stride) and the float weight of each level.
+float floatSum(const std::uint64_t* active, const std::uint64_t* nonzero, int words, const std::int8_t* levels,
+               Eigen::Index stride, const float* valueOfLevel);
 
 }  // namespace mxsim::bitplane

@@ -60,55 +60,94 @@ void parallelFor(std::size_t n, int threads, const std::function<void(std::size_
   if (error) std::rethrow_exception(error);
 }
 
-/// The exact-pass data of a programmed layer (AnalogLayerState::levels): level = nearest integer of
-/// gEff / levelScale per weight, accepted only if every weight is within 1e-5 levels of its level and
-/// |level| ≤ maxLevel; otherwise st.levels stays empty. The bound per slice covers any 0/1 input on any
-/// row block: |float k-ordered sum − N·levelScale| ≤ Σ_k |gEff − level·levelScale| + γ_rows·Σ_k |gEff|,
-/// γ_n = n·u/(1 − n·u), u = 2⁻²⁴ (recursive float summation, Higham, Accuracy and Stability, §4.2).
-void integerLevels(AnalogLayerState& st, const LayerMapping& lm, int maxLevel) {
-  const int S = static_cast<int>(st.gEff.size());
-  if (S == 0 || maxLevel <= 0 || static_cast<long>(st.rowsPerBlock) * maxLevel > 32767) return;
-  const double scale = 1.0 / maxLevel, u = std::ldexp(1.0, -24);
-  std::vector<bitplane::Levels> levels(static_cast<std::size_t>(S));
+/// The rest of a layer's exact-pass data once its levels are set (st.levels, st.maxLevel), with g(s, k, c)
+/// its effective weights: levelScale = 1/maxLevel, and per slice a bound covering any 0/1 input on any row
+/// block, |float k-ordered sum − N·levelScale| ≤ Σ_k |g − level·levelScale| + γ_rows·Σ_k |g|,
+/// γ_n = n·u/(1 − n·u), u = 2⁻²⁴ (recursive float summation, Higham, Accuracy and Stability, §4.2), and the
+/// non-zero row masks. False (nothing set) if some weight is not within 1e-5 levels of its level.
+template <class G>
+bool levelBounds(AnalogLayerState& st, const LayerMapping& lm, G&& g) {
+  const int S = static_cast<int>(st.levels.size());
+  const double scale = 1.0 / st.maxLevel, u = std::ldexp(1.0, -24);
   std::vector<double> bound(static_cast<std::size_t>(S), 0.0);
   const Eigen::Index words = (st.rowsPerBlock + 63) / 64;
   std::vector<std::vector<std::uint64_t>> nonzero(static_cast<std::size_t>(S));
   for (int s = 0; s < S; ++s) {
-    const ColMatrix& g = st.gEff[s];
-    bitplane::Levels& lv = levels[s];
-    lv = bitplane::Levels::Zero(g.rows(), g.cols());
-    nonzero[s].assign(static_cast<std::size_t>(lm.rowBlocks * g.cols() * words), 0);
+    const bitplane::Levels& lv = st.levels[s];
+    nonzero[s].assign(static_cast<std::size_t>(lm.rowBlocks * lv.cols() * words), 0);
     for (const Pack& p : lm.packs) {
       for (int rb = 0; rb < p.rowBlocks; ++rb) {
         const Eigen::Index grb = p.firstRowBlock + rb;
         const Eigen::Index r0 = p.rowStart + static_cast<Eigen::Index>(rb) * st.rowsPerBlock;
         const Eigen::Index rows = std::min<Eigen::Index>(st.rowsPerBlock, p.rowStart + p.rows - r0);
         const double gamma = static_cast<double>(rows) * u / (1.0 - static_cast<double>(rows) * u);
-        for (Eigen::Index c = p.colStart; c < p.colStart + p.cols; ++c) {
-          double sumErr = 0.0, sumAbs = 0.0;
-          std::uint64_t* nz = nonzero[s].data() + (grb * g.cols() + c) * words;
-          for (Eigen::Index k = r0; k < r0 + rows; ++k) {
-            nz[(k - r0) / 64] |= static_cast<std::uint64_t>(g(k, c) != 0.0f) << ((k - r0) % 64);
-            const double w = g(k, c);
-            const double level = std::nearbyint(w * maxLevel);
-            const double err = std::abs(w - level * scale);
-            if (!(std::abs(level) <= maxLevel) || !(err <= 1e-5 * scale)) return;
-            lv(k, c) = static_cast<std::int8_t>(level);
-            sumErr += err;
-            sumAbs += std::abs(w);
+        // Row by row (the levels are row-major); each column's sums still run in increasing k.
+        std::vector<double> sumErr(static_cast<std::size_t>(p.cols), 0.0), sumAbs(static_cast<std::size_t>(p.cols), 0.0);
+        for (Eigen::Index k = r0; k < r0 + rows; ++k) {
+          for (Eigen::Index j = 0; j < p.cols; ++j) {
+            const Eigen::Index c = p.colStart + j;
+            const double w = g(s, k, c);
+            nonzero[s][static_cast<std::size_t>((grb * lv.cols() + c) * words + (k - r0) / 64)] |=
+                static_cast<std::uint64_t>(w != 0.0) << ((k - r0) % 64);
+            const double err = std::abs(w - lv(k, c) * scale);
+            if (!(err <= 1e-5 * scale)) return false;
+            sumErr[j] += err;
+            sumAbs[j] += std::abs(w);
           }
-          bound[s] = std::max(bound[s], sumErr + gamma * sumAbs);
+        }
+        for (Eigen::Index j = 0; j < p.cols; ++j) bound[s] = std::max(bound[s], sumErr[j] + gamma * sumAbs[j]);
+      }
+    }
+  }
+  st.levelScale = scale;
+  st.levelBound = std::move(bound);
+  st.nonzeroRows = std::move(nonzero);
+  return true;
+}
+
+/// The exact-pass data of a programmed layer (AnalogLayerState::levels) from its effective weights:
+/// level = nearest integer of gEff / levelScale per weight, accepted only if |level| ≤ maxLevel and
+/// levelBounds() accepts it; otherwise st.levels stays empty.
+void integerLevels(AnalogLayerState& st, const LayerMapping& lm, int maxLevel) {
+  const int S = static_cast<int>(st.gEff.size());
+  if (S == 0 || maxLevel <= 0 || static_cast<long>(st.rowsPerBlock) * maxLevel > 32767) return;
+  std::vector<bitplane::Levels> levels(static_cast<std::size_t>(S));
+  for (int s = 0; s < S; ++s) {
+    const ColMatrix& g = st.gEff[s];
+    levels[s] = bitplane::Levels::Zero(g.rows(), g.cols());
+    for (const Pack& p : lm.packs) {
+      for (Eigen::Index c = p.colStart; c < p.colStart + p.cols; ++c) {
+        for (Eigen::Index k = p.rowStart; k < p.rowStart + p.rows; ++k) {
+          const double level = std::nearbyint(static_cast<double>(g(k, c)) * maxLevel);
+          if (!(std::abs(level) <= maxLevel)) return;
+          levels[s](k, c) = static_cast<std::int8_t>(level);
         }
       }
     }
   }
   st.levels = std::move(levels);
-  st.levelScale = scale;
   st.maxLevel = maxLevel;
-  st.levelBound = std::move(bound);
-  st.nonzeroRows = std::move(nonzero);
+  if (!levelBounds(st, lm, [&](int s, Eigen::Index k, Eigen::Index c) { return st.gEff[s](k, c); })) {
+    st.levels.clear();
+    st.maxLevel = 0;
+  }
+}
+
+/// The effective weights of a levels-only layer's slice s over rows × cols from (r0, c0).
+ColMatrix levelValues(const AnalogLayerState& st, int s, Eigen::Index r0, Eigen::Index c0, Eigen::Index rows,
+                      Eigen::Index cols) {
+  ColMatrix g(rows, cols);
+  const float* value = st.levelValue.data() + st.maxLevel;
+  for (Eigen::Index c = 0; c < cols; ++c)
+    for (Eigen::Index k = 0; k < rows; ++k) g(k, c) = value[st.levels[s](r0 + k, c0 + c)];
+  return g;
 }
 }  // namespace
+
+ColMatrix AnalogLayerState::sliceWeights(int s) const {
+  if (!gEff.empty()) return gEff[s];
+  return levelValues(*this, s, 0, 0, levels[s].rows(), levels[s].cols());
+}
 
 struct FunctionalEngine::Context {
   Mode mode;
@@ -130,6 +169,17 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
   const CrossbarCore& xbar = m_array.crossbar();
   const double uniformVar = xbar.uniformReadVariance();
   const bool readNoise = uniformVar < 0.0;  // per-weight variances
+  // Exact cells driven by 0/1 planes, with ADCs the exact passes can stand in for (no static errors, no
+  // percentile range: those need every float sum): the layers are programmed as digits only, without the
+  // float weights (ISAAC's ResNet-18: 8 slices × 11.7 M weights, 374 MB of floats); the float path builds
+  // them when it is taken anyway (AnalogLayerState::sliceWeights).
+  const AdcParams& adcp = m_chip.array.adc;
+  const bool exactInputs = m_chip.array.xbar.weightBits > 0 && m_chip.array.dac.mode == DacMode::BitSerial;
+  const bool digitsOnly = m_exactPasses && exactInputs && xbar.exactCells() && uniformVar == 0.0 &&
+                          adcp.offsetSigmaLsb == 0.0 && adcp.gainSigma == 0.0 && adcp.inlLsb == 0.0 &&
+                          !(adcp.range == AdcRange::Calibrated && adcp.calibrationPercentile < 100.0) &&
+                          static_cast<long>(m_chip.array.xbar.rows) * xbar.cellLevels() <= 32767;
+  const std::vector<CellValue> digitCells = digitsOnly ? xbar.digitCells() : std::vector<CellValue>{};
   // Layers are independent (every draw is keyed by layer and block), so they are programmed in parallel.
   auto programLayer = [&](size_t l) {
     const LayerMapping& lm = m_mapping.layers[l];
@@ -149,16 +199,23 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
           const ArrayBlock& b = lm.block(p, rb, 0, cb);
           packed += static_cast<Eigen::Index>(b.rows) * b.cols;
         }
-    st.gEff.resize(static_cast<std::size_t>(lm.slices));
-    for (ColMatrix& g : st.gEff) {
-      g.resize(K, C);
-      if (packed != K * C) g.setZero();
+    if (digitsOnly) {
+      st.levels.assign(static_cast<std::size_t>(lm.slices), bitplane::Levels::Zero(K, C));
+      st.maxLevel = xbar.cellLevels();
+    } else {
+      st.gEff.resize(static_cast<std::size_t>(lm.slices));
+      for (ColMatrix& g : st.gEff) {
+        g.resize(K, C);
+        if (packed != K * C) g.setZero();
+      }
     }
     if (readNoise) st.readVar.assign(lm.slices, ColMatrix::Zero(K, C));
     st.adcFullScale.assign(lm.slices, 0.0f);
     for (int s = 0; s < lm.slices; ++s) st.sliceWeight.push_back(xbar.sliceWeight(s));
     const bool perArray = m_chip.array.xbar.weightScaling == WeightScaling::Array;
     if (perArray) st.blockScale.assign(lm.rowBlocks, Eigen::RowVectorXf::Ones(C));
+    if (digitsOnly)
+      for (const CellValue& v : digitCells) st.levelValue.push_back(v.gEff);
     double gSumS = 0, devices = 0;  // programmed conductances, for the crossbar's data-aware read energy
     for (const Pack& p : lm.packs) {
       for (int rb = 0; rb < p.rowBlocks; ++rb) {
@@ -175,10 +232,16 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
           // One key per logical block (all its slices): the chip is the same whatever order blocks are made in.
           const std::uint64_t key = streamKey(seed, {kProgramTag, l, static_cast<std::uint64_t>(grb),
                                                      static_cast<std::uint64_t>(cb)});
-          std::vector<Eigen::Ref<ColMatrix>> dst;
-          for (int s = 0; s < lm.slices; ++s) dst.emplace_back(st.gEff[s].block(b.rowStart, b.colStart, b.rows, b.cols));
-          const ProgrammedBlock pb =
-              xbar.program(step.weight.block(b.rowStart, b.colStart, b.rows, b.cols) / scale, key, timeSeconds, dst);
+          ProgrammedBlock pb;
+          if (digitsOnly) {
+            std::vector<Eigen::Ref<DigitMatrix>> dst;
+            for (int s = 0; s < lm.slices; ++s) dst.emplace_back(st.levels[s].block(b.rowStart, b.colStart, b.rows, b.cols));
+            pb = xbar.programDigits(step.weight.block(b.rowStart, b.colStart, b.rows, b.cols) / scale, dst);
+          } else {
+            std::vector<Eigen::Ref<ColMatrix>> dst;
+            for (int s = 0; s < lm.slices; ++s) dst.emplace_back(st.gEff[s].block(b.rowStart, b.colStart, b.rows, b.cols));
+            pb = xbar.program(step.weight.block(b.rowStart, b.colStart, b.rows, b.cols) / scale, key, timeSeconds, dst);
+          }
           gSumS += pb.conductanceSumS;
           devices += pb.devices;
           for (int s = 0; s < lm.slices; ++s) {
@@ -194,7 +257,9 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
         for (int rb = 0; rb < p.rowBlocks; ++rb) {
           const Eigen::Index r0 = p.rowStart + static_cast<Eigen::Index>(rb) * st.rowsPerBlock;
           const Eigen::Index rows = std::min<Eigen::Index>(st.rowsPerBlock, p.rowStart + p.rows - r0);
-          Eigen::RowVectorXf sums = st.gEff[s].block(r0, p.colStart, rows, p.cols).colwise().sum();
+          Eigen::RowVectorXf sums = digitsOnly
+                                        ? levelValues(st, s, r0, p.colStart, rows, p.cols).colwise().sum().eval()
+                                        : st.gEff[s].block(r0, p.colStart, rows, p.cols).colwise().sum().eval();
           if (perArray) sums = sums.cwiseProduct(st.blockScale[p.firstRowBlock + rb].segment(p.colStart, p.cols));
           st.columnSums.segment(p.colStart, p.cols) += st.sliceWeight[s] * sums;
         }
@@ -202,9 +267,19 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
     }
     st.referenceRead = st.columnSums.cast<double>().cwiseAbs().sum();
     // Bit-serial inputs on quantised cells without read noise: the passes can be exact integer sums.
-    const CrossbarParams& xp = m_chip.array.xbar;
-    if (xp.weightBits > 0 && m_chip.array.dac.mode == DacMode::BitSerial && !readNoise && uniformVar == 0.0)
-      integerLevels(st, lm, (1 << std::min(xp.cellBits, xp.weightBits)) - 1);
+    if (digitsOnly) {
+      if (!levelBounds(st, lm, [&](int s, Eigen::Index k, Eigen::Index c) { return st.levelValue[st.levels[s](k, c) + st.maxLevel]; })) {
+        // Not integer levels after all (cannot happen for the mappings there are; kept safe): the weights.
+        std::vector<ColMatrix> g;
+        for (int s = 0; s < lm.slices; ++s) g.push_back(st.sliceWeights(s));
+        st.gEff = std::move(g);
+        st.levels.clear();
+        st.levelValue.clear();
+        st.maxLevel = 0;
+      }
+    } else if (exactInputs && !readNoise && uniformVar == 0.0) {
+      integerLevels(st, lm, xbar.cellLevels());
+    }
     // Mean programmed conductance of the layer's devices over Gmax: Gmin floor, both devices of a differential
     // pair, the mid-range devices of offset-mapped zero weights, variation, faults and drift all included.
     st.conductanceMean = devices > 0 ? gSumS / devices / m_chip.array.xbar.gMaxS : 0.0;
@@ -400,7 +475,7 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   };
 
   const int R = L.rowsPerBlock;
-  const int S = static_cast<int>(L.gEff.size());
+  const int S = L.slices();
   const bool readNoise = !L.readVar.empty() || L.uniformReadVar > 0.0f;
   const AdcParams& adcParams = m_chip.array.adc;
   const bool percentile = cal && adcParams.range == AdcRange::Calibrated && adcParams.calibrationPercentile < 100.0;
@@ -425,6 +500,10 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
         return acc;
       }
     }
+    std::vector<ColMatrix> built;  // a levels-only layer's weights, where the exact passes could not run
+    if (L.gEff.empty())
+      for (int s = 0; s < S; ++s) built.push_back(L.sliceWeights(s));
+    const std::vector<ColMatrix>& gEff = L.gEff.empty() ? built : L.gEff;
     for (int s = 0; s < S; ++s) {
       const float fs = quantise ? L.adcFullScale[s] : 0.0f;
       float* mx = maxAbs ? &(*maxAbs)[s] : nullptr;
@@ -436,7 +515,7 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
           const std::vector<AdcInstance>* adcs = L.adcs.empty() ? nullptr : &L.adcs[grb * S + s];
           for (size_t k = 0; k < passes.size(); ++k) {
             const PatchRows xk = px[k].rowBlock(r0, rows);
-            const auto gk = L.gEff[s].block(r0, p.colStart, rows, p.cols);
+            const auto gk = gEff[s].block(r0, p.colStart, rows, p.cols);
             if (readNoise) {
               fillNormals(sc.z, P, p.cols, n, ctx.chip->seed, kReadNoiseTag, ctx.dataTag,
                           ctx.firstImage + static_cast<std::uint64_t>(i0),
@@ -578,11 +657,11 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
                                    Eigen::Index vectors, int threads, RowMatrix* acc, std::vector<float>* maxAbs,
                                    std::vector<float>* fullScaleOut) const {
   using namespace bitplane;
-  const int S = static_cast<int>(L.gEff.size()), B = static_cast<int>(passes.size());
+  const int S = L.slices(), B = static_cast<int>(passes.size());
   const int R = L.rowsPerBlock;
   const int nLimit = R * L.maxLevel;  // |N| of any pass
   const int words = (R + 63) / 64;    // row masks of a block
-  const Eigen::Index C = L.gEff.front().cols();
+  const Eigen::Index C = L.levels.front().cols();
   const double scale = L.levelScale;
   const float scaleF = static_cast<float>(scale);
   const bool fused = fullScaleOut != nullptr;  // measure each slice's range, set it, then quantise
@@ -663,6 +742,7 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
     std::vector<Nibbles> nibbles;                  // per block
     std::vector<std::vector<std::uint16_t>> live;  // per block, per vector: its groups with a 1 in some plane
     std::vector<std::vector<int>> liveCount;
+    std::vector<std::vector<std::uint32_t>> livePlanes;  // per block, per vector: its planes with a 1
     bool ok = true;
     std::vector<int> maxN;
     std::vector<float> maxF;
@@ -678,13 +758,16 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
     pt.nibbles.resize(blocks.size());
     pt.live.resize(blocks.size());
     pt.liveCount.resize(blocks.size());
+    pt.livePlanes.resize(blocks.size());
     for (std::size_t i = 0; i < blocks.size() && pt.ok; ++i) {
       Nibbles& nib = pt.nibbles[i];
       pt.ok = nib.pack(planes, blocks[i].r0, blocks[i].rows, pt.v0, pt.v1);
       pt.live[i].resize(static_cast<std::size_t>(nib.vectors()) * nib.groups());
       pt.liveCount[i].resize(static_cast<std::size_t>(nib.vectors()));
+      pt.livePlanes[i].resize(static_cast<std::size_t>(nib.vectors()));
       for (Eigen::Index v = 0; v < nib.vectors(); ++v)
-        pt.liveCount[i][v] = nib.liveGroups(v, pt.live[i].data() + static_cast<std::size_t>(v) * nib.groups());
+        pt.liveCount[i][v] = nib.liveGroups(v, pt.live[i].data() + static_cast<std::size_t>(v) * nib.groups(),
+                                            &pt.livePlanes[i][v]);
     }
     pt.maxN.assign(S, -1);
     pt.maxF.assign(S, 0.0f);
@@ -700,12 +783,18 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
     const Nibbles& nib = pt.nibbles[i];
     activeRows(nib.at(b, 0) + v, nib.vectors(), nib.groups(), active);
     const std::uint64_t* nonzero = L.nonzeroRows[s].data() + (static_cast<Eigen::Index>(bl.grb) * C + c0 + c) * words;
+    if (L.gEff.empty()) {
+      const bitplane::Levels& lv = L.levels[s];
+      return floatSum(active, nonzero, words, &lv(bl.r0, c0 + c), lv.outerStride(), L.levelValue.data() + L.maxLevel);
+    }
     return floatSum(active, nonzero, words, L.gEff[s].col(c0 + c).data() + bl.r0);
   };
   // Calibration: the largest |N| and the largest |float sum| among the outputs of that |N|.
   auto measure = [&](Part& pt, std::size_t i, int s, Eigen::Index c0, int nc, Eigen::Index v, const std::int16_t* N,
                      std::uint64_t* active) {
+    const std::uint32_t live = pt.livePlanes[i][static_cast<std::size_t>(v)];
     for (int b = 0; b < B; ++b) {
+      if (b < kMaxPlanes && !((live >> b) & 1u)) continue;  // no 1 in the plane: sums and float sums are 0
       const std::int16_t* n = N + b * kTileCols;
       int m = 0;
       for (int c = 0; c < nc; ++c) m = std::max(m, std::abs(static_cast<int>(n[c])));
@@ -729,7 +818,10 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
     const int a0 = ambiguous[s][0], a1 = ambiguous[s][1], a2 = ambiguous[s][2], a3 = ambiguous[s][3];
     const std::uint8_t* many = isAmbiguous[s].empty() ? nullptr : isAmbiguous[s].data() + nLimit;
     const float sliceWeight = L.sliceWeight[s];
+    const std::uint32_t live = pt.livePlanes[i][static_cast<std::size_t>(v)];
     for (int b = 0; b < B; ++b) {
+      // No 1 in the plane: the float path's pass is exactly 0 and adds nothing (acc += w·0).
+      if (b < kMaxPlanes && !((live >> b) & 1u)) continue;
       const std::int16_t* n = N + b * kTileCols;
       int hit = 0;
       for (int c = 0; c < nc; ++c) {
@@ -772,7 +864,7 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
         table.build(L.levels[s].block(bl.r0, c0, bl.rows, nc));
         for (Eigen::Index v = 0; v < nv; ++v) {
           const std::uint16_t* live = pt.live[i].data() + static_cast<std::size_t>(v) * table.groups();
-          table.sums(nib.at(0, 0) + v, planeStride, B, nv, live, pt.liveCount[i][v], N.data());
+          table.sums(nib.at(0, 0) + v, planeStride, B, nv, live, pt.liveCount[i][v], N.data(), pt.livePlanes[i][v]);
           sink(i, c0, nc, v, N.data());
         }
       }

@@ -8,6 +8,7 @@
 // Every random draw is keyed by (seed, image index, layer, ...), so results depend only
 // on the seed and the images, never on the thread count or batch split.
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -54,6 +55,13 @@ struct AnalogLayerState {
   // Per slice, per layer row block grb and column c: the block's rows with gEff ≠ 0 as bit masks of
   // ceil(rowsPerBlock / 64) words at [(grb·C + c)·words] (the exact passes' float sums visit only those).
   std::vector<std::vector<std::uint64_t>> nonzeroRows;
+  // Levels-only layers (exact cells programmed straight to digits, CrossbarCore::programDigits): gEff is
+  // empty and every slice weight of level v is levelValue[v + maxLevel], the float its cell gives.
+  std::vector<float> levelValue;
+
+  int slices() const { return static_cast<int>(std::max(gEff.size(), levels.size())); }
+  /// Slice s's effective weights (K × Cout): gEff[s], or built from the levels of a levels-only layer.
+  ColMatrix sliceWeights(int s) const;
 };
 
 struct ChipInstance {

@@ -416,7 +416,7 @@ TEST(EngineNoiseTest, DacAdcAndSlicingModesApproachIdeal) {
     ChipInstance inst = eng.programChip(11);
     eng.calibrate(inst, x);
     if (chip.array.xbar.weightBits) {
-      EXPECT_EQ(inst.layers[0].gEff.size(), 4u) << k.name;
+      EXPECT_EQ(inst.layers[0].slices(), 4) << k.name;
     }
     const RowMatrix ideal = eng.forward(x, nullptr);
     const double rel = relMaxError(eng.forward(x, &inst), ideal);
@@ -442,7 +442,7 @@ TEST(EngineNoiseTest, CalibrationPercentileIsNearestRankOfPartialSums) {
     ChipInstance inst = eng.programChip(12);
     eng.calibrate(inst, cal);
     EXPECT_FALSE(inst.layers[0].signedInput);
-    const ColMatrix& g = inst.layers[0].gEff[0];
+    const ColMatrix g = inst.layers[0].sliceWeights(0);
     std::vector<double> absP;
     for (int n = 0; n < N; ++n) {
       const float inv = 1.0f / cal.row(n).cwiseAbs().maxCoeff();

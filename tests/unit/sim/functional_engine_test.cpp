@@ -70,6 +70,14 @@ TEST(FunctionalEngine, CoarseConvertersDegradeGracefully) {
   EXPECT_GT(rel3, 1e-2);  // 3-bit converters are visibly lossy
 }
 
+/// The same programmed weights in every slice (float weights or levels-only layers alike).
+bool sameWeights(const AnalogLayerState& a, const AnalogLayerState& b) {
+  if (a.slices() != b.slices()) return false;
+  for (int s = 0; s < a.slices(); ++s)
+    if (!(a.sliceWeights(s) == b.sliceWeights(s))) return false;
+  return true;
+}
+
 TEST(FunctionalEngine, SameSeedSameBitsAnyThreadCount) {
   Fixture f;
   FunctionalEngine eng(f.program, f.chip, f.mapping);
@@ -77,7 +85,7 @@ TEST(FunctionalEngine, SameSeedSameBitsAnyThreadCount) {
   const RowMatrix x = randomImages(n, f.program.buffers[0], 14);
   // b is programmed on 3 threads (layers in parallel): the same instance.
   ChipInstance a = eng.programChip(42), b = eng.programChip(42, 0.0, 3), c = eng.programChip(43);
-  for (size_t l = 0; l < a.layers.size(); ++l) ASSERT_TRUE(a.layers[l].gEff == b.layers[l].gEff) << "layer " << l;
+  for (size_t l = 0; l < a.layers.size(); ++l) ASSERT_TRUE(sameWeights(a.layers[l], b.layers[l])) << "layer " << l;
   eng.calibrate(a, x.topRows(64));
   eng.calibrate(b, x.topRows(64), 3);  // the layer's image chunks (42 images each here) on 3 threads
   eng.calibrate(c, x.topRows(64));
@@ -95,8 +103,8 @@ TEST(FunctionalEngine, SameSeedSameBitsAnyThreadCount) {
       EXPECT_EQ(one.layers[l].dacActivity, two.layers[l].dacActivity) << "layer " << l;
     }
   }
-  ASSERT_TRUE(a.layers[0].gEff == b.layers[0].gEff);
-  EXPECT_FALSE(a.layers[0].gEff == c.layers[0].gEff);
+  ASSERT_TRUE(sameWeights(a.layers[0], b.layers[0]));
+  EXPECT_FALSE(sameWeights(a.layers[0], c.layers[0]));
   const RowMatrix one = eng.logits(x, &a, 1);
   const RowMatrix two = eng.logits(x, &b, 2);
   EXPECT_TRUE(one == two) << "results depend on the thread count";
@@ -130,6 +138,12 @@ void expectExactEqualsFloat(const ChipParams& chip, const wl::Program& program, 
   const RowMatrix x = randomImages(images, f.program.buffers[0], 21, -1.0f);  // signed first layer
   ChipInstance a = exact.programChip(5), b = plain.programChip(5);
   ASSERT_FALSE(a.layers[0].levels.empty()) << what << ": the cells are integer levels";
+  for (size_t l = 0; l < a.layers.size(); ++l) {
+    // Programmed straight to digits (no float weights) against the float weights: the same cells.
+    EXPECT_TRUE(a.layers[l].gEff.empty()) << what << ", layer " << l;
+    EXPECT_FALSE(b.layers[l].gEff.empty()) << what << ", layer " << l;
+    EXPECT_TRUE(sameWeights(a.layers[l], b.layers[l])) << what << ", layer " << l;
+  }
   exact.calibrate(a, x, threads);
   plain.calibrate(b, x, threads);
   EXPECT_GT(exact.exactPassChunks(), 0u) << what;
@@ -141,6 +155,12 @@ void expectExactEqualsFloat(const ChipParams& chip, const wl::Program& program, 
   }
   const RowMatrix ya = exact.logits(x, &a, threads), yb = plain.logits(x, &b, threads);
   EXPECT_TRUE(ya == yb) << what << ": max |difference| " << (ya - yb).cwiseAbs().maxCoeff();
+  // A levels-only instance on the float path (exact passes turned off after programming) builds its weights.
+  exact.setExactPasses(false);
+  const std::uint64_t before = exact.exactPassChunks();
+  const RowMatrix yc = exact.logits(x, &a, threads);
+  EXPECT_EQ(exact.exactPassChunks(), before) << what;
+  EXPECT_TRUE(yc == yb) << what << ": max |difference| " << (yc - yb).cwiseAbs().maxCoeff();
 }
 
 TEST(FunctionalEngine, ExactPassesEqualFloatPath) {
