@@ -71,7 +71,7 @@ AdcParams AdcParams::fromConfig(ConfigReader& r) {
       "conversion) and chip.technology_node, energy and area, any type (ramp adds its counter; 4 bits or more); "
       "walden = walden_fom × 2^bits; table = the energy table's adc.convert entry",
       {"scaled_sar: Kull et al. ISSCC 2013 (8b 1.2 GS/s SAR, 32 nm) scaled per Saberi et al. TCAS-I 2011, as "
-       "tabulated by the Accelergy hwcomponents-library ISAAC ADC table",
+       "tabulated by the Accelergy hwcomponents-library ISAAC ADC table; "
        "survey: B. Murmann, ADC Performance Survey 1997-2023, fitted by Andrulis et al., arXiv:2404.06553 (2024) "
        "(coefficients: Accelergy hwcomponents-adc model.yaml)"});
   if (p.energyModel == AdcEnergyModel::ScaledSar && p.type != AdcType::Sar) {

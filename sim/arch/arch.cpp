@@ -236,7 +236,7 @@ AreaParams AreaParams::fromConfig(ConfigReader& r, double technologyNodeNm) {
                                   "(docs/converters.md)",
                                   {"Kull et al. ISSCC 2013 scaled per Saberi et al. TCAS-I 2011 (Accelergy "
                                    "hwcomponents-library ISAAC ADC table); ISAAC: 8 ADCs take 0.0096 mm2 -> "
-                                   "0.0012 mm2 each",
+                                   "0.0012 mm2 each; "
                                    "survey: Murmann ADC survey 1997-2023 area fit, Andrulis et al. arXiv:2404.06553"})
                 .value_or(kDeriveArea);
   p.sramPerKibM2 = r.getQuantity("sram_per_kib", Dimension::Area, 1.3e-9 * a32, 0.0, 1.0,

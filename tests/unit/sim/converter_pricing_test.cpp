@@ -44,25 +44,31 @@ TEST(ConverterPricingTest, FlashAndRampAdcsTakeTheSurveyAreaAtTheirSampleRate) {
   EXPECT_TRUE(contains(msg, "area.adc")) << msg;
   // Ramp, 8 bits: 257 cycles, 3.89 MS/s: the same (rate-independent) 1.7137 pJ front end plus Aladdin's counter,
   // 256 × 8/32 × 0.25074 pJ moved from 40 to 32 nm.
-  const ChipParams ramp = chip({"chip.tile.array.adc.type=ramp", "chip.tile.array.adc.energy_model=survey"});
+  const ChipParams ramp = chip({"chip.tile.array.adc.type=ramp", "chip.tile.array.adc.energy_model=survey",
+                                "chip.tile.array.adc.conversion_cycles=0"});
   const double counterJ = 256 * 0.25 * 0.25074e-12 * tech::energyScale(40, 32);
   EXPECT_NEAR(ramp.energy.joulesPer(action::kAdcConvert), 1.7137e-12 + counterJ, 0.002e-12);
   EXPECT_EQ(AdcCore(ramp.array.adc).cyclesPerConversion(), 257);
 }
 
 TEST(ConverterPricingTest, SurveyPricesTheAdcAtTheConfiguredSampleRate) {
-  // Default chip, SAR 8 bits: 9 cycles at 1 GHz = 111 MS/s, below the corner: 1.7137 pJ (the scaled SAR table's
-  // default 1.67 pJ is 2.6 % lower).
+  // Default chip, SAR 8 bits, one conversion per 1 GHz cycle (conversion_cycles: 1) = 1 GS/s, below the 8-bit
+  // corner (1.07 GS/s): 1.7137 pJ (the scaled SAR table's default 1.67 pJ is 2.6 % lower).
   const ChipParams slow = chip({"chip.tile.array.adc.energy_model=survey"});
   EXPECT_NEAR(slow.energy.joulesPer(action::kAdcConvert), 1.7137e-12, 0.002e-12);
-  EXPECT_TRUE(contains(slow.energy.sources().at(action::kAdcConvert), "111.1 MS/s")) << slow.energy.sources().at(action::kAdcConvert);
+  EXPECT_TRUE(contains(slow.energy.sources().at(action::kAdcConvert), "1000 MS/s")) << slow.energy.sources().at(action::kAdcConvert);
+  // Derived SAR timing (bits + 1 = 9 cycles): 111 MS/s, the same energy on the plateau, area × 9^−0.1807.
+  const ChipParams sar9 = chip({"chip.tile.array.adc.energy_model=survey", "chip.tile.array.adc.conversion_cycles=0"});
+  EXPECT_NEAR(sar9.energy.joulesPer(action::kAdcConvert), 1.7137e-12, 0.002e-12);
+  EXPECT_TRUE(contains(sar9.energy.sources().at(action::kAdcConvert), "111.1 MS/s")) << sar9.energy.sources().at(action::kAdcConvert);
+  EXPECT_NEAR(sar9.area.adcM2 / slow.area.adcM2, std::pow(9.0, -0.180715), 1e-4);
   // One conversion per cycle at 2 GHz: above the corner, FOMS = 213.78067 − 2.871903·ln 2e9 = 152.2749 dB, so the
-  // energy grows by 10^((154.0709 − 152.2749)/10) = 1.513x; the area by 18^0.1807 × 1.513^0.2991.
+  // energy grows by 10^((154.0709 − 152.2749)/10) = 1.513x; the area by 2^0.1807 × 1.513^0.2991.
   const ChipParams fast =
       chip({"chip.tile.array.adc.energy_model=survey", "chip.tile.array.adc.conversion_cycles=1", "chip.clock=2 GHz"});
   const double ratioE = std::pow(10.0, (154.0709 - (213.78067 - 2.871903 * std::log(2e9))) / 10.0);
   EXPECT_NEAR(fast.energy.joulesPer(action::kAdcConvert) / slow.energy.joulesPer(action::kAdcConvert), ratioE, 1e-3);
-  EXPECT_NEAR(fast.area.adcM2 / slow.area.adcM2, std::pow(18.0, 0.180715) * std::pow(ratioE, 0.299124), 1e-3);
+  EXPECT_NEAR(fast.area.adcM2 / slow.area.adcM2, std::pow(2.0, 0.180715) * std::pow(ratioE, 0.299124), 1e-3);
   // The survey needs 4 bits or more: one error naming the keys.
   const std::string msg =
       configErrorOf([] { chip({"chip.tile.array.adc.energy_model=survey", "chip.tile.array.adc.bits=3"}); });
