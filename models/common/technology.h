@@ -31,4 +31,17 @@ double areaScale(double fromNm, double toNm);
 /// choice, docs/models.md).
 double leakageScale(double fromNm, double toNm);
 
+/// Temperatures the leakage-temperature tables cover (NeuroSim's Technology.cpp: 300 K to 400 K in 10 K steps).
+inline constexpr double kMinTemperatureK = 300.0;
+inline constexpr double kMaxTemperatureK = 400.0;
+/// Temperature every leakage figure mxsim ships is taken at (NeuroSim's default `temp = 300` K, room temperature).
+inline constexpr double kReferenceTemperatureK = 300.0;
+/// Factor that moves a static (leakage) power from 300 K to `temperatureK` at `nodeNm`: I_off(T) / I_off(300 K)
+/// of the NMOS off-current table NeuroSim V1.4 uses for the nearest of its nodes (PTM HP 130-22 nm, its 14 nm
+/// FinFET table below sqrt(14 x 22) = 17.5 nm; Technology.cpp), linear between its 10 K points. Throws std::invalid_argument
+/// outside [kMinTemperatureK, kMaxTemperatureK] or outside the node range.
+double leakageTemperatureScale(double nodeNm, double temperatureK);
+/// The NeuroSim node whose table leakageTemperatureScale uses at `nodeNm` (nearest on a log scale).
+double leakageTemperatureTableNodeNm(double nodeNm);
+
 }  // namespace mxsim::tech

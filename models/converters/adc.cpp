@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "models/common/technology.h"
+#include "models/converters/adc_survey.h"
 #include "sim/core/error.h"
 
 namespace mxsim {
@@ -19,14 +21,15 @@ AdcParams AdcParams::fromConfig(ConfigReader& r) {
   p.perArray = static_cast<int>(
       r.getInt("per_array", p.perArray, 1, 4096, "ADCs per array; columns are time-multiplexed onto them", "ADCs"));
   p.type = r.getEnum<AdcType>(
-      "type", p.type, {{"sar", AdcType::Sar}, {"flash", AdcType::Flash}},
+      "type", p.type, {{"sar", AdcType::Sar}, {"flash", AdcType::Flash}, {"ramp", AdcType::Ramp}},
       "ADC architecture, sets the cycles per conversion: sar = bits + 1 (sample + one comparison per bit), "
-      "flash = 1 (2^bits − 1 comparators in parallel)",
+      "flash = 1 (2^bits − 1 comparators in parallel), ramp = 2^bits + 1 (single slope: sample/reset, then a "
+      "counter runs the 2^bits steps of the ramp); flash and ramp areas come from the survey model (docs/converters.md)",
       {"ISAAC, Shafiee et al. ISCA 2016: SAR ADC"});
   p.conversionCycles = static_cast<int>(
       r.getInt("conversion_cycles", 0, 0, 1024,
-               "clock cycles per conversion; 0 = derive from type (sar: bits + 1, flash: 1), any other value "
-               "overrides it",
+               "clock cycles per conversion; 0 = derive from type (sar: bits + 1, flash: 1, ramp: 2^bits + 1), any "
+               "other value overrides it; with the chip clock it sets the sample rate the survey model prices",
                "cycles", {"ISAAC: 1.28 GS/s ADC, i.e. about one conversion per cycle at 1.2 GHz (an override of 1)"}));
   p.range = r.getEnum<AdcRange>(
       "range", p.range,
@@ -59,14 +62,25 @@ AdcParams AdcParams::fromConfig(ConfigReader& r) {
                        "specify INL within ±0.5–1 LSB)");
   p.energyModel = r.getEnum<AdcEnergyModel>(
       "energy_model", p.energyModel,
-      {{"walden", AdcEnergyModel::Walden}, {"table", AdcEnergyModel::Table}, {"scaled_sar", AdcEnergyModel::ScaledSar}},
+      {{"walden", AdcEnergyModel::Walden},
+       {"table", AdcEnergyModel::Table},
+       {"scaled_sar", AdcEnergyModel::ScaledSar},
+       {"survey", AdcEnergyModel::Survey}},
       "energy per conversion: scaled_sar = ISAAC's 32 nm 8-bit SAR ADC scaled with resolution (4–10 bits tabulated, "
-      "docs/converters.md); walden = walden_fom × 2^bits; table = the energy table's adc.convert entry",
+      "docs/converters.md); survey = Murmann's ADC survey fit at the ADC's sample rate (chip.clock / cycles per "
+      "conversion) and chip.technology_node, energy and area, any type (ramp adds its counter; 4 bits or more); "
+      "walden = walden_fom × 2^bits; table = the energy table's adc.convert entry",
       {"scaled_sar: Kull et al. ISSCC 2013 (8b 1.2 GS/s SAR, 32 nm) scaled per Saberi et al. TCAS-I 2011, as "
-       "tabulated by the Accelergy hwcomponents-library ISAAC ADC table"});
+       "tabulated by the Accelergy hwcomponents-library ISAAC ADC table; "
+       "survey: B. Murmann, ADC Performance Survey 1997-2023, fitted by Andrulis et al., arXiv:2404.06553 (2024) "
+       "(coefficients: Accelergy hwcomponents-adc model.yaml)"});
   if (p.energyModel == AdcEnergyModel::ScaledSar && p.type != AdcType::Sar) {
     throw ConfigError(fmt::format("{}: scaled_sar prices a SAR ADC, but {} is not sar; use walden or table",
                                   r.keyPath("energy_model"), r.keyPath("type")));
+  }
+  if (p.energyModel == AdcEnergyModel::Survey && p.bits < adcsurvey::SurveyFit::kMinBits) {
+    throw ConfigError(fmt::format("{}: the survey model is fitted for {} bits and more, but {} is {}; use walden or table",
+                                  r.keyPath("energy_model"), adcsurvey::SurveyFit::kMinBits, r.keyPath("bits"), p.bits));
   }
   p.waldenFomJ =
       r.getQuantity("walden_fom", Dimension::Energy, p.waldenFomJ, 0.0, 1e-9,
@@ -141,8 +155,15 @@ AdcInstance AdcCore::drawInstance(Rng& rng) const {
 
 int AdcCore::cyclesPerConversion() const {
   if (m_p.conversionCycles > 0) return m_p.conversionCycles;
-  return m_p.type == AdcType::Sar ? m_p.bits + 1 : 1;
+  switch (m_p.type) {
+    case AdcType::Sar: return m_p.bits + 1;
+    case AdcType::Ramp: return (1 << m_p.bits) + 1;
+    case AdcType::Flash: break;
+  }
+  return 1;
 }
+
+double AdcCore::sampleRateHz(double clockHz) const { return clockHz / cyclesPerConversion(); }
 
 std::uint64_t AdcCore::cyclesPerVector(int cols) const {
   const std::uint64_t conversions = (static_cast<std::uint64_t>(cols) + m_p.perArray - 1) / m_p.perArray;
@@ -160,21 +181,26 @@ SarAdcPoint scaledSar32nm(int bits) {
   return {bits, a.energyJ * std::pow(a.energyJ / b.energyJ, steps), a.areaM2 * std::pow(a.areaM2 / b.areaM2, steps)};
 }
 
-double AdcCore::energyPerConversionJ() const {
+double AdcCore::energyPerConversionJ(double clockHz, double nodeNm) const {
   switch (m_p.energyModel) {
     case AdcEnergyModel::Table: return -1.0;
-    case AdcEnergyModel::ScaledSar: return scaledSar32nm(m_p.bits).energyJ;
+    case AdcEnergyModel::ScaledSar:
+      return scaledSar32nm(m_p.bits).energyJ * tech::energyScale(tech::kIsaacNodeNm, nodeNm);
+    case AdcEnergyModel::Survey: {
+      const double e = adcsurvey::energyPerConversionJ(m_p.bits, sampleRateHz(clockHz), nodeNm);
+      return m_p.type == AdcType::Ramp ? e + adcsurvey::rampCounterEnergyJ(m_p.bits, nodeNm) : e;
+    }
     case AdcEnergyModel::Walden: break;
   }
   return m_p.waldenFomJ * std::ldexp(1.0, m_p.bits);
 }
 
-double AdcCore::areaM2() const {
-  if (m_p.type != AdcType::Sar) {
-    throw ConfigError(
-        "area.adc: no cited area model for a flash ADC; give its area explicitly (area.adc) or use type: sar");
-  }
-  return scaledSar32nm(m_p.bits).areaM2;
+bool AdcCore::surveyArea() const { return m_p.energyModel == AdcEnergyModel::Survey || m_p.type != AdcType::Sar; }
+
+double AdcCore::areaM2(double clockHz, double nodeNm) const {
+  if (!surveyArea()) return scaledSar32nm(m_p.bits).areaM2 * tech::areaScale(tech::kIsaacNodeNm, nodeNm);
+  const double a = adcsurvey::areaM2(m_p.bits, sampleRateHz(clockHz), nodeNm);
+  return m_p.type == AdcType::Ramp ? a + adcsurvey::rampCounterAreaM2(m_p.bits, nodeNm) : a;
 }
 
 float AdcCore::percentileAbs(const Eigen::Ref<const RowMatrix>& values, double percentile) {

@@ -1,8 +1,8 @@
 // Contract: ADC functional core and parameters. Each array column's analog partial sum (in normalised
 // units: Σ x_norm · w_eff, so |p| ≤ rows) is clipped to ±fullScale and rounded to 2^(bits−1) − 1 levels per
 // sign. Columns share ADCs through a mux (column c → ADC c mod perArray), so converting c columns takes
-// ceil(c / perArray) conversions of `cyclesPerConversion()` cycles (SAR: bits + 1, flash: 1, or an
-// explicit override). Optional static non-idealities per ADC (offset, gain, INL bow) are drawn once per
+// ceil(c / perArray) conversions of `cyclesPerConversion()` cycles (SAR: bits + 1, flash: 1, ramp: 2^bits + 1,
+// or an explicit override); energy and area per ADC from its bits, type, sample rate and node. Optional static non-idealities per ADC (offset, gain, INL bow) are drawn once per
 // chip instance by drawInstance(); with none the conversion is the ideal one. See docs/converters.md.
 #pragma once
 #include <cstdint>
@@ -23,12 +23,15 @@ enum class AdcRange {
 enum class AdcType {
   Sar,    // successive approximation: one comparison per bit plus sampling → bits + 1 cycles
   Flash,  // 2^bits − 1 comparators in parallel → 1 cycle
+  Ramp,   // single slope: one sampling/reset cycle, then a counter runs 2^bits steps of the ramp → 2^bits + 1 cycles
 };
 
 enum class AdcEnergyModel {
   Walden,     // E = FOM · 2^bits per conversion
   Table,      // the energy table's adc.convert entry
   ScaledSar,  // the 32 nm SAR ADC of kScaledSar32nm at the configured bits (energy and area)
+  Survey,     // Murmann's survey as fitted by Andrulis et al. 2024, at the configured sample rate and node
+              // (adc_survey.h); a ramp ADC adds its counter
 };
 
 /// One row of the resolution-scaled 32 nm SAR ADC table (docs/converters.md, "Energy and area").
@@ -99,18 +102,25 @@ class AdcCore {
   AdcInstance drawInstance(Rng& rng) const;
 
   int levelsPerSign() const { return m_levels; }
-  /// Cycles of one conversion: the override conversion_cycles if > 0, else SAR bits + 1, flash 1.
+  /// Cycles of one conversion: the override conversion_cycles if > 0, else SAR bits + 1, flash 1, ramp 2^bits + 1.
   int cyclesPerConversion() const;
+  /// Conversions per second of one ADC on a chip clocked at clockHz: clockHz / cyclesPerConversion().
+  double sampleRateHz(double clockHz) const;
   /// Cycles to convert all `cols` columns of one MVM (one pass): ceil(cols/perArray) × cyclesPerConversion().
   std::uint64_t cyclesPerVector(int cols) const;
   /// range: fixed — the configured full scale F.
   float fixedFullScale() const { return m_p.fullScaleValue; }
-  /// Energy of one conversion: Walden FOM · 2^bits, or the scaled SAR table at `bits` (scaled_sar);
-  /// negative for energy_model: table (use the energy table's adc.convert entry).
-  double energyPerConversionJ() const;
-  /// Area of one ADC from its resolution: the scaled 32 nm SAR table at `bits` (SAR ADCs only: there is no
-  /// cited flash model, so a flash ADC's area must be given as area.adc; throws ConfigError otherwise).
-  double areaM2() const;
+  /// Energy of one conversion on a chip clocked at clockHz, at node nodeNm: Walden FOM · 2^bits (walden, not
+  /// moved with the node); the scaled SAR table at `bits` moved from 32 nm to nodeNm (scaled_sar); the survey fit
+  /// at sampleRateHz(clockHz) and nodeNm, plus the counter for a ramp ADC (survey); negative for energy_model:
+  /// table (use the energy table's adc.convert entry). Survey below 4 bits: std::invalid_argument.
+  double energyPerConversionJ(double clockHz, double nodeNm) const;
+  /// Area of one ADC: a SAR ADC priced by walden, table or scaled_sar takes the scaled SAR table at `bits`
+  /// moved from 32 nm to nodeNm (ISAAC's 1200 µm² at 8 bits); otherwise (energy_model: survey, or a flash or
+  /// ramp ADC) the survey fit's area at sampleRateHz(clockHz) and nodeNm, plus the counter for a ramp ADC.
+  double areaM2(double clockHz, double nodeNm) const;
+  /// Whether areaM2 uses the survey fit (see areaM2).
+  bool surveyArea() const;
   const AdcParams& params() const { return m_p; }
 
   /// The value of |v| at `percentile` (0 < percentile ≤ 100) by the nearest-rank rule: sort |v| ascending

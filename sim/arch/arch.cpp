@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "models/common/technology.h"
+#include "models/converters/adc_survey.h"
 #include "models/memory/memory_cost.h"
 #include "sim/core/actions.h"
 #include "sim/core/error.h"
@@ -229,11 +230,14 @@ AreaParams AreaParams::fromConfig(ConfigReader& r, double technologyNodeNm) {
                           "(binary-weighted, the units its energy model charges)",
                           {"ISAAC: 8 x 128 1-bit DACs take 0.00017 mm2 -> 0.166 um2 each"});
   p.adcM2 = r.getOptionalQuantity("adc", Dimension::Area, "derived from the ADC's bits", 0.0, 1.0,
-                                  "one ADC; absent: the scaled 32 nm SAR table at chip.tile.array.adc.bits "
-                                  "(361 um2 at 4 bits, 1200 um2 at 8, 3002 um2 at 10; docs/converters.md)",
+                                  "one ADC; absent: a SAR ADC takes the scaled 32 nm SAR table at "
+                                  "chip.tile.array.adc.bits (361 um2 at 4 bits, 1200 um2 at 8, 3002 um2 at 10), "
+                                  "a flash or ramp ADC, or energy_model: survey, the survey fit at its sample rate "
+                                  "(docs/converters.md)",
                                   {"Kull et al. ISSCC 2013 scaled per Saberi et al. TCAS-I 2011 (Accelergy "
                                    "hwcomponents-library ISAAC ADC table); ISAAC: 8 ADCs take 0.0096 mm2 -> "
-                                   "0.0012 mm2 each"})
+                                   "0.0012 mm2 each; "
+                                   "survey: Murmann ADC survey 1997-2023 area fit, Andrulis et al. arXiv:2404.06553"})
                 .value_or(kDeriveArea);
   p.sramPerKibM2 = r.getQuantity("sram_per_kib", Dimension::Area, 1.3e-9 * a32, 0.0, 1.0,
                                  "global buffer and tile memory area per KiB (default: 32 nm figure moved to "
@@ -333,17 +337,21 @@ LeakageParams ChipParams::leakageDefaults() const {
   constexpr double kMultiplier32LeakW = 80e-6;           // Aladdin 40 nm 32-bit multiplier
   const double node = technologyNodeNm;
   const double aladdin = tech::leakageScale(tech::kAladdinNodeNm, node);
+  // Every figure is a room-temperature (300 K) one; at chip.temperature subthreshold leakage grows with the
+  // NMOS off-current (eDRAM refresh too: retention time ∝ 1 / the storage node's leakage current).
+  const double hot = tech::leakageTemperatureScale(node, temperatureK);
   LeakageParams d;
   d.gateUnusedArrays = leakage.gateUnusedArrays;
-  d.perArrayW = kNeuroSimArrayW * tech::leakageScale(kNeuroSimNodeNm, node);
-  d.sramW = memcost::staticW(sram.capacityBytes, node, sram.technology);
-  d.tileMemoryW = memcost::staticW(tile.memoryBytes, node, tile.memoryTechnology);
+  d.perArrayW = kNeuroSimArrayW * tech::leakageScale(kNeuroSimNodeNm, node) * hot;
+  d.sramW = memcost::staticW(sram.capacityBytes, node, sram.technology) * hot;
+  d.tileMemoryW = memcost::staticW(tile.memoryBytes, node, tile.memoryTechnology) * hot;
   const double lanes = digital.lanes + (tile.memoryBytes > 0 ? static_cast<double>(tiles) * tile.digitalLanes : 0.0);
-  d.digitalW = lanes * kAdderLeakW * aladdin;
+  d.digitalW = lanes * kAdderLeakW * aladdin * hot;
   // A MAC = an 8-bit multiplier (array multiplier: gates grow as width^2) + a 32-bit accumulate adder.
   const double macW = (kMultiplier32LeakW * (8.0 / 32.0) * (8.0 / 32.0) + kAdderLeakW) * aladdin;
-  d.denoiserW = static_cast<double>(denoiser.cores) * denoiser.macsPerCore * macW +
-                memcost::leakageW(denoiser.weightMemoryBytes + denoiser.lineBufferBytes, node);
+  d.denoiserW = (static_cast<double>(denoiser.cores) * denoiser.macsPerCore * macW +
+                 memcost::leakageW(denoiser.weightMemoryBytes + denoiser.lineBufferBytes, node)) *
+                hot;
   return d;
 }
 
@@ -360,6 +368,13 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
                        "crossbar cells do not scale",
                        {"ISAAC (the default chip's template): 32 nm"}) *
       1e9;
+  p.temperatureK = chip.getReal(
+      "temperature", p.temperatureK, tech::kMinTemperatureK, tech::kMaxTemperatureK,
+      "operating (junction) temperature in kelvin (300 K = 26.85 °C): every default leakage power is multiplied "
+      "by I_off(T) / I_off(300 K) of NeuroSim's NMOS off-current table for the nearest node (x2.28 at 350 K, x4.33 "
+      "at 400 K at 32 nm); a given leakage.* value is taken as at this temperature (docs/models.md)",
+      {"NeuroSim V1.4 Technology.cpp: currentOffNmos 300-400 K (PTM HP 130-22 nm, 14 nm FinFET); its default "
+       "temp = 300 K, the temperature of the shipped leakage figures"});
   p.clockHz = chip.getQuantity("clock", Dimension::Frequency, p.clockHz, 1e6, 10e9, "chip clock frequency",
                                {"ISAAC runs at 1.2 GHz"});
   p.tiles = static_cast<int>(chip.getInt("tiles", p.tiles, 1, 1 << 20, "tiles on the chip", "tiles"));
@@ -453,14 +468,28 @@ ChipParams ChipParams::fromYaml(const YAML::Node& root, ParamRegistry* registry)
     p.energy.set(action::kXbarCellRead, xb.cellReadEnergyJ(xb.readCycles / p.clockHz),
                  "the crossbar model: read_voltage^2 x g_max x read time (docs/models.md)");
   }
-  const bool scaledSar = p.array.adc.energyModel == AdcEnergyModel::ScaledSar;
-  const double adcJ = AdcCore(p.array.adc).energyPerConversionJ() * (scaledSar ? e32 : 1.0);
-  if (adcJ >= 0.0)  // scaled_sar (a 32 nm table, moved to the node), walden; table keeps energy.adc.convert
-    p.energy.set(action::kAdcConvert, adcJ, "the ADC model: chip.tile.array.adc (energy_model, docs/models.md)");
+  const AdcCore adc(p.array.adc);
+  const double adcRateHz = adc.sampleRateHz(p.clockHz);  // the rate the chip runs its ADCs at
+  const double adcJ = adc.energyPerConversionJ(p.clockHz, p.technologyNodeNm);
+  if (adcJ >= 0.0) {  // scaled_sar (a 32 nm table, moved to the node), survey, walden; table keeps energy.adc.convert
+    const bool survey = p.array.adc.energyModel == AdcEnergyModel::Survey;
+    p.energy.set(action::kAdcConvert, adcJ,
+                 survey ? fmt::format("the ADC model: chip.tile.array.adc energy_model: survey (Murmann's ADC survey "
+                                      "fit, Andrulis et al. 2024) at {} bits, {:.4g} MS/s, {:g} nm (docs/converters.md)",
+                                      p.array.adc.bits, adcRateHz * 1e-6, p.technologyNodeNm)
+                        : std::string("the ADC model: chip.tile.array.adc (energy_model, docs/models.md)"));
+  }
   ConfigReader area = top.child("area");
   p.area = AreaParams::fromConfig(area, p.technologyNodeNm);
   if (p.area.adcM2 == AreaParams::kDeriveArea) {
-    p.area.adcM2 = AdcCore(p.array.adc).areaM2() * a32;  // the 32 nm table at the node; flash: throws (no cited model)
+    if (adc.surveyArea() && p.array.adc.bits < adcsurvey::SurveyFit::kMinBits)
+      throw ConfigError(fmt::format(
+          "area.adc: not given, and the survey area model of a {} ADC (chip.tile.array.adc.type) is fitted for {} "
+          "bits and more, but chip.tile.array.adc.bits is {}; give area.adc",
+          p.array.adc.type == AdcType::Flash ? "flash" : p.array.adc.type == AdcType::Ramp ? "ramp" : "survey-priced",
+          adcsurvey::SurveyFit::kMinBits, p.array.adc.bits));
+    // SAR: the 32 nm table at the node; flash, ramp or energy_model: survey: the survey fit at the sample rate.
+    p.area.adcM2 = adc.areaM2(p.clockHz, p.technologyNodeNm);
   }
   ConfigReader power = top.child("power");
   p.power = PowerParams::fromConfig(power);

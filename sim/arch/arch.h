@@ -157,6 +157,10 @@ struct ChipParams {
   /// CMOS node of the digital/CMOS parts (chip.technology_node); scales every default declared at another node.
   static constexpr double kDefaultTechnologyNodeNm = 32.0;
   double technologyNodeNm = kDefaultTechnologyNodeNm;
+  /// Operating (junction) temperature, K (chip.temperature): scales every default leakage with NeuroSim's
+  /// off-current tables; 300 K is the temperature the shipped leakage figures are taken at (docs/models.md).
+  static constexpr double kDefaultTemperatureK = 300.0;
+  double temperatureK = kDefaultTemperatureK;
   double clockHz = 1e9;
   int tiles = 128;
   int arraysPerTile = 8;

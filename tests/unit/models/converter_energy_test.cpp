@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "models/converters/adc.h"
+#include "models/converters/adc_survey.h"
 #include "models/converters/dac.h"
 #include "models/crossbar/crossbar.h"
 #include "sim/core/config.h"
@@ -16,6 +17,9 @@ namespace {
 // ---------------------------------------------------------------------------------------------------
 // ADC: the scaled 32 nm SAR table (Kull et al. ISSCC 2013 scaled per Saberi et al. TCAS-I 2011)
 
+constexpr double kClock = 1e9;    // the default chip's clock
+constexpr double kNode32 = 32.0;  // the scaled SAR table's node: no node scaling
+
 AdcParams sar(int bits) {
   AdcParams p;
   p.bits = bits;
@@ -25,38 +29,40 @@ AdcParams sar(int bits) {
 }
 
 TEST(AdcEnergyAreaTest, ScaledSarIsTheTableAtTwoResolutions) {
-  EXPECT_DOUBLE_EQ(AdcCore(sar(4)).energyPerConversionJ(), 0.79e-12);
-  EXPECT_DOUBLE_EQ(AdcCore(sar(4)).areaM2(), 361.04e-12);
-  EXPECT_DOUBLE_EQ(AdcCore(sar(10)).energyPerConversionJ(), 2.379e-12);
-  EXPECT_DOUBLE_EQ(AdcCore(sar(10)).areaM2(), 3002.0e-12);
+  EXPECT_DOUBLE_EQ(AdcCore(sar(4)).energyPerConversionJ(kClock, kNode32), 0.79e-12);
+  EXPECT_DOUBLE_EQ(AdcCore(sar(4)).areaM2(kClock, kNode32), 361.04e-12);
+  EXPECT_DOUBLE_EQ(AdcCore(sar(10)).energyPerConversionJ(kClock, kNode32), 2.379e-12);
+  EXPECT_DOUBLE_EQ(AdcCore(sar(10)).areaM2(kClock, kNode32), 3002.0e-12);
 }
 
 TEST(AdcEnergyAreaTest, EightBitRowIsIsaacsAdc) {
   // ISAAC (Shafiee et al. ISCA 2016) Table: 8 ADCs of 8 bits take 0.0096 mm² -> 1200 µm² each.
-  EXPECT_NEAR(AdcCore(sar(8)).areaM2(), 0.0096e-6 / 8, 1e-18);
+  EXPECT_NEAR(AdcCore(sar(8)).areaM2(kClock, kNode32), 0.0096e-6 / 8, 1e-18);
   // Within 7 % of ISAAC's 2 mW / 1.28 GS/s = 1.5625 pJ per conversion (the table prices 1.67 pJ).
-  EXPECT_NEAR(AdcCore(sar(8)).energyPerConversionJ(), 2e-3 / 1.28e9, 0.07 * 2e-3 / 1.28e9);
+  EXPECT_NEAR(AdcCore(sar(8)).energyPerConversionJ(kClock, kNode32), 2e-3 / 1.28e9, 0.07 * 2e-3 / 1.28e9);
 }
 
 TEST(AdcEnergyAreaTest, AreaAndEnergyGrowWithEveryBit) {
   for (int b = 2; b < 16; ++b) {
-    EXPECT_LT(AdcCore(sar(b)).areaM2(), AdcCore(sar(b + 1)).areaM2()) << b;
-    EXPECT_LT(AdcCore(sar(b)).energyPerConversionJ(), AdcCore(sar(b + 1)).energyPerConversionJ()) << b;
+    EXPECT_LT(AdcCore(sar(b)).areaM2(kClock, kNode32), AdcCore(sar(b + 1)).areaM2(kClock, kNode32)) << b;
+    EXPECT_LT(AdcCore(sar(b)).energyPerConversionJ(kClock, kNode32), AdcCore(sar(b + 1)).energyPerConversionJ(kClock, kNode32)) << b;
   }
 }
 
 TEST(AdcEnergyAreaTest, OutsideTheTableExtendsWithTheEndRatio) {
   const double e11 = 2.379e-12 * (2.379 / 1.969), a12 = 3002.0e-12 * std::pow(3002.0 / 1827.9, 2);
-  EXPECT_NEAR(AdcCore(sar(11)).energyPerConversionJ(), e11, 1e-24);
-  EXPECT_NEAR(AdcCore(sar(12)).areaM2(), a12, 1e-21);
-  EXPECT_NEAR(AdcCore(sar(3)).energyPerConversionJ(), 0.79e-12 * (0.79 / 0.99), 1e-24);
-  EXPECT_NEAR(AdcCore(sar(2)).areaM2(), 361.04e-12 * std::pow(361.04 / 476.91, 2), 1e-21);
+  EXPECT_NEAR(AdcCore(sar(11)).energyPerConversionJ(kClock, kNode32), e11, 1e-24);
+  EXPECT_NEAR(AdcCore(sar(12)).areaM2(kClock, kNode32), a12, 1e-21);
+  EXPECT_NEAR(AdcCore(sar(3)).energyPerConversionJ(kClock, kNode32), 0.79e-12 * (0.79 / 0.99), 1e-24);
+  EXPECT_NEAR(AdcCore(sar(2)).areaM2(kClock, kNode32), 361.04e-12 * std::pow(361.04 / 476.91, 2), 1e-21);
 }
 
-TEST(AdcEnergyAreaTest, FlashHasNoCitedAreaOrScaledSarEnergy) {
+TEST(AdcEnergyAreaTest, FlashTakesTheSurveyAreaAndNoScaledSarEnergy) {
   AdcParams f = sar(4);
   f.type = AdcType::Flash;
-  EXPECT_THROW(AdcCore(f).areaM2(), ConfigError);
+  f.energyModel = AdcEnergyModel::Walden;
+  // A flash ADC converts once per cycle: the survey area at the full clock rate.
+  EXPECT_DOUBLE_EQ(AdcCore(f).areaM2(kClock, kNode32), adcsurvey::areaM2(4, kClock, kNode32));
   ConfigReader r(YAML::Load("type: flash\nbits: 4\n"), "adc");
   EXPECT_THROW(AdcParams::fromConfig(r), ConfigError);  // default scaled_sar energy needs a SAR ADC
   ConfigReader w(YAML::Load("type: flash\nbits: 4\nenergy_model: walden\n"), "adc");

@@ -241,20 +241,20 @@ TEST(AdcDepthTest, WaldenEnergyIsFomTimesTwoToTheBits) {
     AdcParams p = adcParams(bits, AdcType::Sar);
     p.energyModel = AdcEnergyModel::Walden;
     const AdcCore adc(p);
-    EXPECT_NEAR(adc.energyPerConversionJ(), 1.56e-12 / 256 * std::pow(2.0, bits), 1e-26) << bits;
+    EXPECT_NEAR(adc.energyPerConversionJ(1e9, 32.0), 1.56e-12 / 256 * std::pow(2.0, bits), 1e-26) << bits;
   }
   // 8 bits at the default FOM reproduces ISAAC's 1.56 pJ per conversion.
   AdcParams w;
   w.energyModel = AdcEnergyModel::Walden;
-  EXPECT_NEAR(AdcCore(w).energyPerConversionJ(), 1.56e-12, 0.01e-12);
+  EXPECT_NEAR(AdcCore(w).energyPerConversionJ(1e9, 32.0), 1.56e-12, 0.01e-12);
   AdcParams t;
   t.energyModel = AdcEnergyModel::Table;
-  EXPECT_LT(AdcCore(t).energyPerConversionJ(), 0.0);
+  EXPECT_LT(AdcCore(t).energyPerConversionJ(1e9, 32.0), 0.0);
   AdcParams f;
   f.energyModel = AdcEnergyModel::Walden;
   f.waldenFomJ = 1e-15;
   f.bits = 10;
-  EXPECT_NEAR(AdcCore(f).energyPerConversionJ(), 1024e-15, 1e-27);
+  EXPECT_NEAR(AdcCore(f).energyPerConversionJ(1e9, 32.0), 1024e-15, 1e-27);
 }
 
 // ---------------------------------------------------------------------------------------------------
