@@ -126,12 +126,19 @@ CellValue cellOf(const CrossbarParams& p, double d, Realise&& realise) {
 }
 }  // namespace
 
+CrossbarCore::StaticEffects CrossbarCore::staticEffects() const {
+  StaticEffects e;
+  // σ = 0 for every device (absolute or relative model, σ0 = 0; growth only scales σ0): no variation.
+  e.varies = !(m_noise.sigma == 0.0 &&
+               (m_noise.variation == VariationModel::Absolute || m_noise.variation == VariationModel::Relative));
+  e.drifts = m_noise.drift != DriftModel::None;
+  e.faults = m_noise.stuckAtGminRate > 0.0 || m_noise.stuckAtGmaxRate > 0.0;
+  return e;
+}
+
 bool CrossbarCore::idealDevices() const {
-  const bool varies = !(m_noise.sigma == 0.0 && (m_noise.variation == VariationModel::Absolute ||
-                                                 m_noise.variation == VariationModel::Relative));
-  const bool drifts = m_noise.drift != DriftModel::None;
-  const bool faults = m_noise.stuckAtGminRate > 0.0 || m_noise.stuckAtGmaxRate > 0.0;
-  return !varies && !drifts && !faults && !m_p.irDrop && uniformReadVariance() >= 0.0;
+  const StaticEffects e = staticEffects();
+  return !e.varies && !e.drifts && !e.faults && !m_p.irDrop && uniformReadVariance() >= 0.0;
 }
 
 int CrossbarCore::cellLevels() const {
@@ -147,25 +154,6 @@ std::vector<CellValue> CrossbarCore::digitCells() const {
     }));
   }
   return cells;
-}
-
-template <bool RowsOuter, class Sink>
-void CrossbarCore::forEachSignedDigit(const Eigen::Ref<const ColMatrix>& wNorm, int s,
-                                      const std::vector<std::uint64_t>& codes, Sink&& sink) const {
-  const std::uint64_t L = static_cast<std::uint64_t>(cellLevels());
-  const int shift = s * m_p.cellBits;
-  const Eigen::Index R = wNorm.rows(), C = wNorm.cols();
-  auto one = [&](Eigen::Index r, Eigen::Index c) {
-    const int digit = static_cast<int>((codes[static_cast<std::size_t>(c * R + r)] >> shift) & L);
-    sink(r, c, wNorm(r, c) < 0.0f ? -digit : digit);
-  };
-  if (RowsOuter) {  // the order a row-major destination is written in
-    for (Eigen::Index r = 0; r < R; ++r)
-      for (Eigen::Index c = 0; c < C; ++c) one(r, c);
-  } else {
-    for (Eigen::Index c = 0; c < C; ++c)
-      for (Eigen::Index r = 0; r < R; ++r) one(r, c);
-  }
 }
 
 ProgrammedBlock CrossbarCore::idealCellSums(const std::vector<std::int64_t>& cellsPerDigit,
@@ -201,12 +189,27 @@ ProgrammedBlock CrossbarCore::programDigits(const Eigen::Ref<const ColMatrix>& w
   const std::vector<CellValue> cells = digitCells();
   const int L = cellLevels();
   const std::vector<std::uint64_t> codes = magnitudeCodes(wNorm);
+  // The signed codes row by row (the digits are row-major), so each slice is one contiguous pass per row.
+  const Eigen::Index R = wNorm.rows(), C = wNorm.cols();
+  std::vector<std::int32_t> signedCode(static_cast<std::size_t>(R * C));
+  for (Eigen::Index c = 0; c < C; ++c)
+    for (Eigen::Index r = 0; r < R; ++r) {
+      const auto m = static_cast<std::int32_t>(codes[static_cast<std::size_t>(c * R + r)]);
+      signedCode[static_cast<std::size_t>(r * C + c)] = wNorm(r, c) < 0.0f ? -m : m;
+    }
   std::vector<std::int64_t> count(cells.size(), 0);
   for (int s = 0; s < m_p.slices(); ++s) {
-    forEachSignedDigit<true>(wNorm, s, codes, [&](Eigen::Index r, Eigen::Index c, int d) {
-      digits[s](r, c) = static_cast<std::int8_t>(d);
-      ++count[static_cast<std::size_t>(d + L)];
-    });
+    const int shift = s * m_p.cellBits;
+    for (Eigen::Index r = 0; r < R; ++r) {
+      std::int8_t* out = &digits[s](r, 0);
+      const std::int32_t* code = signedCode.data() + r * C;
+      for (Eigen::Index c = 0; c < C; ++c) {
+        const std::int32_t m = code[c] < 0 ? -code[c] : code[c];
+        const std::int32_t d = (m >> shift) & L;
+        out[c] = static_cast<std::int8_t>(code[c] < 0 ? -d : d);
+      }
+      for (Eigen::Index c = 0; c < C; ++c) ++count[static_cast<std::size_t>(out[c] + L)];
+    }
   }
   return idealCellSums(count, cells);
 }
@@ -221,26 +224,25 @@ ProgrammedBlock CrossbarCore::program(const Eigen::Ref<const ColMatrix>& wNorm, 
   ProgrammedBlock out;
   if (static_cast<int>(gEff.size()) != S) throw std::invalid_argument("CrossbarCore::program: one output per slice");
   if (wantReadVar) out.readVar.assign(S, ColMatrix(R, C));
-  const double perWeight = m_p.devicesPerWeight();
-  // Each weight's (quantised) magnitude code, once for all slices.
-  const std::vector<std::uint64_t> codes = magnitudeCodes(wNorm);
   if (exactCells()) {
     // Ideal devices and quantised weights: a cell depends only on its signed digit, so each of the
     // 2·levels + 1 cells is computed once and looked up (the same doubles the device loop below gives).
+    std::vector<DigitMatrix> digits(static_cast<std::size_t>(S), DigitMatrix(R, C));
+    std::vector<Eigen::Ref<DigitMatrix>> refs(digits.begin(), digits.end());
+    const ProgrammedBlock sums = programDigits(wNorm, refs);
     const std::vector<CellValue> cells = digitCells();
-    std::vector<std::int64_t> count(cells.size(), 0);
-    for (int s = 0; s < S; ++s) {
-      forEachSignedDigit<false>(wNorm, s, codes, [&](Eigen::Index r, Eigen::Index c, int d) {
-        gEff[s](r, c) = cells[static_cast<std::size_t>(d + cellLevels)].gEff;
-        ++count[static_cast<std::size_t>(d + cellLevels)];
-      });
-    }
-    return idealCellSums(count, cells);
+    for (int s = 0; s < S; ++s)
+      for (Eigen::Index c = 0; c < C; ++c)
+        for (Eigen::Index r = 0; r < R; ++r) gEff[s](r, c) = cells[static_cast<std::size_t>(digits[s](r, c) + cellLevels)].gEff;
+    out.conductanceSumS = sums.conductanceSumS;
+    out.devices = sums.devices;
+    return out;
   }
-  const bool varies = !(m_noise.sigma == 0.0 && (m_noise.variation == VariationModel::Absolute ||
-                                                 m_noise.variation == VariationModel::Relative));
-  const bool drifts = m_noise.drift != DriftModel::None;
-  const bool faults = m_noise.stuckAtGminRate > 0.0 || m_noise.stuckAtGmaxRate > 0.0;
+  const double perWeight = m_p.devicesPerWeight();
+  // Each weight's (quantised) magnitude code, once for all slices.
+  const std::vector<std::uint64_t> codes = magnitudeCodes(wNorm);
+  const StaticEffects effects = staticEffects();
+  const bool varies = effects.varies, drifts = effects.drifts, faults = effects.faults;
   for (int s = 0; s < S; ++s) {
     Rng var(streamKey(blockKey, {kVariationTag, static_cast<std::uint64_t>(s)}));
     Rng drift(streamKey(blockKey, {kDriftTag, static_cast<std::uint64_t>(s)}));

@@ -108,13 +108,13 @@ class CrossbarCore {
   const DeviceNoiseParams& noise() const { return m_noise; }
 
  private:
+  struct StaticEffects {
+    bool varies, drifts, faults;  // programming variation (σ > 0 or a σ that is not the absolute/relative 0), drift, stuck-at faults
+  };
+  StaticEffects staticEffects() const;
   bool idealDevices() const;
   /// Each weight's quantised magnitude code round(|clamp(w, −1, 1)|·(2^weight_bits − 1)), column-major.
   std::vector<std::uint64_t> magnitudeCodes(const Eigen::Ref<const ColMatrix>& wNorm) const;
-  /// sink(r, c, signed digit) for every weight of the block in slice s, row by row or column by column.
-  template <bool RowsOuter, class Sink>
-  void forEachSignedDigit(const Eigen::Ref<const ColMatrix>& wNorm, int s, const std::vector<std::uint64_t>& codes,
-                          Sink&& sink) const;
   /// The conductance sum and device count of ideal cells, from how many cells hold each signed digit.
   ProgrammedBlock idealCellSums(const std::vector<std::int64_t>& cellsPerDigit, const std::vector<CellValue>& cells) const;
 
