@@ -68,7 +68,8 @@ std::vector<DenoiserBlockPlan> planDenoiserBlocks(const wl::Program& program) {
       return found;
     };
     const wl::Step& reduce = program.steps[p.firstStep];
-    if (!isConv(reduce, 1)) fail(fmt::format("its first step '{}' ({}) is not a 1x1 convolution", reduce.name, reduce.op));
+    if (!isConv(reduce, 1))
+      fail(fmt::format("its first step '{}' ({}) is not a 1x1 convolution", reduce.name, reduce.op));
     p.input = reduce.inputs.at(0);
     const wl::Shape& in = reduce.inShape;
     if (in.size() != 3) fail(fmt::format("its input is {}, not C x H x W", wl::shapeText(in)));
@@ -77,9 +78,8 @@ std::vector<DenoiserBlockPlan> planDenoiserBlocks(const wl::Program& program) {
     p.shape.width = static_cast<int>(in[2]);
     p.shape.reducedChannels = static_cast<int>(reduce.weight.cols());
     const std::size_t relu1 = readerOf(reduce.output, "ReLU after the 1x1 reduce conv", isRelu);
-    const std::size_t conv3 =
-        readerOf(program.steps[relu1].output, "3x3 conv (stride 1, pad 1) after the first ReLU",
-                 [](const wl::Step& s) { return isConv(s, 3); });
+    const std::size_t conv3 = readerOf(program.steps[relu1].output, "3x3 conv (stride 1, pad 1) after the first ReLU",
+                                       [](const wl::Step& s) { return isConv(s, 3); });
     const std::size_t relu2 = readerOf(program.steps[conv3].output, "ReLU after the 3x3 conv", isRelu);
     const int h = program.steps[relu2].output;
     // y = x − μ: the block's Sub reads x and a head's output.
@@ -99,8 +99,8 @@ std::vector<DenoiserBlockPlan> planDenoiserBlocks(const wl::Program& program) {
       if (!inBlock(k)) continue;
       const wl::Step& s = program.steps[k];
       if (!isConv(s, 1) || s.weight.cols() != p.shape.channels)
-        fail(fmt::format("step '{}' ({}) reads h but is not a 1x1 conv to {} channels", s.name, s.op,
-                         p.shape.channels));
+        fail(
+            fmt::format("step '{}' ({}) reads h but is not a 1x1 conv to {} channels", s.name, s.op, p.shape.channels));
       if (s.output == program.steps[sub].inputs[1]) {
         mu = k;
       } else if (readers[static_cast<std::size_t>(s.output)].empty() && s.output != program.output) {
