@@ -5,9 +5,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "sim/core/error.h"
+#include "sim/core/rng.h"
 #include "sim/core/units.h"
 
 namespace mxsim {
@@ -67,6 +69,16 @@ void addBias(RowMatrix& m, const Eigen::VectorXf& bias) {
 
 const char* modeName(DenoiserMode m) {
   return m == DenoiserMode::Mean ? "mean" : "sample";
+}
+
+const char* epsilonSourceName(EpsilonSource e) {
+  return e == EpsilonSource::Grng ? "grng" : "ideal";
+}
+
+void DenoiserRanges::merge(const DenoiserRanges& o) {
+  for (auto [a, b] : {std::pair<float*, float>{&x, o.x}, {&h1, o.h1}, {&h, o.h}, {&mu, o.mu}, {&logVar, o.logVar},
+                      {&sigma, o.sigma}, {&y, o.y}})
+    *a = std::max(*a, b);
 }
 
 const char* phaseName(DenoiserPhaseKind k) {
@@ -141,6 +153,11 @@ DenoiserParams DenoiserParams::fromConfig(ConfigReader& r, double technologyNode
       "mode", p.mode, {{"mean", DenoiserMode::Mean}, {"sample", DenoiserMode::Sample}},
       "default mode of denoiser blocks: mean (y = x - mu) or sample (y = x - mu - sigma*eps, eps from the GRNGs)",
       {"modelling choice: mean is deterministic; Paper A's blocks predict mean and variance"});
+  p.epsilon = r.getEnum<EpsilonSource>(
+      "epsilon", p.epsilon, {{"grng", EpsilonSource::Grng}, {"ideal", EpsilonSource::Ideal}},
+      "source of sample mode's eps: grng (the bit-true Box-Muller model of chip.denoiser.grng, one stream per "
+      "image and block, seeded by the chip instance) or ideal (exact N(0,1) draws on the same keys)",
+      {"modelling choice: ideal isolates the GRNG's effect on accuracy"});
 
   ConfigReader e = r.child("energy");
   p.macEnergyJ =
@@ -280,7 +297,7 @@ const DenoiserParams& validated(const DenoiserParams& p) {
 DenoiserCore::DenoiserCore(const DenoiserParams& p) : m_p(validated(p)), m_grngUnit(m_p.grng, 0) {}
 
 void DenoiserCore::run(const DenoiserBlockShape& s, const RowMatrix& x, const DenoiserWeights& w, const RowMatrix* eps,
-                       RowMatrix& y) const {
+                       RowMatrix& y, DenoiserRanges* ranges) const {
   s.validate();
   w.validate(s);
   const Eigen::Index c = s.channels, hw = static_cast<Eigen::Index>(s.height) * s.width;
@@ -307,15 +324,139 @@ void DenoiserCore::run(const DenoiserBlockShape& s, const RowMatrix& x, const De
     h = h.cwiseMax(0.0f);
     mu.noalias() = w.mean * h;
     addBias(mu, w.meanBias);
+    DenoiserRanges r;
+    if (ranges) r = {xi.cwiseAbs().maxCoeff(), h1.maxCoeff(), h.maxCoeff(), mu.cwiseAbs().maxCoeff(), 0, 0, 0};
     Eigen::Map<RowMatrix> yi(y.row(i).data(), c, hw);  // may alias xi: read elementwise at the same index
     if (!sample) {
       yi = xi - mu;
-      continue;
+    } else {
+      lv.noalias() = w.logVar * h;
+      addBias(lv, w.logVarBias);
+      Eigen::Map<const RowMatrix> ei(eps->row(i).data(), c, hw);
+      if (ranges) {
+        r.logVar = lv.cwiseAbs().maxCoeff();
+        r.sigma = (0.5f * lv.array()).exp().maxCoeff();
+      }
+      yi.array() = xi.array() - mu.array() - (0.5f * lv.array()).exp() * ei.array();
     }
-    lv.noalias() = w.logVar * h;
-    addBias(lv, w.logVarBias);
-    Eigen::Map<const RowMatrix> ei(eps->row(i).data(), c, hw);
-    yi.array() = xi.array() - mu.array() - (0.5f * lv.array()).exp() * ei.array();
+    if (ranges) {
+      r.y = yi.cwiseAbs().maxCoeff();
+      ranges->merge(r);
+    }
+  }
+}
+
+// ---- fixed point -----------------------------------------------------------------------------------
+//
+// A tensor t in a b-bit word with f fraction bits holds code = clamp(floor(t·2^f + ½), lo, hi) (round half
+// up, as an adder of ½ LSB before the shift does), lo = −(2^(b−1) − 1), hi = 2^(b−1) − 1 for signed words
+// (symmetric, so negation never overflows), lo = 0, hi = 2^b − 1 for unsigned ones. The functions below
+// keep the decoded value code·2^-f in a double, which is exact for these widths.
+
+namespace {
+
+struct Word {
+  int bits;
+  bool isSigned;
+  double maxCode() const { return isSigned ? std::ldexp(1.0, bits - 1) - 1 : std::ldexp(1.0, bits) - 1; }
+  double minCode() const { return isSigned ? -maxCode() : 0.0; }
+};
+
+/// The largest f with round(range·2^f) ≤ maxCode (f may be negative for ranges above the word); a zero range
+/// keeps every code at 0 whatever f, so it gets bits − 1.
+int fracBitsFor(double range, const Word& w) {
+  if (!(range > 0) || !std::isfinite(range)) return w.bits - 1;
+  int f = static_cast<int>(std::floor(std::log2(w.maxCode() / range)));
+  while (std::floor(range * std::ldexp(1.0, f) + 0.5) > w.maxCode()) --f;
+  while (std::floor(range * std::ldexp(1.0, f + 1) + 0.5) <= w.maxCode()) ++f;
+  return std::clamp(f, -126, 126);
+}
+
+template <typename M>
+void quantise(M&& m, int frac, const Word& w) {
+  const double scale = std::ldexp(1.0, frac), inv = std::ldexp(1.0, -frac), lo = w.minCode(), hi = w.maxCode();
+  m = m.unaryExpr([=](double v) { return std::clamp(std::floor(v * scale + 0.5), lo, hi) * inv; });
+}
+
+using DMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// A conv's weights as decoded weight_bits codes (f from the matrix's max |w|).
+DMatrix fixedWeights(const RowMatrix& m, int frac, const Word& w) {
+  DMatrix d = m.cast<double>();
+  quantise(d, frac, w);
+  return d;
+}
+
+/// acc = W·in + bias in a bias_bits accumulator at f_in + f_w (bias rounded onto that LSB and saturated,
+/// the sum saturated), then requantised into `out` (f_out), with ReLU first when `relu`.
+void fixedConv(const DMatrix& w, int fw, const Eigen::VectorXf& bias, const DMatrix& in, int fin, const Word& acc,
+               bool relu, int fout, const Word& out, DMatrix& result) {
+  result.noalias() = w * in;
+  const int fa = fin + fw;
+  const double hi = acc.maxCode() * std::ldexp(1.0, -fa);
+  if (bias.size()) {
+    Eigen::VectorXd b = bias.cast<double>();
+    quantise(b, fa, acc);
+    result.colwise() += b;
+  }
+  result = result.cwiseMax(-hi).cwiseMin(hi);
+  if (relu) result = result.cwiseMax(0.0);
+  quantise(result, fout, out);
+}
+
+}  // namespace
+
+int DenoiserCore::weightFracBits(const RowMatrix& m) const {
+  return fracBitsFor(m.size() ? m.cwiseAbs().maxCoeff() : 0.0, Word{m_p.weightBits, true});
+}
+
+DenoiserFormats DenoiserCore::formatsFor(const DenoiserRanges& r) const {
+  const Word s{m_p.activationBits, true}, u{m_p.activationBits, false};
+  return {fracBitsFor(r.x, s),      fracBitsFor(r.h1, u),    fracBitsFor(r.h, u), fracBitsFor(r.mu, s),
+          fracBitsFor(r.logVar, s), fracBitsFor(r.sigma, u), fracBitsFor(r.y, s)};
+}
+
+void DenoiserCore::runFixed(const DenoiserBlockShape& s, const RowMatrix& x, const DenoiserWeights& w,
+                            const DenoiserFormats& f, const RowMatrix* eps, RowMatrix& y) const {
+  s.validate();
+  w.validate(s);
+  const Eigen::Index c = s.channels, hw = static_cast<Eigen::Index>(s.height) * s.width;
+  const Eigen::Index n = x.rows();
+  if (x.cols() != c * hw) {
+    throw std::invalid_argument(
+        fmt::format("denoiser input has {} values per image, the block needs C*H*W = {}", x.cols(), c * hw));
+  }
+  const bool sample = s.mode == DenoiserMode::Sample;
+  if (sample && (!eps || eps->rows() != n || eps->cols() != c * hw)) {
+    throw std::invalid_argument(fmt::format("denoiser sample mode needs eps of {}x{}", n, c * hw));
+  }
+  const Word act{m_p.activationBits, true}, relu{m_p.activationBits, false}, wt{m_p.weightBits, true},
+      acc{m_p.biasBits, true};
+  const int fr = weightFracBits(w.reduce), f3 = weightFracBits(w.conv3x3), fm = weightFracBits(w.mean);
+  const DMatrix wr = fixedWeights(w.reduce, fr, wt), w3 = fixedWeights(w.conv3x3, f3, wt),
+                wm = fixedWeights(w.mean, fm, wt);
+  const int fl = sample ? weightFracBits(w.logVar) : 0;
+  const DMatrix wl = sample ? fixedWeights(w.logVar, fl, wt) : DMatrix();
+  y.resize(n, c * hw);
+  DMatrix xi, h1, h, mu, lv, out;
+  RowMatrix h1f, cols;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    xi = Eigen::Map<const RowMatrix>(x.row(i).data(), c, hw).cast<double>();
+    quantise(xi, f.x, act);
+    fixedConv(wr, fr, w.reduceBias, xi, f.x, acc, true, f.h1, relu, h1);
+    h1f = h1.cast<float>();  // exact: h1 codes fit a float's 24-bit significand for activation_bits ≤ 24
+    im2col3x3(h1f, s.height, s.width, cols);
+    fixedConv(w3, f3, w.conv3x3Bias, cols.cast<double>(), f.h1, acc, true, f.h, relu, h);
+    fixedConv(wm, fm, w.meanBias, h, f.h, acc, false, f.mu, act, mu);
+    out = xi - mu;
+    if (sample) {
+      fixedConv(wl, fl, w.logVarBias, h, f.h, acc, false, f.logVar, act, lv);
+      DMatrix sigma = (0.5 * lv.array()).exp().matrix();
+      quantise(sigma, f.sigma, relu);
+      out.array() -= sigma.array() * Eigen::Map<const RowMatrix>(eps->row(i).data(), c, hw).cast<double>().array();
+    }
+    quantise(out, f.y, act);
+    Eigen::Map<RowMatrix>(y.row(i).data(), c, hw) = out.cast<float>();
   }
 }
 
@@ -333,9 +474,21 @@ void DenoiserCore::runWithGrng(const DenoiserBlockShape& s, const RowMatrix& x, 
 
 RowMatrix drawEpsilon(const GrngParams& p, const std::vector<std::uint64_t>& imageKeys, Eigen::Index perImage) {
   RowMatrix eps(static_cast<Eigen::Index>(imageKeys.size()), perImage);
+  if (imageKeys.empty()) return eps;
+  BoxMullerCore g(p, imageKeys[0]);  // the tables once; each image restarts the uniform source
   for (std::size_t i = 0; i < imageKeys.size(); ++i) {
-    BoxMullerCore g(p, imageKeys[i]);
+    g.reseed(imageKeys[i]);
     g.generate(eps.row(static_cast<Eigen::Index>(i)).data(), static_cast<std::size_t>(perImage));
+  }
+  return eps;
+}
+
+RowMatrix drawEpsilon(const DenoiserParams& p, const std::vector<std::uint64_t>& imageKeys, Eigen::Index perImage) {
+  if (p.epsilon == EpsilonSource::Grng) return drawEpsilon(p.grng, imageKeys, perImage);
+  RowMatrix eps(static_cast<Eigen::Index>(imageKeys.size()), perImage);
+  for (std::size_t i = 0; i < imageKeys.size(); ++i) {
+    Rng rng(imageKeys[i]);
+    fillStandardNormal(rng, eps.row(static_cast<Eigen::Index>(i)).data(), static_cast<std::size_t>(perImage));
   }
   return eps;
 }

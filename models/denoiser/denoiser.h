@@ -4,8 +4,9 @@
 //   μ = conv1×1(h), logσ² = conv1×1(h) (Cr → C each),
 //   mean mode y = x − μ;  sample mode y = x − (μ + σ·ε), σ = exp(½·logσ²), ε ~ N(0, 1) from Box-Muller GRNGs.
 // DenoiserCore is the single source of truth for what a block computes (run(), batched, float) and for its
-// cost on the engine (schedule(), timing(), work(), capacity checks, area); no SystemC here. The shell is
-// denoiser_module.h. Derivations, parameters and sources: docs/denoiser.md.
+// cost on the engine (schedule(), timing(), work(), capacity checks, area); no SystemC here. run() is the
+// exact float reference, runFixed() the engine's fixed-point arithmetic (what `mxsim run` uses on a chip).
+// The shell is denoiser_module.h. Derivations, parameters and sources: docs/denoiser.md.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -30,6 +31,12 @@ inline constexpr const char* kDenoiserExp = "denoiser.exp";            // one σ
 
 enum class DenoiserMode { Mean, Sample };
 const char* modeName(DenoiserMode m);
+/// Where sample mode's ε comes from.
+enum class EpsilonSource {
+  Grng,   // the bit-true Box-Muller GRNG model (chip.denoiser.grng), one stream per image and block
+  Ideal,  // an ideal N(0, 1) (the project's counter-based normal generator), same keys
+};
+const char* epsilonSourceName(EpsilonSource e);
 
 /// chip.denoiser: the engine's validated parameters (declared once in fromConfig with unit, range, meaning,
 /// source). Quantities are SI (Hz, bytes, J, m²).
@@ -48,6 +55,7 @@ struct DenoiserParams {
   int grngUnits = 2;                        // G Box-Muller units feeding sample mode
   GrngParams grng;                          // each unit's datapath, timing and energy (chip.denoiser.grng)
   DenoiserMode mode = DenoiserMode::Mean;   // default mode of blocks
+  EpsilonSource epsilon = EpsilonSource::Grng;  // sample mode's ε: the GRNG model or an ideal Gaussian
 
   // Energy per action (J) and area (m²).
   double macEnergyJ = 0.3e-12;
@@ -106,6 +114,20 @@ struct DenoiserWeights {
   void validate(const DenoiserBlockShape& s) const;
 };
 
+/// Fixed-point formats of a block's stored tensors: fraction bits f of each (value = code·2^-f). x, μ,
+/// logσ² and y are signed activation_bits words, h1, h and σ unsigned activation_bits words (ReLU/exp
+/// outputs); each weight matrix is a signed weight_bits word with its own f (power-of-two scale, no
+/// multiplier in the requantisation). Accumulators hold products at f_in + f_w and saturate at bias_bits.
+struct DenoiserFormats {
+  int x = 0, h1 = 0, h = 0, mu = 0, logVar = 0, sigma = 0, y = 0;
+};
+
+/// Max |value| of each tensor of a block over a batch (what calibration measures to pick the formats).
+struct DenoiserRanges {
+  float x = 0, h1 = 0, h = 0, mu = 0, logVar = 0, sigma = 0, y = 0;
+  void merge(const DenoiserRanges& o);
+};
+
 /// One row phase of the engine's schedule (see DenoiserCore::schedule()).
 enum class DenoiserPhaseKind { Reduce, Conv3x3, Heads };
 const char* phaseName(DenoiserPhaseKind k);
@@ -162,10 +184,22 @@ class DenoiserCore {
   // ---- functional ---------------------------------------------------------------------------------
   /// y = block(x) for a batch x [images × C·H·W] (NCHW per row). Sample mode needs eps [images × C·H·W]
   /// (ε per output element); mean mode ignores it (may be null). y is resized; it may be the same matrix
-  /// as x (each image is consumed before it is overwritten). Float arithmetic: the engine's fixed-point
-  /// formats are not modelled (activation_bits / weight_bits price storage and traffic only).
+  /// as x (each image is consumed before it is overwritten). Exact float arithmetic (the reference the
+  /// ONNX graph computes); `ranges`, if given, receives the max |value| of every tensor (merged into it).
   void run(const DenoiserBlockShape& s, const RowMatrix& x, const DenoiserWeights& w, const RowMatrix* eps,
-           RowMatrix& y) const;
+           RowMatrix& y, DenoiserRanges* ranges = nullptr) const;
+  /// The same block in the engine's fixed-point arithmetic (what the chip computes): x, h1, h, μ, logσ², σ
+  /// and y rounded (half up) and saturated to activation_bits in `f`, weights to weight_bits (fraction bits
+  /// from each matrix's max |w|), biases and sums in bias_bits accumulators at f_in + f_w, σ = exp(½·logσ²)
+  /// exact on its fixed-point input then rounded, σ·ε exact. Sums are formed in double: bit-exact while
+  /// activation_bits + weight_bits + log2(taps) ≤ 53 (docs/denoiser.md).
+  void runFixed(const DenoiserBlockShape& s, const RowMatrix& x, const DenoiserWeights& w, const DenoiserFormats& f,
+                const RowMatrix* eps, RowMatrix& y) const;
+  /// Formats that hold the measured ranges without saturating: for each tensor the largest f with
+  /// round(range·2^f) ≤ the word's largest code.
+  DenoiserFormats formatsFor(const DenoiserRanges& r) const;
+  /// Fraction bits of a weight matrix in weight_bits words (the largest f that holds its max |w|).
+  int weightFracBits(const RowMatrix& m) const;
   /// Sample mode with ε from the GRNG datapath (params().grng): image n's ε from drawEpsilon with
   /// imageKeys[n] (e.g. streamKey(seed, {image, layer})), so results do not depend on the batch split.
   void runWithGrng(const DenoiserBlockShape& s, const RowMatrix& x, const DenoiserWeights& w,
@@ -222,6 +256,11 @@ class DenoiserCore {
   DenoiserParams m_p;
   BoxMullerCore m_grngUnit;  // timing rule of one GRNG unit (its generator is not used here)
 };
+
+/// ε for a batch from the configured source (p.epsilon): row n holds `perImage` samples of the stream keyed
+/// by imageKeys[n] (a Box-Muller GRNG of p.grng, or ideal N(0, 1) draws); the rows do not depend on how a
+/// dataset is split into batches.
+RowMatrix drawEpsilon(const DenoiserParams& p, const std::vector<std::uint64_t>& imageKeys, Eigen::Index perImage);
 
 /// ε for a batch: row n holds `perImage` samples of a Box-Muller GRNG (params `p`) seeded with imageKeys[n].
 RowMatrix drawEpsilon(const GrngParams& p, const std::vector<std::uint64_t>& imageKeys, Eigen::Index perImage);

@@ -102,6 +102,11 @@ GrngParams GrngParams::fromConfig(ConfigReader& r, double technologyNodeNm) {
       "dynamic energy per emitted Gaussian sample (default: the 40 nm figure moved to chip.technology_node)",
       {"Chen, Chen, Huang, IEEE SSC-L vol. 8, 2025 (40 nm chaos URNG + Box-Muller): 62.73 mW at 1.53 GS/s = "
        "41 pJ/sample"});
+  p.fault = r.getEnum<GrngFault>(
+      "fault", p.fault, {{"none", GrngFault::None}, {"sqrt_identity", GrngFault::SqrtIdentity}},
+      "injected datapath fault: none, or sqrt_identity (the sqrt stage bypassed, r = e instead of sqrt(e)); for "
+      "fault-injection studies and to check a run uses the generator's bits",
+      {"modelling choice: a stuck bypass of one pipeline stage (fault injection)"});
   r.finish();
   try {
     p.validate();
@@ -300,6 +305,13 @@ BoxMullerCore::BoxMullerCore(const GrngParams& p, std::uint64_t seedKey)
       m_taus(seedKey),
       m_lfsr(seedKey) {}
 
+void BoxMullerCore::reseed(std::uint64_t seedKey) {
+  m_taus = Taus88(seedKey);
+  m_lfsr = GaloisLfsr32(seedKey);
+  m_hasSpare = false;
+  m_spare = 0.0f;
+}
+
 std::uint32_t BoxMullerCore::nextWord() {
   return m_p.urng == GrngSource::Tausworthe ? m_taus.next() : m_lfsr.next();
 }
@@ -318,7 +330,10 @@ std::int32_t BoxMullerCore::outputCode(std::int64_t product) const {
 }
 
 std::pair<std::int32_t, std::int32_t> BoxMullerCore::evaluate(std::uint32_t u1Code, std::uint32_t u2Code) const {
-  const std::int64_t r = m_sqrt.eval(m_ln.eval(u1Code));
+  const std::int64_t e = m_ln.eval(u1Code);
+  const int shift = m_p.sqrtFracBits - m_p.logFracBits;
+  const std::int64_t r = m_p.fault == GrngFault::SqrtIdentity ? (shift >= 0 ? e << shift : e >> -shift)
+                                                               : m_sqrt.eval(e);
   const auto [c, s] = m_trig.eval(u2Code);
   return {outputCode(r * c), outputCode(r * s)};
 }

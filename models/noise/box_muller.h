@@ -27,6 +27,12 @@ inline constexpr const char* kGrngSample = "grng.sample";  // one Gaussian sampl
 }  // namespace action
 
 enum class GrngSource { Tausworthe, Lfsr };
+/// Injected datapath faults (fault-injection studies; also how tests prove the generator's bits reach a run).
+enum class GrngFault {
+  None,          // the datapath as designed
+  SqrtIdentity,  // the √ unit is bypassed: r = e instead of r = √e (e moved to sqrt_frac_bits), a stuck-at
+                 // bypass of the square-root stage; z = e·cos θ has std ≈ 2 and a heavy tail
+};
 enum class GrngFuncMethod {
   Lut,   // one table value per segment (the function at the segment midpoint)
   Poly,  // piecewise linear: linear interpolation between the rounded segment end points
@@ -49,6 +55,7 @@ struct GrngParams {
   int pipelineLatency = 10;  // cycles from the uniform words to the first output
   int samplesPerCycle = 2;   // 2: both outputs of an evaluation per cycle; 1: one per cycle
   double energyPerSampleJ = 41e-12;
+  GrngFault fault = GrngFault::None;  // injected datapath fault (grng.fault)
 
   /// The energy default is a 40 nm measurement; it is moved to `technologyNodeNm` (chip.technology_node) with the
   /// Stillmaker-Baas factor. A configured value is taken as it is.
@@ -170,6 +177,9 @@ class SinCosUnit {
 class BoxMullerCore {
  public:
   BoxMullerCore(const GrngParams& p, std::uint64_t seedKey);
+  /// Restart the uniform source from another stream key (as a freshly built core with that key; the
+  /// function tables are kept): one core serves many per-image streams without rebuilding its ROMs.
+  void reseed(std::uint64_t seedKey);
 
   /// n samples, the pairs (z0, z1) of successive evaluations interleaved. A call with odd n keeps z1 of its
   /// last evaluation for the next call, so the stream does not depend on how it is split into calls.

@@ -465,6 +465,46 @@ json denoiserOverhead(const Loaded& l, const TimingResult& timing, const EnergyR
           {"area_pct", pct(areaTotal, areaTotal - engineArea)}};
 }
 
+/// How the chip instances ran the denoiser blocks (null without blocks): the mode, where sample mode's ε came
+/// from, and the engine's arithmetic. The ideal accuracy always runs the blocks as exact float math in mean mode.
+json denoiserRunJson(const FunctionalEngine& engine, const ChipParams& chip) {
+  const auto& blocks = engine.denoiserBlocks();
+  if (blocks.empty()) return nullptr;
+  const DenoiserParams& d = chip.denoiser;
+  const bool sample = d.mode == DenoiserMode::Sample;
+  const auto heads = std::count_if(blocks.begin(), blocks.end(), [](const DenoiserBlockPlan& b) { return b.hasLogVar(); });
+  json eps = nullptr;
+  if (sample) {
+    eps = {{"source", epsilonSourceName(d.epsilon)}};
+    if (d.epsilon == EpsilonSource::Grng)
+      eps.update({{"output_bits", d.grng.outputBits}, {"output_frac_bits", d.grng.outputFracBits},
+                  {"uniform_bits", d.grng.uniformBits},
+                  {"fault", d.grng.fault == GrngFault::None ? "none" : "sqrt_identity"}});
+  }
+  return {{"mode", modeName(d.mode)},
+          {"epsilon", eps},
+          {"blocks", blocks.size()},
+          {"logvar_heads", heads},
+          {"arithmetic", {{"activation_bits", d.activationBits}, {"weight_bits", d.weightBits},
+                          {"accumulator_bits", d.biasBits}}},
+          {"ideal", "exact float, mean mode"}};
+}
+
+std::string denoiserRunText(const json& d) {
+  std::string eps = "y = x - mu, no eps";
+  if (!d["epsilon"].is_null()) {
+    eps = d["epsilon"]["source"] == "grng"
+              ? fmt::format("eps from the Box-Muller GRNG model ({}-bit words, {} fraction bits{})",
+                            d["epsilon"]["output_bits"].get<int>(), d["epsilon"]["output_frac_bits"].get<int>(),
+                            d["epsilon"]["fault"] == "none" ? "" : ", fault " + d["epsilon"]["fault"].get<std::string>())
+              : std::string("eps from an ideal Gaussian");
+  }
+  const json& a = d["arithmetic"];
+  return fmt::format("{} mode, {}; {} blocks on the engine ({}-bit activations, {}-bit weights, {}-bit accumulators)",
+                     d["mode"].get<std::string>(), eps, d["blocks"].get<std::size_t>(), a["activation_bits"].get<int>(),
+                     a["weight_bits"].get<int>(), a["accumulator_bits"].get<int>());
+}
+
 int runCommand(const RunOptions& o) {
   const auto wallStart = std::chrono::steady_clock::now();
   // Output paths are checked before anything runs: a clash or an unwritable directory must not cost a run.
@@ -535,6 +575,8 @@ int runCommand(const RunOptions& o) {
   const DeviceNoiseParams& dn = l.chip.deviceNoise;
   json accuracy = {{"top1", nullptr}, {"ideal_top1", nullptr}, {"std", nullptr}, {"images", nImages},
                    {"chips", o.chips}, {"time_s", dn.timeSeconds}, {"per_chip", json::array()}};
+  const json denoiserRun = denoiserRunJson(engine, l.chip);
+  if (!denoiserRun.is_null()) accuracy["denoiser"] = denoiserRun;
   std::vector<bool> signedInputs;
   std::vector<AnalogLayerState> activityOf;  // chip 0's calibrated layers: data-aware energy
   std::vector<double> perChip;
@@ -735,6 +777,7 @@ int runCommand(const RunOptions& o) {
                                            : std::string(" (1 chip instance)");
     fmt::print("accuracy   top-1 {:.2f} %{}, ideal {:.2f} %, {} images\n", accuracy["top1"].get<double>(), spread,
                accuracy["ideal_top1"].get<double>(), nImages);
+    if (!denoiserRun.is_null()) fmt::print("  denoiser {}\n", denoiserRunText(denoiserRun));
     for (const auto& row : accuracy["vs_time"]) {
       fmt::print("  at {:>6}  top-1 {:6.2f} % (± {:.2f}), with drift compensation {:6.2f} % (± {:.2f})\n",
                  row["time"].get<std::string>(), row["top1"].get<double>(), row["std"].get<double>(),

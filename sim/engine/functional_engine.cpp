@@ -7,6 +7,7 @@
 #include <exception>
 #include <limits>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "models/digital/digital.h"
@@ -21,6 +22,7 @@ constexpr std::uint64_t kProgramTag = 0x50524f47ull;     // static programming e
 constexpr std::uint64_t kReadNoiseTag = 0x52454144ull;   // per-MVM read noise, per image
 constexpr std::uint64_t kActivationTag = 0x41435456ull;  // activation noise, per image
 constexpr std::uint64_t kAdcTag = 0x41444353ull;         // static ADC offset/gain/INL, per array
+constexpr std::uint64_t kEpsilonTag = 0x45505331ull;     // denoiser sample mode's ε, per image and block
 constexpr std::uint64_t kEvalData = 1, kCalibrationData = 2;
 constexpr Eigen::Index kCacheValues = Eigen::Index{48} << 10;  // patch-matrix values per analog chunk
 
@@ -159,7 +161,19 @@ struct FunctionalEngine::Context {
 };
 
 FunctionalEngine::FunctionalEngine(const wl::Program& program, const ChipParams& chip, const Mapping& mapping)
-    : m_program(program), m_chip(chip), m_mapping(mapping), m_array(chip.array, chip.deviceNoise) {}
+    : m_program(program),
+      m_chip(chip),
+      m_mapping(mapping),
+      m_array(chip.array, chip.deviceNoise),
+      m_denoiser(chip.denoiser),
+      m_blocks(planDenoiserBlocks(program)),
+      m_blockOfStep(program.steps.size(), -1) {
+  requireDenoiserMode(program, m_blocks, chip.denoiser.mode);
+  for (std::size_t b = 0; b < m_blocks.size(); ++b) {
+    for (std::size_t k : m_blocks[b].steps) m_blockOfStep[k] = kBlockInner;
+    m_blockOfStep[m_blocks[b].firstStep] = static_cast<int>(b);
+  }
+}
 
 ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSeconds, int threads) const {
   ChipInstance inst;
@@ -313,7 +327,7 @@ void FunctionalEngine::calibrate(ChipInstance& chip, const RowMatrix& images, in
   // An exact array with absolute (or no) activation noise has nothing to measure: no ADC or DAC range, no
   // relative σ, and the activity statistics keep their defaults in ideal mode anyway. Skip the pass.
   const ActivationNoiseMode noiseMode = m_chip.activationNoise.mode;
-  if (m_chip.arrayModel == ArrayModel::Ideal &&
+  if (m_chip.arrayModel == ArrayModel::Ideal && m_blocks.empty() &&
       (noiseMode == ActivationNoiseMode::None || noiseMode == ActivationNoiseMode::Absolute)) {
     for (size_t l = 0; l < chip.layers.size(); ++l) {
       const wl::Step& step = m_program.steps[static_cast<std::size_t>(m_mapping.layers[l].step)];
@@ -341,7 +355,41 @@ void FunctionalEngine::adoptCalibration(const ChipInstance& calibrated, ChipInst
                         ? static_cast<float>(c.referenceRead / a.referenceRead)
                         : 1.0f;
   }
+  aged.denoiserFormats = calibrated.denoiserFormats;
   aged.calibrated = true;
+}
+
+// A denoiser block on the denoiser engine (DenoiserCore). Ideal mode: the exact float block in mean mode (the
+// ONNX graph's math). On a chip: the engine's fixed-point arithmetic with formats calibrated on the
+// calibration images (in the configured mode, so sample mode's y range includes σ·ε), in
+// chip.denoiser.mode; sample mode takes ε of image n from the stream (chip seed, data, image, block), drawn
+// by the Box-Muller GRNG model or ideally (chip.denoiser.epsilon), so the bits do not depend on the threads.
+void FunctionalEngine::denoiserBlock(const DenoiserBlockPlan& b, std::size_t index, const RowMatrix& x,
+                                     const Context& ctx, RowMatrix& y) const {
+  if (ctx.mode == Mode::Ideal) {
+    m_denoiser.run(b.shape, x, b.weights, nullptr, y);
+    return;
+  }
+  DenoiserBlockShape shape = b.shape;
+  shape.mode = m_chip.denoiser.mode;
+  RowMatrix eps;
+  if (shape.mode == DenoiserMode::Sample) {
+    std::vector<std::uint64_t> keys(static_cast<std::size_t>(x.rows()));
+    for (std::size_t n = 0; n < keys.size(); ++n)
+      keys[n] = streamKey(ctx.chip->seed, {kEpsilonTag, ctx.dataTag, ctx.firstImage + n, static_cast<std::uint64_t>(b.id)});
+    eps = drawEpsilon(m_chip.denoiser, keys, static_cast<Eigen::Index>(shape.elements()));
+  }
+  const RowMatrix* e = eps.size() ? &eps : nullptr;
+  if (ctx.calibrating) {
+    DenoiserRanges ranges;
+    m_denoiser.run(shape, x, b.weights, e, y, &ranges);
+    auto& formats = ctx.calibrating->denoiserFormats;
+    formats.resize(m_blocks.size());
+    formats[index] = m_denoiser.formatsFor(ranges);
+  }
+  if (ctx.chip->denoiserFormats.size() != m_blocks.size())
+    throw std::logic_error("a chip instance runs denoiser blocks before calibrate() set their formats");
+  m_denoiser.runFixed(shape, x, b.weights, ctx.chip->denoiserFormats[index], e, y);
 }
 
 RowMatrix FunctionalEngine::forward(const RowMatrix& images, const ChipInstance* chip, std::uint64_t firstImage) const {
@@ -382,8 +430,8 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     }
     return view(buffer);
   };
-  // Exact float x·W + b as (N·P) × C rows: ideal mode, noise.array: ideal, and steps that are not on the
-  // arrays (denoiser blocks: the digital engine's exact math). Convs multiply the patch matrix.
+  // Exact float x·W + b as (N·P) × C rows: ideal mode and noise.array: ideal (denoiser blocks never come
+  // here: run() gives them to the denoiser engine). Convs multiply the patch matrix.
   auto exact = [&] {
     RowMatrix y;
     if (step.isConv) {
@@ -406,7 +454,7 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
     y.rowwise() += step.bias.transpose();
     return y;
   };
-  if (ctx.mode == Mode::Ideal || l < 0) {
+  if (ctx.mode == Mode::Ideal) {
     RowMatrix y = exact();
     toOutput(y);
     return;
@@ -942,6 +990,16 @@ RowMatrix FunctionalEngine::run(const RowMatrix& images, const ChipInstance* chi
     const wl::Step& step = m_program.steps[s];
     const RowMatrix& x = buf[step.inputs.at(0)];
     RowMatrix out;
+    // Denoiser blocks run whole on the denoiser engine at their first step; their other steps are skipped.
+    if (const int block = m_blockOfStep[s]; block != -1) {
+      if (block >= 0) {
+        const DenoiserBlockPlan& b = m_blocks[static_cast<std::size_t>(block)];
+        denoiserBlock(b, static_cast<std::size_t>(block), buf[b.input], ctx, buf[b.output]);
+      }
+      for (int in : step.inputs)
+        if (lastUse[static_cast<std::size_t>(in)] == s && in != m_program.output) buf[static_cast<std::size_t>(in)] = RowMatrix();
+      continue;
+    }
     switch (step.kind) {
       case wl::StepKind::AnalogGemm: analogStep(step, m_mapping.layerOfStep[s], x, ctx, out); break;
       case wl::StepKind::Activation:

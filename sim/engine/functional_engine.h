@@ -17,6 +17,7 @@
 #include "models/tile/array_core.h"
 #include "sim/core/bitplane.h"
 #include "sim/arch/arch.h"
+#include "sim/engine/denoiser_blocks.h"
 #include "sim/mapping/mapping.h"
 #include "workloads/ir/program.h"
 
@@ -68,6 +69,9 @@ struct ChipInstance {
   std::uint64_t seed = 0;
   double timeSeconds = 0.0;  // time since programming the state represents
   std::vector<AnalogLayerState> layers;  // indexed like Mapping::layers
+  /// Per denoiser block (FunctionalEngine::denoiserBlocks() order): the engine's fixed-point formats,
+  /// calibrated like the ADC ranges (empty until calibrate()).
+  std::vector<DenoiserFormats> denoiserFormats;
   bool calibrated = false;
 };
 
@@ -104,6 +108,11 @@ class FunctionalEngine {
   std::uint64_t exactPassChunks() const { return m_exactChunks; }
 
   const ArrayCore& arrayCore() const { return m_array; }
+  /// The program's denoiser blocks, each run through denoiserCore() at its first step: exact float math in
+  /// ideal mode, the engine's fixed-point arithmetic on a chip, in chip.denoiser.mode (sample: ε from
+  /// chip.denoiser.epsilon, one stream per (chip seed, image, block)).
+  const std::vector<DenoiserBlockPlan>& denoiserBlocks() const { return m_blocks; }
+  const DenoiserCore& denoiserCore() const { return m_denoiser; }
 
  private:
   enum class Mode { Ideal, Calibrate, Run };
@@ -114,6 +123,8 @@ class FunctionalEngine {
   bool exactPasses(const AnalogLayerState& L, const LayerMapping& lm, const std::vector<PatchRows>& planes,
                    const std::vector<InputPass>& passes, Eigen::Index vectors, int threads, RowMatrix* acc,
                    std::vector<float>* maxAbs, std::vector<float>* fullScaleOut = nullptr) const;
+  void denoiserBlock(const DenoiserBlockPlan& b, std::size_t index, const RowMatrix& x, const Context& ctx,
+                     RowMatrix& y) const;
   static void binaryStep(const wl::Step& step, const std::vector<RowMatrix>& buf, RowMatrix& out);
   void forChunks(std::size_t images, int threads, const std::function<void(std::size_t, std::size_t)>& fn) const;
 
@@ -121,6 +132,10 @@ class FunctionalEngine {
   const ChipParams& m_chip;
   const Mapping& m_mapping;
   ArrayCore m_array;
+  DenoiserCore m_denoiser;
+  std::vector<DenoiserBlockPlan> m_blocks;
+  std::vector<int> m_blockOfStep;  // per step: the block it runs (>= 0), kBlockInner (skipped) or -1
+  static constexpr int kBlockInner = -2;
   bool m_exactPasses = true;
   mutable std::atomic<std::uint64_t> m_exactChunks{0};
 };

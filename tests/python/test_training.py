@@ -7,6 +7,7 @@ import tempfile
 import unittest
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np
 import torch  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
@@ -121,7 +122,19 @@ class FoldAndRoundTrip(unittest.TestCase):
             proto = onnx.load(path)
             tagged = [n.name for n in proto.graph.node if "/mxsim_denoiser_0/" in n.name]
             self.assertEqual(sorted(n.split("/")[-1] for n in tagged),
-                             ["Conv", "Conv", "Conv", "Relu", "Relu_1", "Sub"], tagged)
+                             ["Conv", "Conv", "Conv", "Conv", "Relu", "Relu_1", "Sub"], tagged)
+            # The logvar head is kept for sample mode: a Conv on mu's input with the block's logvar weights,
+            # its output read by no node and not a graph output.
+            by_name = {n.name: n for n in proto.graph.node}
+            lv = [n for n in tagged if n.endswith("/logvar/Conv")]
+            mu = [n for n in tagged if n.endswith("/mu/Conv")]
+            self.assertEqual((len(lv), len(mu)), (1, 1), tagged)
+            self.assertEqual(by_name[lv[0]].input[0], by_name[mu[0]].input[0])
+            from onnx import numpy_helper
+            init = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
+            self.assertTrue(np.array_equal(init[by_name[lv[0]].input[1]], blk.logvar.weight.detach().numpy()))
+            read = {i for n in proto.graph.node for i in n.input} | {o.name for o in proto.graph.output}
+            self.assertNotIn(by_name[lv[0]].output[0], read)
             # The backbone loads back from the exported file (blocks are not part of it).
             back = training.load_backbone("resnet20", path)
             m_plain = trained_like("resnet20")

@@ -97,7 +97,8 @@ class DenoiserBlock(nn.Module):
     """Paper A's probabilistic block on a C-channel map (reconstruction, see docs/denoiser.md):
     h = ReLU(conv3x3(ReLU(conv1x1_reduce(x)))); mu, log sigma^2 = 1x1 heads of h;
     mean mode y = x - mu, sample mode y = x - (mu + sigma * eps). The heads start at zero (identity block).
-    Only the mean path is exported (mxsim runs the block in mean mode)."""
+    Both heads are exported: mu on the path (y = x - mu), log sigma^2 as a side node mxsim runs in sample
+    mode (training.add_logvar_heads)."""
 
     def __init__(self, channels: int, reduced: int):
         super().__init__()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import sys
 import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -215,7 +216,47 @@ def export_onnx(model: nn.Module, path: str, opset: int = 13) -> None:
                           do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL,
                           input_names=["input"], output_names=["logits"],
                           dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+    add_logvar_heads(model, tmp)
     os.replace(tmp, path)
+
+
+def add_logvar_heads(model: nn.Module, path: str) -> None:
+    """Put every denoiser block's log sigma^2 head into the exported graph at `path` (issue 20).
+
+    An eval-mode export computes y = x - mu only, so the tracer drops the logvar head. For sample mode
+    (y = x - (mu + sigma * eps)) mxsim needs it: each block gets a Conv node named
+    `.../mxsim_denoiser_<id>/logvar/Conv` on the same input h as its `.../mu/Conv` node, weights
+    `<block>.logvar.weight|bias`. Its output feeds no node and is not a graph output (the graph's interface,
+    input -> logits, is unchanged; ONNX runtimes skip it), and mxsim's importer recognises it by name."""
+    import onnx
+    from onnx import helper, numpy_helper
+    blocks = {name.rsplit(".", 1)[-1]: m for name, m in model.named_modules()
+              if isinstance(m, nets.DenoiserBlock)}
+    if not blocks:
+        return
+    proto = onnx.load(path)
+    module_of = {id(m): name for name, m in model.named_modules()}
+    added = set()
+    for node in list(proto.graph.node):
+        m = re.search(r"(^|/)(" + nets.DENOISER_TAG + r"\d+)/mu/Conv$", node.name)
+        if not m or node.op_type != "Conv":
+            continue
+        tag = m.group(2)
+        block = blocks[tag]
+        prefix = module_of[id(block)]
+        w, b = f"{prefix}.logvar.weight", f"{prefix}.logvar.bias"
+        proto.graph.initializer.extend([
+            numpy_helper.from_array(block.logvar.weight.detach().cpu().numpy().astype(np.float32), w),
+            numpy_helper.from_array(block.logvar.bias.detach().cpu().numpy().astype(np.float32), b)])
+        name = node.name[: -len("mu/Conv")] + "logvar/Conv"
+        logvar = helper.make_node("Conv", [node.input[0], w, b], [name + "_output_0"], name=name)
+        logvar.attribute.extend(node.attribute)  # the same 1x1 kernel attributes as the mu head
+        proto.graph.node.insert(list(proto.graph.node).index(node) + 1, logvar)
+        added.add(tag)
+    missing = sorted(set(blocks) - added)
+    if missing:
+        raise ValueError(f"{path}: no mu head node found for denoiser block(s) {', '.join(missing)}")
+    onnx.save(proto, path)
 
 
 def analog_nodes(proto) -> List:
