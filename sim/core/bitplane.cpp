@@ -159,12 +159,14 @@ void activeRows(const std::uint8_t* nib, Eigen::Index stride, int groups, std::u
 }
 
 namespace {
-/// Σ over the rows k set in both masks, in increasing k, of g(k), accumulated in float from +0.
+/// Σ over the rows k set in `active` (and in `nonzero`, if given), in increasing k, of g(k), accumulated in
+/// float from +0.
 template <class G>
 float maskedSum(const std::uint64_t* active, const std::uint64_t* nonzero, int words, G&& g) {
   float acc = 0.0f;
   for (int w = 0; w < words; ++w) {
-    for (std::uint64_t m = active[w] & nonzero[w]; m; m &= m - 1) acc += g(w * 64 + __builtin_ctzll(m));
+    for (std::uint64_t m = active[w] & (nonzero ? nonzero[w] : ~std::uint64_t{0}); m; m &= m - 1)
+      acc += g(w * 64 + __builtin_ctzll(m));
   }
   return acc;
 }
@@ -174,9 +176,9 @@ float floatSum(const std::uint64_t* active, const std::uint64_t* nonzero, int wo
   return maskedSum(active, nonzero, words, [g](int k) { return g[k]; });
 }
 
-float floatSum(const std::uint64_t* active, const std::uint64_t* nonzero, int words, const std::int8_t* levels,
-               Eigen::Index stride, const float* valueOfLevel) {
-  return maskedSum(active, nonzero, words, [&](int k) { return valueOfLevel[levels[k * stride]]; });
+float floatSum(const std::uint64_t* active, int words, const std::int8_t* levels, Eigen::Index stride,
+               const float* valueOfLevel) {
+  return maskedSum(active, nullptr, words, [&](int k) { return valueOfLevel[levels[k * stride]]; });
 }
 
 }  // namespace mxsim::bitplane

@@ -77,9 +77,10 @@ void activeRows(const std::uint8_t* nib, Eigen::Index stride, int groups, std::u
 /// words), in increasing k, of g[k], accumulated in float from +0. Skipping the rows where g[k] = 0 leaves a
 /// float sum unchanged (up to the sign of a zero, which no later step sees).
 float floatSum(const std::uint64_t* active, const std::uint64_t* nonzero, int words, const float* g);
-/// The same with g[k] = valueOfLevel[levels[k·stride]]: a column of integer levels (a row-major Levels
-/// matrix's column has stride = its outer stride) and the float weight of each level.
-float floatSum(const std::uint64_t* active, const std::uint64_t* nonzero, int words, const std::int8_t* levels,
-               Eigen::Index stride, const float* valueOfLevel);
+/// The same over every row set in `active`, with g[k] = valueOfLevel[levels[k·stride]]: a column of integer
+/// levels (a row-major Levels matrix's column has stride = its outer stride) and the float weight of each
+/// level (rows whose weight is 0 add nothing, so no non-zero mask is needed).
+float floatSum(const std::uint64_t* active, int words, const std::int8_t* levels, Eigen::Index stride,
+               const float* valueOfLevel);
 
 }  // namespace mxsim::bitplane

@@ -107,6 +107,51 @@ bool levelBounds(AnalogLayerState& st, const LayerMapping& lm, G&& g) {
   return true;
 }
 
+/// levelBounds() for a levels-only layer, whose weight of level v is levelValue[v + maxLevel]: a weight's
+/// error and magnitude depend on its level alone, so each column's sums come from how many of its rows hold
+/// each level (the same bound up to the order of the double additions). No non-zero masks: the float sum of
+/// a levels-only layer adds the value of every driven row (a zero adds nothing).
+bool digitBounds(AnalogLayerState& st, const LayerMapping& lm) {
+  const int S = static_cast<int>(st.levels.size()), L = st.maxLevel, V = 2 * L + 1;
+  const double scale = 1.0 / L, u = std::ldexp(1.0, -24);
+  std::vector<double> err(static_cast<std::size_t>(V)), mag(static_cast<std::size_t>(V));
+  for (int v = -L; v <= L; ++v) {
+    const double w = st.levelValue[static_cast<std::size_t>(v + L)];
+    err[static_cast<std::size_t>(v + L)] = std::abs(w - v * scale);
+    mag[static_cast<std::size_t>(v + L)] = std::abs(w);
+    if (!(err[static_cast<std::size_t>(v + L)] <= 1e-5 * scale)) return false;
+  }
+  std::vector<double> bound(static_cast<std::size_t>(S), 0.0);
+  std::vector<std::int32_t> count;
+  for (int s = 0; s < S; ++s) {
+    const bitplane::Levels& lv = st.levels[s];
+    for (const Pack& p : lm.packs) {
+      for (int rb = 0; rb < p.rowBlocks; ++rb) {
+        const Eigen::Index r0 = p.rowStart + static_cast<Eigen::Index>(rb) * st.rowsPerBlock;
+        const Eigen::Index rows = std::min<Eigen::Index>(st.rowsPerBlock, p.rowStart + p.rows - r0);
+        const double gamma = static_cast<double>(rows) * u / (1.0 - static_cast<double>(rows) * u);
+        count.assign(static_cast<std::size_t>(p.cols * V), 0);
+        for (Eigen::Index k = r0; k < r0 + rows; ++k) {
+          const std::int8_t* row = &lv(k, p.colStart);
+          for (Eigen::Index j = 0; j < p.cols; ++j) ++count[static_cast<std::size_t>(j * V + row[j] + L)];
+        }
+        for (Eigen::Index j = 0; j < p.cols; ++j) {
+          double sumErr = 0.0, sumAbs = 0.0;
+          for (int v = 0; v < V; ++v) {
+            sumErr += count[static_cast<std::size_t>(j * V + v)] * err[static_cast<std::size_t>(v)];
+            sumAbs += count[static_cast<std::size_t>(j * V + v)] * mag[static_cast<std::size_t>(v)];
+          }
+          bound[s] = std::max(bound[s], sumErr + gamma * sumAbs);
+        }
+      }
+    }
+  }
+  st.levelScale = scale;
+  st.levelBound = std::move(bound);
+  st.nonzeroRows.clear();
+  return true;
+}
+
 /// The exact-pass data of a programmed layer (AnalogLayerState::levels) from its effective weights:
 /// level = nearest integer of gEff / levelScale per weight, accepted only if |level| ≤ maxLevel and
 /// levelBounds() accepts it; otherwise st.levels stays empty.
@@ -282,7 +327,7 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
     st.referenceRead = st.columnSums.cast<double>().cwiseAbs().sum();
     // Bit-serial inputs on quantised cells without read noise: the passes can be exact integer sums.
     if (digitsOnly) {
-      if (!levelBounds(st, lm, [&](int s, Eigen::Index k, Eigen::Index c) { return st.levelValue[st.levels[s](k, c) + st.maxLevel]; })) {
+      if (!digitBounds(st, lm)) {
         // Not integer levels after all (cannot happen for the mappings there are; kept safe): the weights.
         std::vector<ColMatrix> g;
         for (int s = 0; s < lm.slices; ++s) g.push_back(st.sliceWeights(s));
@@ -830,11 +875,12 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
     const Block& bl = blocks[i];
     const Nibbles& nib = pt.nibbles[i];
     activeRows(nib.at(b, 0) + v, nib.vectors(), nib.groups(), active);
-    const std::uint64_t* nonzero = L.nonzeroRows[s].data() + (static_cast<Eigen::Index>(bl.grb) * C + c0 + c) * words;
-    if (L.gEff.empty()) {
+    if (L.gEff.empty()) {  // every driven row of the block (activeRows sets the words its groups cover)
       const bitplane::Levels& lv = L.levels[s];
-      return floatSum(active, nonzero, words, &lv(bl.r0, c0 + c), lv.outerStride(), L.levelValue.data() + L.maxLevel);
+      const int blockWords = (nib.groups() * kGroupRows + 63) / 64;
+      return floatSum(active, blockWords, &lv(bl.r0, c0 + c), lv.outerStride(), L.levelValue.data() + L.maxLevel);
     }
+    const std::uint64_t* nonzero = L.nonzeroRows[s].data() + (static_cast<Eigen::Index>(bl.grb) * C + c0 + c) * words;
     return floatSum(active, nonzero, words, L.gEff[s].col(c0 + c).data() + bl.r0);
   };
   // Calibration: the largest |N| and the largest |float sum| among the outputs of that |N|.

@@ -174,5 +174,37 @@ TEST(BitPlane, FloatSumEqualsTheFloatGemmBitForBit) {
   }
 }
 
+TEST(BitPlane, FloatSumOverLevelsEqualsTheFloatGemmBitForBit) {
+  // Integer levels whose float weights are a table (a levels-only layer): level 0 is a zero weight, the rest
+  // arbitrary floats; every driven row is visited (no non-zero mask), in a column of a row-major matrix.
+  Rng rng(streamKey(7, {4}));
+  const int maxLevel = 7;
+  std::vector<float> value(2 * maxLevel + 1);
+  for (int v = -maxLevel; v <= maxLevel; ++v)
+    value[static_cast<std::size_t>(v + maxLevel)] = v == 0 ? 0.0f : static_cast<float>(v / 7.0 + 1e-3 * rng.normal());
+  for (Eigen::Index rows : {1, 5, 64, 100, 128, 131}) {
+    const Eigen::Index V = 29, C = 5;
+    RowMatrix x = randomPlane(rows, V, 0.5, rng);
+    const bitplane::Levels levels = randomLevels(rows, C, maxLevel, rng);
+    ColMatrix g(rows, C);
+    for (Eigen::Index k = 0; k < rows; ++k)
+      for (Eigen::Index c = 0; c < C; ++c) g(k, c) = value[static_cast<std::size_t>(levels(k, c) + maxLevel)];
+    RowMatrix ref(V, C);
+    gemmTN(x, g, ref);
+    std::vector<PatchRows> views{PatchRows::dense(x)};
+    bitplane::Nibbles nib;
+    ASSERT_TRUE(nib.pack(views, 0, rows, 0, V));
+    const int words = static_cast<int>((rows + 63) / 64);
+    std::vector<std::uint64_t> active(words);
+    for (Eigen::Index c = 0; c < C; ++c)
+      for (Eigen::Index v = 0; v < V; ++v) {
+        bitplane::activeRows(nib.at(0, 0) + v, nib.vectors(), nib.groups(), active.data());
+        const float f = bitplane::floatSum(active.data(), words, &levels(0, c), levels.outerStride(),
+                                           value.data() + maxLevel);
+        ASSERT_EQ(f, ref(v, c)) << "rows " << rows << " vector " << v << " column " << c;
+      }
+  }
+}
+
 }  // namespace
 }  // namespace mxsim

@@ -184,6 +184,10 @@ TEST(FunctionalEngine, ExactPassesEqualFloatPath) {
   ChipParams dense = bitSerialChip(33, 3, WeightMapping::Differential, SignedInputs::TwoPhase, 8);
   dense.array.xbar.weightBits = 8;
   expectExactEqualsFloat(dense, testing::denseChain({50, 70, 10}), 6, 2, "dense chain");
+  // 128-row arrays under a 168-row layer: a full block, then a 40-row block whose rows fit in one mask word
+  // (the float sums of its ties must not read the previous block's second word).
+  expectExactEqualsFloat(bitSerialChip(128, 2, WeightMapping::Offset, SignedInputs::TwoPhase, 4),
+                         testing::denseChain({168, 30, 10}), 7, 1, "a short last row block");
   // ADC range full_scale: no measured range, every pass quantised against rows × 1.
   ChipParams full = bitSerialChip(20, 2, WeightMapping::Offset, SignedInputs::TwoPhase, 8);
   full.array.adc.range = AdcRange::FullScale;
