@@ -1,6 +1,7 @@
 #include "models/converters/dac.h"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace mxsim {
 
@@ -74,25 +75,29 @@ double DacCore::energyPerConversionJ(double lineCapF, double readVoltageV) const
 }
 
 namespace {
-using CodeMatrix = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
 /// Nearest integer codes of non-negative levels v ≤ L ≤ 65535, halves away from zero: floor(v + 0.5) equals
 /// round(v) there (v + 0.5 is exact in float below 2²²) and, unlike std::round, vectorises.
 template <class Levels>
-CodeMatrix codesOf(const Levels& v, float L) {
+DacCodeMatrix codesOf(const Levels& v, float L) {
   return (v + 0.5f).floor().max(0.0f).min(L).template cast<std::int32_t>();
 }
-
-/// Append one 0/1 plane per bit of `codes` (LSB first) with weights sign·scale·2^b.
-void appendBitPlanes(const CodeMatrix& codes, int bits, float sign, double scale, std::vector<InputPass>& passes) {
-  for (int b = 0; b < bits; ++b) {
-    InputPass p;
-    p.x = codes.unaryExpr([b](std::int32_t m) { return static_cast<float>((m >> b) & 1); });
-    p.weight = static_cast<float>(sign * scale * std::ldexp(1.0, b));
-    passes.push_back(std::move(p));
-  }
-}
 }  // namespace
+
+float CodePhase::passWeight(int b) const { return static_cast<float>(sign * scale * std::ldexp(1.0, b)); }
+
+void DacCore::decomposeCodes(const RowMatrix& xq, bool signedInput, std::vector<CodePhase>& phases) const {
+  if (m_p.mode != DacMode::BitSerial) throw std::logic_error("DacCore::decomposeCodes: bit_serial DACs only");
+  phases.clear();
+  const float L = static_cast<float>(m_levels);
+  if (signedInput && m_p.signedInputs == SignedInputs::Offset) {
+    // Recover u's integer code k = round((xq + 1)/2 · L) (exact: xq lies on the grid (2k − L)/L).
+    phases.push_back({codesOf((xq.array() + 1.0f).max(0.0f) * (0.5f * L), L), m_p.bits, 1.0f, 2.0 / m_levels});
+    return;
+  }
+  const double scale = 1.0 / m_levels;
+  phases.push_back({codesOf(xq.array().max(0.0f) * L, L), m_p.bits, 1.0f, scale});
+  if (signedInput) phases.push_back({codesOf((-xq.array()).max(0.0f) * L, L), m_p.bits, -1.0f, scale});
+}
 
 void DacCore::decompose(RowMatrix&& xq, bool signedInput, std::vector<InputPass>& passes) const {
   if (!signedInput && m_p.mode == DacMode::Multibit) {
@@ -106,36 +111,26 @@ void DacCore::decompose(RowMatrix&& xq, bool signedInput, std::vector<InputPass>
 void DacCore::decompose(const RowMatrix& xq, bool signedInput, std::vector<InputPass>& passes) const {
   passes.clear();
   passes.reserve(static_cast<size_t>(passCount(signedInput)));
-  const float L = static_cast<float>(m_levels);
-  const bool offset = signedInput && m_p.signedInputs == SignedInputs::Offset;
-  const bool serial = m_p.mode == DacMode::BitSerial;
-
-  if (offset) {
-    // Recover u's integer code k = round((xq + 1)/2 · L) (exact: xq lies on the grid (2k − L)/L).
-    const CodeMatrix k = codesOf((xq.array() + 1.0f).max(0.0f) * (0.5f * L), L);
-    if (serial) {
-      appendBitPlanes(k, m_p.bits, 1.0f, 2.0 / m_levels, passes);
-    } else {
-      passes.push_back({(k.cast<float>().array() * (1.0f / L)).matrix(), 2.0f});  // same u_q as convert()
-    }
+  if (m_p.mode == DacMode::BitSerial) {
+    // One 0/1 plane per bit of each phase's codes (LSB first).
+    std::vector<CodePhase> phases;
+    decomposeCodes(xq, signedInput, phases);
+    for (const CodePhase& ph : phases)
+      for (int b = 0; b < ph.bits; ++b)
+        passes.push_back({ph.codes.unaryExpr([b](std::int32_t m) { return static_cast<float>((m >> b) & 1); }),
+                          ph.passWeight(b)});
     return;
   }
-  if (!serial) {
-    if (!signedInput) {
-      passes.push_back({xq, 1.0f});
-    } else {
-      // Exactly the planes ArrayCore::mvm applies today.
-      passes.push_back({xq.cwiseMax(0.0f), 1.0f});
-      passes.push_back({(-xq).cwiseMax(0.0f), -1.0f});
-    }
-    return;
-  }
-  const double scale = 1.0 / m_levels;
-  const CodeMatrix pos = codesOf(xq.array().max(0.0f) * L, L);
-  appendBitPlanes(pos, m_p.bits, 1.0f, scale, passes);
-  if (signedInput) {
-    const CodeMatrix neg = codesOf((-xq.array()).max(0.0f) * L, L);
-    appendBitPlanes(neg, m_p.bits, -1.0f, scale, passes);
+  if (signedInput && m_p.signedInputs == SignedInputs::Offset) {
+    const float L = static_cast<float>(m_levels);
+    const DacCodeMatrix k = codesOf((xq.array() + 1.0f).max(0.0f) * (0.5f * L), L);
+    passes.push_back({(k.cast<float>().array() * (1.0f / L)).matrix(), 2.0f});  // same u_q as convert()
+  } else if (!signedInput) {
+    passes.push_back({xq, 1.0f});
+  } else {
+    // Exactly the planes ArrayCore::mvm applies today.
+    passes.push_back({xq.cwiseMax(0.0f), 1.0f});
+    passes.push_back({(-xq).cwiseMax(0.0f), -1.0f});
   }
 }
 

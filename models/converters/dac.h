@@ -56,6 +56,19 @@ struct InputPass {
   float weight = 1.0f;
 };
 
+/// Integer magnitude codes (≥ 0) in xq's layout, a row-major int32 matrix.
+using DacCodeMatrix = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// One phase of a bit-serial DAC as integer codes: its passes are the bit planes b = 0 … bits − 1 of
+/// `codes`, pass b with digital weight sign·scale·2^b (decompose() expands them to 0/1 planes).
+struct CodePhase {
+  DacCodeMatrix codes;
+  int bits = 0;
+  float sign = 1.0f;
+  double scale = 1.0;
+  float passWeight(int b) const;
+};
+
 class DacCore {
  public:
   explicit DacCore(const DacParams& p);
@@ -83,6 +96,9 @@ class DacCore {
   void decompose(const RowMatrix& xq, bool signedInput, std::vector<InputPass>& passes) const;
   /// The same, taking xq over: a single unsigned multibit pass is xq itself (moved, not copied).
   void decompose(RowMatrix&& xq, bool signedInput, std::vector<InputPass>& passes) const;
+  /// bit_serial only: the phases decompose() turns into planes, as integer codes (the same passes, in the
+  /// same order: phase by phase, bit 0 first), for callers that read the bits without float planes.
+  void decomposeCodes(const RowMatrix& xq, bool signedInput, std::vector<CodePhase>& phases) const;
   /// Passes per input vector: phases × (bit_serial ? bits : 1); offset mode has one phase.
   int passCount(bool signedInput) const;
   /// Coefficient of the Σw (= 1ᵀ·G, per column) correction term: 1 for offset-mode signed inputs, else 0.

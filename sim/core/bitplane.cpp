@@ -14,6 +14,36 @@ constexpr int kParts = kTileCols / kLanes;  // vectors per table row
 static_assert(kTileCols % kLanes == 0, "a table row is whole 32-lane vectors");
 }  // namespace
 
+namespace {
+/// The runs of the vectors [v0, v1) of one 4-row group g of `x`'s rows [r0, r0 + rows): each run is one grid
+/// row of one image (contiguous in the buffer). fn(v, run, index, step): the j-th row's t-th value of the run
+/// is element index[j] + t·step[j] of the buffer (rows past the block: step 0 at index −1, read as 0).
+template <class Fn>
+void forEachRun(const PatchRows& x, Eigen::Index r0, Eigen::Index rows, int g, Eigen::Index v0, Eigen::Index v1,
+                Fn&& fn) {
+  const Eigen::Index P = x.vectorsPerImage();
+  std::ptrdiff_t rowOffset[kGroupRows];
+  bool real[kGroupRows];
+  for (int j = 0; j < kGroupRows; ++j) {
+    const Eigen::Index k = static_cast<Eigen::Index>(g) * kGroupRows + j;
+    real[j] = k < rows;
+    rowOffset[j] = real[j] ? x.offset[static_cast<std::size_t>(r0 + k)] : 0;
+  }
+  for (Eigen::Index v = v0; v < v1;) {
+    const Eigen::Index n = v / P, i = v % P, h = i / x.validWidth, w = i % x.validWidth;
+    const Eigen::Index run = std::min(x.validWidth - w, v1 - v);
+    std::ptrdiff_t index[kGroupRows];
+    Eigen::Index step[kGroupRows];
+    for (int j = 0; j < kGroupRows; ++j) {
+      index[j] = real[j] ? n * x.imageStride + rowOffset[j] + h * x.gridWidth + w : -1;
+      step[j] = real[j] ? 1 : 0;
+    }
+    fn(v, run, index, step);
+    v += run;
+  }
+}
+}  // namespace
+
 bool Nibbles::pack(const std::vector<PatchRows>& planes, Eigen::Index r0, Eigen::Index rows, Eigen::Index v0,
                    Eigen::Index v1) {
   m_planes = static_cast<int>(planes.size());
@@ -24,27 +54,12 @@ bool Nibbles::pack(const std::vector<PatchRows>& planes, Eigen::Index r0, Eigen:
   bool ok = true;
   for (int b = 0; b < m_planes; ++b) {
     const PatchRows& x = planes[static_cast<std::size_t>(b)];
-    const Eigen::Index P = x.vectorsPerImage();
     for (int g = 0; g < m_groups; ++g) {
       std::uint8_t* out = m_data.data() + (static_cast<std::size_t>(b) * m_groups + g) * static_cast<std::size_t>(m_vectors);
-      // The group's 4 rows (rows past the block read a zero, with step 0).
-      std::ptrdiff_t rowOffset[kGroupRows];
-      bool real[kGroupRows];
-      for (int j = 0; j < kGroupRows; ++j) {
-        const Eigen::Index k = static_cast<Eigen::Index>(g) * kGroupRows + j;
-        real[j] = k < rows;
-        rowOffset[j] = real[j] ? x.offset[static_cast<std::size_t>(r0 + k)] : 0;
-      }
-      // Vectors [v0, v1) as runs of one grid row of one image (contiguous in the plane).
-      for (Eigen::Index v = v0; v < v1;) {
-        const Eigen::Index n = v / P, i = v % P, h = i / x.validWidth, w = i % x.validWidth;
-        const Eigen::Index run = std::min(x.validWidth - w, v1 - v);
+      forEachRun(x, r0, rows, g, v0, v1, [&](Eigen::Index v, Eigen::Index run, const std::ptrdiff_t* index,
+                                              const Eigen::Index* step) {
         const float* src[kGroupRows];
-        Eigen::Index step[kGroupRows];
-        for (int j = 0; j < kGroupRows; ++j) {
-          src[j] = real[j] ? x.base + n * x.imageStride + rowOffset[j] + h * x.gridWidth + w : kZeros;
-          step[j] = real[j] ? 1 : 0;
-        }
+        for (int j = 0; j < kGroupRows; ++j) src[j] = index[j] >= 0 ? x.base + index[j] : kZeros;
         std::uint8_t* dst = out + (v - v0);
         int bad = 0;
         for (Eigen::Index t = 0; t < run; ++t) {
@@ -54,11 +69,40 @@ bool Nibbles::pack(const std::vector<PatchRows>& planes, Eigen::Index r0, Eigen:
           dst[t] = static_cast<std::uint8_t>((a == 1.0f) | ((c == 1.0f) << 1) | ((d == 1.0f) << 2) | ((e == 1.0f) << 3));
         }
         ok = ok && !bad;
-        v += run;
-      }
+      });
     }
   }
   return ok;
+}
+
+void Nibbles::packCodes(const PatchRows& layout, const std::vector<CodeSource>& phases, Eigen::Index r0,
+                        Eigen::Index rows, Eigen::Index v0, Eigen::Index v1) {
+  m_planes = 0;
+  for (const CodeSource& ph : phases) m_planes += ph.bits;
+  m_groups = static_cast<int>((rows + kGroupRows - 1) / kGroupRows);
+  m_vectors = v1 - v0;
+  m_data.resize(static_cast<std::size_t>(m_planes) * m_groups * static_cast<std::size_t>(m_vectors));
+  static const std::int32_t kZeros[1] = {0};
+  int first = 0;  // the phase's first plane
+  for (const CodeSource& ph : phases) {
+    for (int g = 0; g < m_groups; ++g) {
+      forEachRun(layout, r0, rows, g, v0, v1, [&](Eigen::Index v, Eigen::Index run, const std::ptrdiff_t* index,
+                                                   const Eigen::Index* step) {
+        const std::int32_t* src[kGroupRows];
+        for (int j = 0; j < kGroupRows; ++j) src[j] = index[j] >= 0 ? ph.codes + index[j] : kZeros;
+        for (int b = 0; b < ph.bits; ++b) {
+          std::uint8_t* dst = m_data.data() +
+                              (static_cast<std::size_t>(first + b) * m_groups + g) * static_cast<std::size_t>(m_vectors) +
+                              static_cast<std::size_t>(v - v0);
+          for (Eigen::Index t = 0; t < run; ++t)
+            dst[t] = static_cast<std::uint8_t>(((src[0][t * step[0]] >> b) & 1) | (((src[1][t * step[1]] >> b) & 1) << 1) |
+                                               (((src[2][t * step[2]] >> b) & 1) << 2) |
+                                               (((src[3][t * step[3]] >> b) & 1) << 3));
+        }
+      });
+    }
+    first += ph.bits;
+  }
 }
 
 void LevelTable::build(const Eigen::Ref<const Levels>& levels) {

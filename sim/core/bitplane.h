@@ -36,6 +36,16 @@ class Nibbles {
   /// If livePlanes is given, bit b of it is set iff plane b has a 1 in some group of vector v (all bits set
   /// when there are more than kMaxPlanes planes).
   int liveGroups(Eigen::Index v, std::uint16_t* groups, std::uint32_t* livePlanes = nullptr) const;
+  /// One phase of non-negative integer codes: its planes are bits 0 … bits − 1 of each code.
+  struct CodeSource {
+    const std::int32_t* codes;  // element i of the codes is at the position element i of layout's buffer has
+    int bits;
+  };
+  /// pack() of the bit planes of integer codes, phase after phase (phase 0's bit 0 is plane 0): the codes
+  /// have the shape of the buffer `layout` views (layout gives positions only), so plane p's value at (k, v)
+  /// is bit b of the code where layout reads (k, v). Every value is a bit: nothing can fail.
+  void packCodes(const PatchRows& layout, const std::vector<CodeSource>& phases, Eigen::Index r0, Eigen::Index rows,
+                 Eigen::Index v0, Eigen::Index v1);
   int planes() const { return m_planes; }
   int groups() const { return m_groups; }
   Eigen::Index vectors() const { return m_vectors; }

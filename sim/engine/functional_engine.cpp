@@ -555,18 +555,8 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   struct Scratch {
     RowMatrix cols, part, z;
     std::vector<InputPass> passes;  // the DAC's passes (phases, bit planes), each converted by the ADC
+    std::vector<CodePhase> phases;  // exact passes: the bit-serial DAC's phases as integer codes (no planes)
   };
-  // The DAC's passes for images [i0, i0 + n), kept transposed (K × vectors, one column per input vector) as
-  // im2col builds them.
-  auto prepare = [&](int i0, int n, Scratch& sc) {
-    if (step.isConv) {
-      patches(xNorm.middleRows(i0, n), sc.cols);
-    } else {
-      sc.cols = Eigen::Map<const RowMatrix>(xNorm.row(i0).data(), static_cast<Eigen::Index>(n) * P, K).transpose();
-    }
-    m_array.dac().decompose(std::move(sc.cols), L.signedInput, sc.passes);
-  };
-
   const int R = L.rowsPerBlock;
   const int S = L.slices();
   const bool readNoise = !L.readVar.empty() || L.uniformReadVar > 0.0f;
@@ -574,25 +564,71 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   const bool percentile = cal && adcParams.range == AdcRange::Calibrated && adcParams.calibrationPercentile < 100.0;
   const bool exactOk = m_exactPasses && !L.levels.empty() && !readNoise && L.adcs.empty() &&
                      m_array.dac().params().mode == DacMode::BitSerial;
+  // The DAC's passes for images [i0, i0 + n), kept transposed (K × vectors, one column per input vector) as
+  // im2col builds them. For the exact passes they stay integer codes in the layout of cols (planes() builds
+  // the float planes if the float path is taken after all).
+  auto prepare = [&](int i0, int n, Scratch& sc) {
+    if (step.isConv) {
+      patches(xNorm.middleRows(i0, n), sc.cols);
+    } else {
+      sc.cols = Eigen::Map<const RowMatrix>(xNorm.row(i0).data(), static_cast<Eigen::Index>(n) * P, K).transpose();
+    }
+    if (exactOk) {
+      m_array.dac().decomposeCodes(sc.cols, L.signedInput, sc.phases);
+    } else {
+      m_array.dac().decompose(std::move(sc.cols), L.signedInput, sc.passes);
+    }
+  };
+  auto planes = [&](Scratch& sc) -> const std::vector<InputPass>& {
+    if (sc.passes.empty()) m_array.dac().decompose(static_cast<const RowMatrix&>(sc.cols), L.signedInput, sc.passes);
+    return sc.passes;
+  };
+  // What the exact passes read: the code phases (or, without them, the float planes).
+  auto exactInput = [&](Scratch& sc) {
+    ExactInput in;
+    if (!sc.phases.empty()) {
+      std::vector<bitplane::Nibbles::CodeSource> sources;
+      for (const CodePhase& ph : sc.phases) {
+        sources.push_back({ph.codes.data(), ph.bits});
+        for (int b = 0; b < ph.bits; ++b) in.weights.push_back(ph.passWeight(b));
+      }
+      in.pack = [layout = view(sc.cols), sources](bitplane::Nibbles& nib, Eigen::Index r0, Eigen::Index rows,
+                                                  Eigen::Index v0, Eigen::Index v1) {
+        nib.packCodes(layout, sources, r0, rows, v0, v1);
+        return true;
+      };
+      return in;
+    }
+    std::vector<PatchRows> px;
+    for (const InputPass& ps : planes(sc)) {
+      px.push_back(view(ps.x));
+      in.weights.push_back(ps.weight);
+    }
+    in.pack = [px](bitplane::Nibbles& nib, Eigen::Index r0, Eigen::Index rows, Eigen::Index v0, Eigen::Index v1) {
+      return nib.pack(px, r0, rows, v0, v1);
+    };
+    return in;
+  };
+
   // Every pass of a chunk converted and recombined; maxAbs / samples, if given, receive per slice the max |pre-ADC
   // sum| and every pre-ADC sum (calibration).
   auto accumulate = [&](bool quantise, std::vector<float>* maxAbs, std::vector<std::vector<float>>* samples, int i0,
                         int n, Scratch& sc) {
-    const std::vector<InputPass>& passes = sc.passes;
     RowMatrix& part = sc.part;
-    std::vector<PatchRows> px;
-    for (const InputPass& ps : passes) px.push_back(view(ps.x));
     RowMatrix acc = RowMatrix::Zero(static_cast<Eigen::Index>(n) * P, C);
     // Bit planes on integer cell levels: the same bits from exact integer sums (exactPasses), split over
     // the threads the chunk has.
     if (exactOk && !samples && quantise != (maxAbs != nullptr)) {
       const int threads = std::max(1, ctx.threads / chunks);
-      if (exactPasses(L, lm, px, passes, acc.rows(), threads, quantise ? &acc : nullptr, maxAbs)) {
+      if (exactPasses(L, lm, exactInput(sc), acc.rows(), threads, quantise ? &acc : nullptr, maxAbs)) {
         const float offset = m_array.dac().offsetScale(L.signedInput);
         if (offset != 0.0f) acc.rowwise() -= offset * L.columnSums;
         return acc;
       }
     }
+    const std::vector<InputPass>& passes = planes(sc);
+    std::vector<PatchRows> px;
+    for (const InputPass& ps : passes) px.push_back(view(ps.x));
     std::vector<ColMatrix> built;  // a levels-only layer's weights, where the exact passes could not run
     if (L.gEff.empty())
       for (int s = 0; s < S; ++s) built.push_back(L.sliceWeights(s));
@@ -651,19 +687,27 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
       Scratch sc;
       const int i0 = static_cast<int>(ci) * chunk, n = std::min(chunk, images - i0);
       prepare(i0, n, sc);
+      // Over the patch matrix (every conversion the DAC makes), per input vector in float, then in double:
+      // the total does not depend on the chunking.
+      for (const CodePhase& ph : sc.phases) {
+        // The phase's 0/1 planes together: per entry the count of its 1 bits (|x| = x² = 1 for each), the same
+        // exact integer totals the planes one by one give.
+        const RowMatrix ones = ph.codes.unaryExpr([](std::int32_t m) { return static_cast<float>(__builtin_popcount(static_cast<unsigned>(m))); });
+        const PatchRows pr = view(ones);
+        const double count = patchRowSums(pr, RowSum::Abs).cast<double>().sum();
+        st.nonzero += count;
+        st.power += count;
+        st.total += static_cast<double>(pr.rows()) * static_cast<double>(pr.vectors()) * ph.bits;
+      }
       for (const InputPass& ps : sc.passes) {
-        // Over the patch matrix (every conversion the DAC makes), per input vector in float, then in double:
-        // the total does not depend on the chunking.
         const PatchRows pr = view(ps.x);
         st.nonzero += patchRowSums(pr, RowSum::Abs).cast<double>().sum();  // driven level: a unit cell per level
         st.power += patchRowSums(pr, RowSum::Square).cast<double>().sum();
         st.total += static_cast<double>(pr.rows()) * static_cast<double>(pr.vectors());
       }
       if (fuse) {
-        std::vector<PatchRows> px;
-        for (const InputPass& ps : sc.passes) px.push_back(view(ps.x));
         fusedY = RowMatrix::Zero(static_cast<Eigen::Index>(n) * P, C);
-        fused = exactPasses(L, lm, px, sc.passes, fusedY.rows(), ctx.threads, &fusedY, nullptr, &cal->adcFullScale);
+        fused = exactPasses(L, lm, exactInput(sc), fusedY.rows(), ctx.threads, &fusedY, nullptr, &cal->adcFullScale);
         if (fused) {
           const float offset = m_array.dac().offsetScale(L.signedInput);
           if (offset != 0.0f) fusedY.rowwise() -= offset * L.columnSums;
@@ -745,12 +789,11 @@ struct AdcOfN {
 constexpr int kMaxAmbiguous = 4;  // N per slice whose conversion the integer sum alone does not decide
 }  // namespace
 
-bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping& lm,
-                                   const std::vector<PatchRows>& planes, const std::vector<InputPass>& passes,
+bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping& lm, const ExactInput& in,
                                    Eigen::Index vectors, int threads, RowMatrix* acc, std::vector<float>* maxAbs,
                                    std::vector<float>* fullScaleOut) const {
   using namespace bitplane;
-  const int S = L.slices(), B = static_cast<int>(passes.size());
+  const int S = L.slices(), B = static_cast<int>(in.weights.size());
   const int R = L.rowsPerBlock;
   const int nLimit = R * L.maxLevel;  // |N| of any pass
   const int words = (R + 63) / 64;    // row masks of a block
@@ -854,7 +897,7 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
     pt.livePlanes.resize(blocks.size());
     for (std::size_t i = 0; i < blocks.size() && pt.ok; ++i) {
       Nibbles& nib = pt.nibbles[i];
-      pt.ok = nib.pack(planes, blocks[i].r0, blocks[i].rows, pt.v0, pt.v1);
+      pt.ok = in.pack(nib, blocks[i].r0, blocks[i].rows, pt.v0, pt.v1);
       pt.live[i].resize(static_cast<std::size_t>(nib.vectors()) * nib.groups());
       pt.liveCount[i].resize(static_cast<std::size_t>(nib.vectors()));
       pt.livePlanes[i].resize(static_cast<std::size_t>(nib.vectors()));
@@ -935,7 +978,7 @@ bool FunctionalEngine::exactPasses(const AnalogLayerState& L, const LayerMapping
           val[c] = f;
         }
       }
-      const float w = passes[static_cast<std::size_t>(b)].weight * sliceWeight;
+      const float w = in.weights[static_cast<std::size_t>(b)] * sliceWeight;
       if (bs) {
         for (int c = 0; c < nc; ++c) val[c] *= bs[c];
       }

@@ -120,9 +120,16 @@ class FunctionalEngine {
   RowMatrix run(const RowMatrix& images, const ChipInstance* chip, Mode mode, ChipInstance* calibrating,
                 std::uint64_t dataTag, std::uint64_t firstImage, int threads) const;
   void analogStep(const wl::Step& step, int layer, const RowMatrix& x, const Context& ctx, RowMatrix& out) const;
-  bool exactPasses(const AnalogLayerState& L, const LayerMapping& lm, const std::vector<PatchRows>& planes,
-                   const std::vector<InputPass>& passes, Eigen::Index vectors, int threads, RowMatrix* acc,
-                   std::vector<float>* maxAbs, std::vector<float>* fullScaleOut = nullptr) const;
+  /// A chunk's DAC passes as the exact passes read them: each pass's digital weight, and a packer of the rows
+  /// [r0, r0 + rows) of every pass for the vectors [v0, v1) into 4-row nibbles (from float 0/1 planes or
+  /// straight from the DAC's integer codes); the packer returns false if a value is not 0 or 1.
+  struct ExactInput {
+    std::vector<float> weights;
+    std::function<bool(bitplane::Nibbles&, Eigen::Index r0, Eigen::Index rows, Eigen::Index v0, Eigen::Index v1)> pack;
+  };
+  bool exactPasses(const AnalogLayerState& L, const LayerMapping& lm, const ExactInput& in, Eigen::Index vectors,
+                   int threads, RowMatrix* acc, std::vector<float>* maxAbs,
+                   std::vector<float>* fullScaleOut = nullptr) const;
   void denoiserBlock(const DenoiserBlockPlan& b, std::size_t index, const RowMatrix& x, const Context& ctx,
                      RowMatrix& y) const;
   static void binaryStep(const wl::Step& step, const std::vector<RowMatrix>& buf, RowMatrix& out);

@@ -4,6 +4,9 @@
 // that are not 0/1; floatSum reproduces the float GEMM's value bit for bit.
 #include <gtest/gtest.h>
 
+#include <array>
+
+#include "models/converters/dac.h"
 #include "sim/core/bitplane.h"
 #include "sim/core/rng.h"
 
@@ -145,6 +148,57 @@ TEST(BitPlane, PackRejectsValuesOtherThanZeroAndOne) {
   EXPECT_TRUE(nib.pack(views, 0, 5, 0, 4));  // the block above row 5 is still bit planes
   x(5, 1) = -1.0f;
   EXPECT_FALSE(nib.pack(views, 0, 6, 0, 4));
+}
+
+TEST(BitPlane, CodesPackLikeTheirFloatBitPlanes) {
+  // Two phases of integer codes (5 and 3 bits) over an implicit padded-plane layout and over an explicit one:
+  // packCodes gives, plane by plane, the nibbles pack() gives for the float 0/1 planes of the same bits.
+  Window w;
+  w.kernelH = w.kernelW = 3;
+  w.strideH = w.strideW = 1;
+  w.padTop = w.padBottom = w.padLeft = w.padRight = 1;
+  w.inC = 2;
+  w.inH = 5;
+  w.inW = 4;
+  w.outH = 5;
+  w.outW = 4;
+  const Eigen::Index Hp = 7, Wp = 6;
+  Rng rng(streamKey(7, {5}));
+  const std::vector<int> bits{5, 3};
+  for (bool implicit : {true, false}) {
+    const RowMatrix shape = implicit ? RowMatrix(RowMatrix::Zero(3, w.inC * Hp * Wp)) : RowMatrix(RowMatrix::Zero(23, 41));
+    auto viewOf = [&](const RowMatrix& m) { return implicit ? PatchRows::conv(m, w) : PatchRows::dense(m); };
+    std::vector<DacCodeMatrix> codes;
+    std::vector<bitplane::Nibbles::CodeSource> sources;
+    std::vector<RowMatrix> planes;
+    for (int b : bits) {
+      DacCodeMatrix c(shape.rows(), shape.cols());
+      for (Eigen::Index i = 0; i < c.size(); ++i) c.data()[i] = static_cast<std::int32_t>(rng.uniform() * (1 << b));
+      codes.push_back(c);
+    }
+    for (std::size_t p = 0; p < bits.size(); ++p) {
+      sources.push_back({codes[p].data(), bits[p]});
+      for (int b = 0; b < bits[p]; ++b)
+        planes.push_back(codes[p].unaryExpr([b](std::int32_t m) { return static_cast<float>((m >> b) & 1); }));
+    }
+    std::vector<PatchRows> views;
+    for (const RowMatrix& m : planes) views.push_back(viewOf(m));
+    const PatchRows layout = viewOf(shape);
+    for (const auto& [r0, rows, v0, v1] : std::vector<std::array<Eigen::Index, 4>>{
+             {0, layout.rows(), 0, layout.vectors()}, {3, std::min<Eigen::Index>(9, layout.rows() - 3), 2, layout.vectors() - 1}}) {
+      bitplane::Nibbles fromPlanes, fromCodes;
+      ASSERT_TRUE(fromPlanes.pack(views, r0, rows, v0, v1));
+      fromCodes.packCodes(layout, sources, r0, rows, v0, v1);
+      ASSERT_EQ(fromCodes.planes(), 8);
+      ASSERT_EQ(fromCodes.groups(), fromPlanes.groups());
+      ASSERT_EQ(fromCodes.vectors(), fromPlanes.vectors());
+      for (int b = 0; b < 8; ++b)
+        for (int g = 0; g < fromCodes.groups(); ++g)
+          for (Eigen::Index v = 0; v < fromCodes.vectors(); ++v)
+            ASSERT_EQ(fromCodes.at(b, g)[v], fromPlanes.at(b, g)[v])
+                << (implicit ? "implicit" : "explicit") << " plane " << b << " group " << g << " vector " << v;
+    }
+  }
 }
 
 TEST(BitPlane, FloatSumEqualsTheFloatGemmBitForBit) {
