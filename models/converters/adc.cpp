@@ -60,6 +60,20 @@ AdcParams AdcParams::fromConfig(ConfigReader& r) {
                        "peak integral non-linearity bound, in LSB: each ADC gets a bow A·(1 − (code/L)²) with A "
                        "uniform in ±inl_lsb, drawn once per chip instance (0 = ideal; 8-bit SAR ADCs typically "
                        "specify INL within ±0.5–1 LSB)");
+  p.ideal = r.getBool("ideal", p.ideal,
+                      "functional model only: partial sums pass unquantised and unclipped (a peer's 'ideal ADC' "
+                      "setting, e.g. CrossSim's or aihwkit's); timing, energy and area stay those of the configured "
+                      "ADC. The static errors must then be 0");
+  if (p.ideal) {
+    const std::pair<const char*, double> errors[] = {
+        {"offset_sigma_lsb", p.offsetSigmaLsb}, {"gain_sigma", p.gainSigma}, {"inl_lsb", p.inlLsb}};
+    for (const auto& [key, value] : errors) {
+      if (value > 0.0)
+        throw ConfigError(fmt::format("{}: an ideal ADC has no static errors, but {} > 0 would be ignored; set it to 0 "
+                                      "or leave it out",
+                                      r.keyPath("ideal"), r.keyPath(key)));
+    }
+  }
   p.energyModel = r.getEnum<AdcEnergyModel>(
       "energy_model", p.energyModel,
       {{"walden", AdcEnergyModel::Walden},
@@ -99,6 +113,7 @@ bool AdcInstance::ideal() const {
 AdcCore::AdcCore(const AdcParams& p) : m_p(p), m_levels((1 << (p.bits - 1)) - 1) {}
 
 void AdcCore::convert(Eigen::Ref<RowMatrix> partial, float fullScale) const {
+  if (m_p.ideal) return;  // the partial sums as they are
   const float step = fullScale / static_cast<float>(m_levels);
   const float inv = 1.0f / step;
   partial = ((partial.array().max(-fullScale).min(fullScale) * inv).round() * step).matrix();

@@ -70,6 +70,7 @@ struct AdcParams {
   double offsetSigmaLsb = 0.0;         // σ of the static input-referred offset per ADC, in LSB
   double gainSigma = 0.0;              // relative σ of the static gain error per ADC
   double inlLsb = 0.0;                 // peak INL bow amplitude bound, in LSB
+  bool ideal = false;                  // functional model only: no quantisation or clipping (timing/energy unchanged)
   AdcEnergyModel energyModel = AdcEnergyModel::ScaledSar;
   double waldenFomJ = kDefaultWaldenFomJ;  // J per conversion step
 
@@ -88,7 +89,8 @@ struct AdcInstance {
 class AdcCore {
  public:
   explicit AdcCore(const AdcParams& p);
-  /// Quantise partial sums in place to the ADC's codes (returned as values in the same units). Ideal ADC.
+  /// Quantise partial sums in place to the ADC's codes (returned as values in the same units). Ideal ADC
+  /// (no static errors). With adc.ideal the sums pass unchanged.
   void convert(Eigen::Ref<RowMatrix> partial, float fullScale) const;
   /// Quantise partial sums in place. Column c (0-based within the array) is converted by ADC
   /// (c % perArray). inst == nullptr (or an all-zero instance): bit-identical to convert(partial, F).

@@ -36,6 +36,9 @@ DacParams DacParams::fromConfig(ConfigReader& r) {
       r.getEnum<DacRange>("range", p.range, {{"dynamic", DacRange::Dynamic}, {"calibrated", DacRange::Calibrated}},
                           "DAC full scale: each image's max |x| of the layer input (dynamic), or the "
                           "layer's max |x| over the calibration images, clipping larger inputs");
+  p.ideal = r.getBool("ideal", p.ideal,
+                      "functional model only: inputs reach the array unquantised (clipped to the full scale; a "
+                      "peer's 'ideal DAC' setting); timing, energy and area stay those of the configured DAC");
   r.finish();
   return p;
 }
@@ -43,6 +46,10 @@ DacParams DacParams::fromConfig(ConfigReader& r) {
 DacCore::DacCore(const DacParams& p) : m_p(p), m_levels((1 << p.bits) - 1) {}
 
 void DacCore::convert(Eigen::Ref<RowMatrix> xNorm, bool signedInput) const {
+  if (m_p.ideal) {  // the full scale's clip only
+    xNorm = xNorm.array().max(signedInput ? -1.0f : 0.0f).min(1.0f).matrix();
+    return;
+  }
   const float L = static_cast<float>(m_levels);
   if (signedInput && m_p.signedInputs == SignedInputs::Offset) {
     // u = (x + 1)/2 ∈ [0, 1] on L levels, reported back in x units: xq = 2·u_q − 1.
@@ -86,7 +93,7 @@ DacCodeMatrix codesOf(const Levels& v, float L) {
 float CodePhase::passWeight(int b) const { return static_cast<float>(sign * scale * std::ldexp(1.0, b)); }
 
 void DacCore::decomposeCodes(const RowMatrix& xq, bool signedInput, std::vector<CodePhase>& phases) const {
-  if (m_p.mode != DacMode::BitSerial) throw std::logic_error("DacCore::decomposeCodes: bit_serial DACs only");
+  if (!m_p.bitPlanes()) throw std::logic_error("DacCore::decomposeCodes: quantising bit_serial DACs only");
   phases.clear();
   const float L = static_cast<float>(m_levels);
   if (signedInput && m_p.signedInputs == SignedInputs::Offset) {
@@ -100,7 +107,7 @@ void DacCore::decomposeCodes(const RowMatrix& xq, bool signedInput, std::vector<
 }
 
 void DacCore::decompose(RowMatrix&& xq, bool signedInput, std::vector<InputPass>& passes) const {
-  if (!signedInput && m_p.mode == DacMode::Multibit) {
+  if (!signedInput && !m_p.bitPlanes()) {
     passes.clear();
     passes.push_back({std::move(xq), 1.0f});
     return;
@@ -111,7 +118,7 @@ void DacCore::decompose(RowMatrix&& xq, bool signedInput, std::vector<InputPass>
 void DacCore::decompose(const RowMatrix& xq, bool signedInput, std::vector<InputPass>& passes) const {
   passes.clear();
   passes.reserve(static_cast<size_t>(passCount(signedInput)));
-  if (m_p.mode == DacMode::BitSerial) {
+  if (m_p.bitPlanes()) {
     // One 0/1 plane per bit of each phase's codes (LSB first).
     std::vector<CodePhase> phases;
     decomposeCodes(xq, signedInput, phases);
@@ -122,9 +129,13 @@ void DacCore::decompose(const RowMatrix& xq, bool signedInput, std::vector<Input
     return;
   }
   if (signedInput && m_p.signedInputs == SignedInputs::Offset) {
-    const float L = static_cast<float>(m_levels);
-    const DacCodeMatrix k = codesOf((xq.array() + 1.0f).max(0.0f) * (0.5f * L), L);
-    passes.push_back({(k.cast<float>().array() * (1.0f / L)).matrix(), 2.0f});  // same u_q as convert()
+    if (m_p.ideal) {
+      passes.push_back({((xq.array() + 1.0f) * 0.5f).matrix(), 2.0f});  // u itself
+    } else {
+      const float L = static_cast<float>(m_levels);
+      const DacCodeMatrix k = codesOf((xq.array() + 1.0f).max(0.0f) * (0.5f * L), L);
+      passes.push_back({(k.cast<float>().array() * (1.0f / L)).matrix(), 2.0f});  // same u_q as convert()
+    }
   } else if (!signedInput) {
     passes.push_back({xq, 1.0f});
   } else {

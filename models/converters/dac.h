@@ -46,7 +46,10 @@ struct DacParams {
   double energyPerLevelJ = kDeriveEnergy;
   double unitCapacitanceF = kDefaultUnitCapacitanceF;  // C_u of a multibit capacitive DAC
   DacRange range = DacRange::Dynamic;
+  bool ideal = false;  // functional model only: inputs reach the array unquantised (timing/energy unchanged)
 
+  /// Whether the array sees 0/1 bit planes (a bit-serial DAC that quantises).
+  bool bitPlanes() const { return mode == DacMode::BitSerial && !ideal; }
   static DacParams fromConfig(ConfigReader& r);
 };
 
@@ -92,7 +95,9 @@ class DacCore {
   ///   multibit, offset signed:    {u, 2}                     (offsetScale 1)
   ///   bit_serial: per phase, one 0/1 plane per magnitude bit b with weight ±2^b / L
   ///               (offset signed: planes of u's code, weight 2·2^b / L; offsetScale 1)
-  /// `passes` is resized to passCount(signedInput).
+  ///   ideal (either mode): the multibit passes of the unquantised inputs
+  /// `passes` is resized to passCount(signedInput) (ideal bit_serial: the multibit count; timing still
+  /// charges passCount()).
   void decompose(const RowMatrix& xq, bool signedInput, std::vector<InputPass>& passes) const;
   /// The same, taking xq over: a single unsigned multibit pass is xq itself (moved, not copied).
   void decompose(RowMatrix&& xq, bool signedInput, std::vector<InputPass>& passes) const;

@@ -233,7 +233,8 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
   // float weights (ISAAC's ResNet-18: 8 slices × 11.7 M weights, 374 MB of floats); the float path builds
   // them when it is taken anyway (AnalogLayerState::sliceWeights).
   const AdcParams& adcp = m_chip.array.adc;
-  const bool exactInputs = m_chip.array.xbar.weightBits > 0 && m_chip.array.dac.mode == DacMode::BitSerial;
+  // (An ideal ADC has no codes to decide: the exact passes do not apply.)
+  const bool exactInputs = m_chip.array.xbar.weightBits > 0 && m_chip.array.dac.bitPlanes() && !adcp.ideal;
   const bool digitsOnly = m_exactPasses && exactInputs && xbar.exactCells() && uniformVar == 0.0 &&
                           adcp.offsetSigmaLsb == 0.0 && adcp.gainSigma == 0.0 && adcp.inlLsb == 0.0 &&
                           !(adcp.range == AdcRange::Calibrated && adcp.calibrationPercentile < 100.0) &&
@@ -563,7 +564,7 @@ void FunctionalEngine::analogStep(const wl::Step& step, int l, const RowMatrix& 
   const AdcParams& adcParams = m_chip.array.adc;
   const bool percentile = cal && adcParams.range == AdcRange::Calibrated && adcParams.calibrationPercentile < 100.0;
   const bool exactOk = m_exactPasses && !L.levels.empty() && !readNoise && L.adcs.empty() &&
-                     m_array.dac().params().mode == DacMode::BitSerial;
+                     m_array.dac().params().bitPlanes() && !m_chip.array.adc.ideal;
   // The DAC's passes for images [i0, i0 + n), kept transposed (K × vectors, one column per input vector) as
   // im2col builds them. For the exact passes they stay integer codes in the layout of cols (planes() builds
   // the float planes if the float path is taken after all).

@@ -78,6 +78,55 @@ TEST(DacDepthTest, DecomposeSatisfiesTheIdentityForEveryMode) {
   }
 }
 
+TEST(DacDepthTest, IdealDacPassesTheClippedInputsUnquantised) {
+  Rng rng(streamKey(21, {9}));
+  for (DacMode mode : {DacMode::Multibit, DacMode::BitSerial}) {
+    for (SignedInputs si : {SignedInputs::TwoPhase, SignedInputs::Offset}) {
+      for (bool signedInput : {true, false}) {
+        DacParams p;
+        p.bits = 3;
+        p.mode = mode;
+        p.signedInputs = si;
+        p.ideal = true;
+        const DacCore dac(p);
+        const RowMatrix x = randomMatrix(7, 11, rng, -1.3, 1.3);
+        RowMatrix xq = x;
+        dac.convert(xq, signedInput);
+        // Clipped to the full scale ([−1, 1], or [0, 1] unsigned), not rounded to the 3-bit grid.
+        const RowMatrix clipped = x.array().max(signedInput ? -1.0f : 0.0f).min(1.0f).matrix();
+        ASSERT_TRUE(xq == clipped) << name(mode, si, signedInput);
+        std::vector<InputPass> passes;
+        dac.decompose(xq, signedInput, passes);
+        RowMatrix sum = RowMatrix::Zero(7, 11);
+        for (const InputPass& ps : passes) sum += ps.weight * ps.x;
+        sum.array() -= dac.offsetScale(signedInput);  // offset mode: 2u − 1 = x
+        EXPECT_LT((sum - xq).cwiseAbs().maxCoeff(), 1e-6) << name(mode, si, signedInput);
+        EXPECT_LE(static_cast<int>(passes.size()), 2) << name(mode, si, signedInput) << ": analog passes, no planes";
+      }
+    }
+  }
+}
+
+TEST(AdcDepthTest, IdealAdcPassesSumsUnchangedAndRejectsStaticErrors) {
+  AdcParams p;
+  p.bits = 2;
+  p.ideal = true;
+  const AdcCore adc(p);
+  Rng rng(streamKey(21, {10}));
+  const RowMatrix sums = randomMatrix(5, 8, rng, -40, 40);
+  RowMatrix out = sums;
+  adc.convert(out, 10.0f);  // full scale 10: a real 2-bit ADC would clip and round to ±10/3 steps
+  EXPECT_TRUE(out == sums);
+  const YAML::Node bad = YAML::Load("ideal: true\ngain_sigma: 0.01\n");
+  ConfigReader r(bad, "chip.tile.array.adc");
+  try {
+    AdcParams::fromConfig(r);
+    ADD_FAILURE() << "an ideal ADC with a gain error must be rejected";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("chip.tile.array.adc.gain_sigma"), std::string::npos) << e.what();
+  }
+}
+
 TEST(DacDepthTest, MultibitTwoPhasePlanesAreExactlyThePositiveAndNegativeParts) {
   const DacCore dac = makeDac(8, DacMode::Multibit, SignedInputs::TwoPhase);
   Rng rng(streamKey(21, {2}));

@@ -482,5 +482,44 @@ TEST(EngineNoiseTest, CalibrationPercentileShrinksFullScaleOnSmallCnn) {
   for (size_t i = 0; i < fs[0].size(); ++i) EXPECT_LT(fs[1][i], fs[0][i]) << "layer/slice " << i;
 }
 
+// ------------------------------------------------------------------------------------ ideal converters
+
+TEST(EngineNoiseTest, IdealConvertersLeaveOnlyTheCellsError) {
+  // 2-bit converters are coarse; with dac.ideal and adc.ideal the same chip computes x·W through its cells
+  // alone. Analog cells (weight_bits 0) without noise: the float model up to float rounding. Quantised cells
+  // (8 bits in 2-bit slices), bit-serial DAC: only the 8-bit weight rounding remains (≤ ½ LSB of max |W|
+  // per weight, Σ over the fan-in: a few 1e-3 relative), far below the 2-bit converters' error.
+  for (bool quantisedCells : {false, true}) {
+    ChipParams coarse = preciseChip();
+    coarse.array.dac.bits = 2;
+    coarse.array.adc.bits = 2;
+    if (quantisedCells) {
+      coarse.array.xbar.weightBits = 8;
+      coarse.array.xbar.cellBits = 2;
+      coarse.array.dac.mode = DacMode::BitSerial;
+    }
+    ChipParams ideal = coarse;
+    ideal.array.dac.ideal = true;
+    ideal.array.adc.ideal = true;
+    const std::string what = quantisedCells ? "8-bit cells, bit-serial DAC" : "analog cells";
+    double err[2];
+    int i = 0;
+    for (const ChipParams* chip : {&coarse, &ideal}) {
+      Fixture f(*chip);
+      FunctionalEngine eng(f.program, f.chip, f.mapping);
+      const RowMatrix x = randomImages(30, f.program.buffers[0], 31, -1.0f);  // signed inputs: both phases
+      ChipInstance inst = eng.programChip(3);
+      eng.calibrate(inst, x);
+      err[i++] = relMaxError(eng.forward(x, &inst), eng.forward(x, nullptr));
+      if (chip == &ideal) {
+        EXPECT_EQ(eng.exactPassChunks(), 0u) << what << ": an ideal ADC has no codes to decide";
+      }
+    }
+    EXPECT_GT(err[0], 5e-2) << what << ": 2-bit converters are lossy";
+    EXPECT_LT(err[1], quantisedCells ? 2e-2 : 1e-5) << what;
+    EXPECT_LT(err[1], err[0] / 5) << what;
+  }
+}
+
 }  // namespace
 }  // namespace mxsim
