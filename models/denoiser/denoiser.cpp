@@ -292,24 +292,31 @@ const DenoiserParams& validated(const DenoiserParams& p) {
   p.validate();
   return p;
 }
+/// The checks run() and runFixed() share: a valid shape and weights, C·H·W values per image, and ε of the
+/// batch's shape in sample mode.
+void checkBlockInputs(const DenoiserBlockShape& s, const RowMatrix& x, const DenoiserWeights& w, const RowMatrix* eps) {
+  s.validate();
+  w.validate(s);
+  const Eigen::Index chw = static_cast<Eigen::Index>(s.channels) * s.height * s.width;
+  if (x.cols() != chw) {
+    throw std::invalid_argument(
+        fmt::format("denoiser input has {} values per image, the block needs C*H*W = {}", x.cols(), chw));
+  }
+  if (s.mode == DenoiserMode::Sample && (!eps || eps->rows() != x.rows() || eps->cols() != chw)) {
+    throw std::invalid_argument(fmt::format("denoiser sample mode needs eps of {}x{}", x.rows(), chw));
+  }
+}
+
 }  // namespace
 
 DenoiserCore::DenoiserCore(const DenoiserParams& p) : m_p(validated(p)), m_grngUnit(m_p.grng, 0) {}
 
 void DenoiserCore::run(const DenoiserBlockShape& s, const RowMatrix& x, const DenoiserWeights& w, const RowMatrix* eps,
                        RowMatrix& y, DenoiserRanges* ranges) const {
-  s.validate();
-  w.validate(s);
+  checkBlockInputs(s, x, w, eps);
   const Eigen::Index c = s.channels, hw = static_cast<Eigen::Index>(s.height) * s.width;
   const Eigen::Index n = x.rows();
-  if (x.cols() != c * hw) {
-    throw std::invalid_argument(
-        fmt::format("denoiser input has {} values per image, the block needs C*H*W = {}", x.cols(), c * hw));
-  }
   const bool sample = s.mode == DenoiserMode::Sample;
-  if (sample && (!eps || eps->rows() != n || eps->cols() != c * hw)) {
-    throw std::invalid_argument(fmt::format("denoiser sample mode needs eps of {}x{}", n, c * hw));
-  }
   y.resize(n, c * hw);
   RowMatrix h1, cols, h, mu, lv;
   for (Eigen::Index i = 0; i < n; ++i) {
@@ -418,18 +425,10 @@ DenoiserFormats DenoiserCore::formatsFor(const DenoiserRanges& r) const {
 
 void DenoiserCore::runFixed(const DenoiserBlockShape& s, const RowMatrix& x, const DenoiserWeights& w,
                             const DenoiserFormats& f, const RowMatrix* eps, RowMatrix& y) const {
-  s.validate();
-  w.validate(s);
+  checkBlockInputs(s, x, w, eps);
   const Eigen::Index c = s.channels, hw = static_cast<Eigen::Index>(s.height) * s.width;
   const Eigen::Index n = x.rows();
-  if (x.cols() != c * hw) {
-    throw std::invalid_argument(
-        fmt::format("denoiser input has {} values per image, the block needs C*H*W = {}", x.cols(), c * hw));
-  }
   const bool sample = s.mode == DenoiserMode::Sample;
-  if (sample && (!eps || eps->rows() != n || eps->cols() != c * hw)) {
-    throw std::invalid_argument(fmt::format("denoiser sample mode needs eps of {}x{}", n, c * hw));
-  }
   const Word act{m_p.activationBits, true}, relu{m_p.activationBits, false}, wt{m_p.weightBits, true},
       acc{m_p.biasBits, true};
   const int fr = weightFracBits(w.reduce), f3 = weightFracBits(w.conv3x3), fm = weightFracBits(w.mean);

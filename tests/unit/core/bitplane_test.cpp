@@ -28,6 +28,18 @@ bitplane::Levels randomLevels(Eigen::Index rows, Eigen::Index cols, int maxLevel
   return l;
 }
 
+/// A stride-1 3×3 conv window padded by 1 over C × H × W inputs (output H × W).
+Window sameConv3x3(int c, int h, int width) {
+  Window w;
+  w.kernelH = w.kernelW = 3;
+  w.strideH = w.strideW = 1;
+  w.padTop = w.padBottom = w.padLeft = w.padRight = 1;
+  w.inC = c;
+  w.inH = w.outH = h;
+  w.inW = w.outW = width;
+  return w;
+}
+
 /// Every plane × vector × column of one row block against the integer reference.
 void expectExactSums(const std::vector<PatchRows>& planes, const std::vector<RowMatrix>& dense,
                      const bitplane::Levels& levels, Eigen::Index r0, Eigen::Index rows, Eigen::Index v0,
@@ -107,15 +119,7 @@ TEST(BitPlane, ExtremeSumsDoNotOverflow) {
 TEST(BitPlane, ImplicitPatchRowsPackLikeExplicit) {
   // A stride-1 3×3 conv over 2 images of 3 × 6 × 5 padded by 1: the implicit view reads the padded planes at
   // shifted offsets; packing it must give the same nibbles as the explicit patch matrix of the same values.
-  Window w;
-  w.kernelH = w.kernelW = 3;
-  w.strideH = w.strideW = 1;
-  w.padTop = w.padBottom = w.padLeft = w.padRight = 1;
-  w.inC = 3;
-  w.inH = 6;
-  w.inW = 5;
-  w.outH = 6;
-  w.outW = 5;
+  const Window w = sameConv3x3(3, 6, 5);
   const Eigen::Index Hp = 8, Wp = 7;
   Rng rng(streamKey(7, {2}));
   RowMatrix padded = RowMatrix::Zero(2, w.inC * Hp * Wp);
@@ -153,15 +157,7 @@ TEST(BitPlane, PackRejectsValuesOtherThanZeroAndOne) {
 TEST(BitPlane, CodesPackLikeTheirFloatBitPlanes) {
   // Two phases of integer codes (5 and 3 bits) over an implicit padded-plane layout and over an explicit one:
   // packCodes gives, plane by plane, the nibbles pack() gives for the float 0/1 planes of the same bits.
-  Window w;
-  w.kernelH = w.kernelW = 3;
-  w.strideH = w.strideW = 1;
-  w.padTop = w.padBottom = w.padLeft = w.padRight = 1;
-  w.inC = 2;
-  w.inH = 5;
-  w.inW = 4;
-  w.outH = 5;
-  w.outW = 4;
+  const Window w = sameConv3x3(2, 5, 4);
   const Eigen::Index Hp = 7, Wp = 6;
   Rng rng(streamKey(7, {5}));
   const std::vector<int> bits{5, 3};
@@ -201,30 +197,44 @@ TEST(BitPlane, CodesPackLikeTheirFloatBitPlanes) {
   }
 }
 
+/// For every vector v and column c of the 0/1 plane x (rows × V) and weights g (rows × C):
+/// sum(active rows of v, words, c) equals the float GEMM's (xᵀ·g)(v, c) bit for bit.
+template <class Sum>
+void expectFloatSumsMatchGemm(const RowMatrix& x, const ColMatrix& g, Sum&& sum, const std::string& what) {
+  const Eigen::Index rows = x.rows(), V = x.cols(), C = g.cols();
+  RowMatrix ref(V, C);
+  gemmTN(x, g, ref);
+  std::vector<PatchRows> views{PatchRows::dense(x)};
+  bitplane::Nibbles nib;
+  ASSERT_TRUE(nib.pack(views, 0, rows, 0, V));
+  const int words = static_cast<int>((rows + 63) / 64);
+  std::vector<std::uint64_t> active(words);
+  for (Eigen::Index c = 0; c < C; ++c)
+    for (Eigen::Index v = 0; v < V; ++v) {
+      bitplane::activeRows(nib.at(0, 0) + v, nib.vectors(), nib.groups(), active.data());
+      ASSERT_EQ(sum(active.data(), words, c), ref(v, c)) << what << " rows " << rows << " vector " << v << " column " << c;
+    }
+}
+
 TEST(BitPlane, FloatSumEqualsTheFloatGemmBitForBit) {
   // Arbitrary float weights (not integer levels: rounding happens at every step) and some zero weights.
   Rng rng(streamKey(7, {3}));
   for (Eigen::Index rows : {1, 5, 64, 100, 128, 131}) {
     const Eigen::Index V = 37, C = 6;
-    RowMatrix x = randomPlane(rows, V, 0.5, rng);
+    const RowMatrix x = randomPlane(rows, V, 0.5, rng);
     ColMatrix g(rows, C);
     for (Eigen::Index i = 0; i < g.size(); ++i)
       g.data()[i] = rng.uniform() < 0.2 ? 0.0f : static_cast<float>(rng.normal() * std::pow(10.0, 3 * rng.uniform()));
-    RowMatrix ref(V, C);
-    gemmTN(x, g, ref);
-    std::vector<PatchRows> views{PatchRows::dense(x)};
-    bitplane::Nibbles nib;
-    ASSERT_TRUE(nib.pack(views, 0, rows, 0, V));
     const int words = static_cast<int>((rows + 63) / 64);
-    for (Eigen::Index c = 0; c < C; ++c) {
-      std::vector<std::uint64_t> nonzero(words, 0), active(words);
-      for (Eigen::Index k = 0; k < rows; ++k) nonzero[k / 64] |= static_cast<std::uint64_t>(g(k, c) != 0.0f) << (k % 64);
-      for (Eigen::Index v = 0; v < V; ++v) {
-        bitplane::activeRows(nib.at(0, 0) + v, nib.vectors(), nib.groups(), active.data());
-        const float f = bitplane::floatSum(active.data(), nonzero.data(), words, g.col(c).data());
-        ASSERT_EQ(f, ref(v, c)) << "rows " << rows << " vector " << v << " column " << c;
-      }
-    }
+    std::vector<std::vector<std::uint64_t>> nonzero(static_cast<std::size_t>(C), std::vector<std::uint64_t>(words, 0));
+    for (Eigen::Index c = 0; c < C; ++c)
+      for (Eigen::Index k = 0; k < rows; ++k) nonzero[c][k / 64] |= static_cast<std::uint64_t>(g(k, c) != 0.0f) << (k % 64);
+    expectFloatSumsMatchGemm(
+        x, g,
+        [&](const std::uint64_t* active, int n, Eigen::Index c) {
+          return bitplane::floatSum(active, nonzero[c].data(), n, g.col(c).data());
+        },
+        "float weights");
   }
 }
 
@@ -238,25 +248,17 @@ TEST(BitPlane, FloatSumOverLevelsEqualsTheFloatGemmBitForBit) {
     value[static_cast<std::size_t>(v + maxLevel)] = v == 0 ? 0.0f : static_cast<float>(v / 7.0 + 1e-3 * rng.normal());
   for (Eigen::Index rows : {1, 5, 64, 100, 128, 131}) {
     const Eigen::Index V = 29, C = 5;
-    RowMatrix x = randomPlane(rows, V, 0.5, rng);
+    const RowMatrix x = randomPlane(rows, V, 0.5, rng);
     const bitplane::Levels levels = randomLevels(rows, C, maxLevel, rng);
     ColMatrix g(rows, C);
     for (Eigen::Index k = 0; k < rows; ++k)
       for (Eigen::Index c = 0; c < C; ++c) g(k, c) = value[static_cast<std::size_t>(levels(k, c) + maxLevel)];
-    RowMatrix ref(V, C);
-    gemmTN(x, g, ref);
-    std::vector<PatchRows> views{PatchRows::dense(x)};
-    bitplane::Nibbles nib;
-    ASSERT_TRUE(nib.pack(views, 0, rows, 0, V));
-    const int words = static_cast<int>((rows + 63) / 64);
-    std::vector<std::uint64_t> active(words);
-    for (Eigen::Index c = 0; c < C; ++c)
-      for (Eigen::Index v = 0; v < V; ++v) {
-        bitplane::activeRows(nib.at(0, 0) + v, nib.vectors(), nib.groups(), active.data());
-        const float f = bitplane::floatSum(active.data(), words, &levels(0, c), levels.outerStride(),
-                                           value.data() + maxLevel);
-        ASSERT_EQ(f, ref(v, c)) << "rows " << rows << " vector " << v << " column " << c;
-      }
+    expectFloatSumsMatchGemm(
+        x, g,
+        [&](const std::uint64_t* active, int n, Eigen::Index c) {
+          return bitplane::floatSum(active, n, &levels(0, c), levels.outerStride(), value.data() + maxLevel);
+        },
+        "levels");
   }
 }
 
