@@ -29,8 +29,11 @@ fi
 ((configure_only)) && exit 0
 cmake --build "$builddir" -j "$(nproc)"
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
-# Release-only: the zoo, PyTorch, training and reproduction CLI tests run the real networks over datasets.
-exclude='zoo|torch|training|reproduce|conformance'
+# Release-only: the zoo, PyTorch, training and reproduction CLI tests run the real networks over datasets, and
+# config_base (ISAAC-sized chips: 15 min under ASan), presets_aging (1,000 images at several times),
+# sensitivity (sweeps) and threads_identical (the same runs at several thread counts) repeat whole runs whose
+# code the other CLI tests already cover (docs/reliability.md).
+exclude='zoo|torch|training|reproduce|conformance|config_base|presets_aging|sensitivity|threads_identical'
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=1:detect_stack_use_after_return=0"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-}:suppressions=$PWD/tools/lsan.supp:print_suppressions=0"

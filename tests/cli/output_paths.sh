@@ -82,7 +82,8 @@ fi
 # staged only at the end; tests/unit/core/output_set_test.cpp kills a write between staging and renaming).
 for sig in INT TERM KILL; do
   echo old >"killed_$sig.json"
-  "$MXSIM" run "${LONG[@]}" --out "killed_$sig.json" --vcd "killed_$sig.vcd" >/dev/null 2>&1 &
+  # env --default-signal: a non-interactive shell starts background jobs with SIGINT ignored.
+  env --default-signal=INT "$MXSIM" run "${LONG[@]}" --out "killed_$sig.json" --vcd "killed_$sig.vcd" >/dev/null 2>&1 &
   pid=$!
   sleep 3
   kill -s "$sig" "$pid" 2>/dev/null

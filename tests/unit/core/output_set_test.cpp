@@ -93,6 +93,8 @@ TEST_F(OutputSet, CheckRefusesClashesDirectoriesAndMissingDirectories) {
 std::pair<pid_t, int> killWhileStaged(const std::string& target, const std::string& fifo, int sig) {
   const pid_t child = fork();
   if (child == 0) {
+    // As a shell's background job the test may have started with SIGINT ignored; the child starts clean.
+    for (const int s : {SIGINT, SIGTERM, SIGHUP}) std::signal(s, SIG_DFL);
     try {
       writeFilesAtomic({{target, "new"}, {fifo, "x"}});
     } catch (...) {
@@ -108,7 +110,14 @@ std::pair<pid_t, int> killWhileStaged(const std::string& target, const std::stri
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let it reach the FIFO's open()
   kill(child, sig);
   int status = 0;
-  waitpid(child, &status, 0);
+  bool reaped = false;
+  for (int i = 0; i < 1000 && !(reaped = waitpid(child, &status, WNOHANG) == child); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (!reaped) {  // still alive after 10 s: the signal did not end it (a failure, not a hang)
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    return {child, -1};
+  }
   return {child, status};
 }
 
