@@ -571,7 +571,7 @@ int sc_main(int argc, char* argv[]) {
   try {
     return dispatch(argc, argv);
   } catch (const UsageError& e) {
-    std::cerr << "mxsim: " << e.what() << "\n";
+    std::cerr << "mxsim: " << mxsim::oneLine(e.what()) << "\n";
     return kExitUsage;
   } catch (const mxsim::Error& e) {
     std::cerr << "mxsim: error: " << e.what() << "\n";
@@ -581,7 +581,7 @@ int sc_main(int argc, char* argv[]) {
                  "--images, --chips or --threads, or a smaller model or chip)\n";
     return kExitUserError;
   } catch (const std::exception& e) {
-    std::cerr << "mxsim: internal error: " << e.what() << "\n";
+    std::cerr << "mxsim: internal error: " << mxsim::oneLine(e.what()) << "\n";
     return kExitInternal;
   }
 }

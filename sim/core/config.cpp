@@ -274,8 +274,15 @@ void ConfigReader::finish() const {
 
 namespace {
 /// A mapping that sets a key twice is an error (yaml-cpp keeps both and lookups see the first, so the second
-/// would silently not apply). Walks the whole document; names the key path and both lines.
-void rejectDuplicateKeys(const YAML::Node& node, const std::string& path, const std::string& file) {
+/// would silently not apply). Walks the whole document; names the key path and both lines. `nodes` counts the
+/// nodes walked, aliases expanded: a document of more than kMaxYamlNodes is refused, since a few lines of nested
+/// aliases ("billion laughs": 25 lines of `b: &b [*a, *a, ...]`) expand to 10^25 nodes and hung this walk and
+/// every reader after it (found by fuzzing, issue 18).
+void rejectDuplicateKeys(const YAML::Node& node, const std::string& path, const std::string& file, std::size_t& nodes) {
+  if (++nodes > kMaxYamlNodes)
+    throw ConfigError(fmt::format("{}: more than {} YAML nodes (aliases expanded; at {}); an architecture has a few "
+                                  "hundred",
+                                  file, kMaxYamlNodes, path.empty() ? "<root>" : path));
   if (node.IsMap()) {
     std::map<std::string, int> firstLine;
     for (const auto& kv : node) {
@@ -289,10 +296,11 @@ void rejectDuplicateKeys(const YAML::Node& node, const std::string& path, const 
       if (!fresh)
         throw ConfigError(fmt::format("{}: {}: key given twice (lines {} and {}); give it once", file, at,
                                       it->second, line));
-      rejectDuplicateKeys(kv.second, at, file);
+      rejectDuplicateKeys(kv.second, at, file, nodes);
     }
   } else if (node.IsSequence()) {
-    for (std::size_t i = 0; i < node.size(); ++i) rejectDuplicateKeys(node[i], fmt::format("{}[{}]", path, i), file);
+    for (std::size_t i = 0; i < node.size(); ++i)
+      rejectDuplicateKeys(node[i], fmt::format("{}[{}]", path, i), file, nodes);
   }
 }
 }  // namespace
@@ -327,7 +335,8 @@ YAML::Node loadYamlFile(const std::string& file) {
   if (!root.IsMap())
     throw ConfigError(fmt::format("{}: the document is {}, expected a mapping of keys (chip:, noise:, ...)", file,
                                   root.IsSequence() ? "a list" : "a scalar"));
-  rejectDuplicateKeys(root, "", file);
+  std::size_t nodes = 0;
+  rejectDuplicateKeys(root, "", file, nodes);
   return root;
 }
 

@@ -128,6 +128,10 @@ class ConfigReader {
 /// 3 µs per byte of input, so a cap keeps a wrong file (a dataset, a log) from stalling the run.
 inline constexpr std::size_t kMaxYamlBytes = std::size_t{1} << 20;
 
+/// Most YAML nodes an architecture document may hold, counting each use of an alias as the nodes it stands for
+/// (presets hold a few hundred): bounds the work of every reader, whatever anchors and aliases a file nests.
+inline constexpr std::size_t kMaxYamlNodes = 100000;
+
 /// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points beyond U+10FFFF).
 bool isValidUtf8(const std::string& s);
 

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -46,6 +48,47 @@ WriteTarget resolveTarget(const std::string& path) {
   return {path, false};
 }
 
+/// The temporaries of the set being written, for the signal handler below: fixed storage, since a handler may
+/// only touch what needs no allocation. A SIGINT, SIGTERM or SIGHUP while a set is staged removes them, then
+/// ends the process as the signal would have; SIGKILL cannot be caught, so after one a `<target>.tmp-<pid>`
+/// may remain (never at the target's own name; docs/reliability.md).
+constexpr std::size_t kMaxTrackedTemps = 32;
+constexpr std::size_t kMaxTrackedPath = 4096;
+char g_temps[kMaxTrackedTemps][kMaxTrackedPath];
+volatile std::sig_atomic_t g_tempCount = 0;
+
+extern "C" void removeTempsAndReraise(int sig) {
+  for (std::sig_atomic_t i = 0; i < g_tempCount; ++i) ::unlink(g_temps[i]);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+/// Install the handler for the signals that end a run from outside, unless the program handles them itself.
+void installTempCleanup() {
+  static const bool installed = [] {
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
+      struct sigaction old {};
+      if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_DFL) {
+        struct sigaction sa {};
+        sa.sa_handler = removeTempsAndReraise;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sig, &sa, nullptr);
+      }
+    }
+    return true;
+  }();
+  (void)installed;
+}
+
+void trackTemp(const std::string& tmp) {
+  if (g_tempCount >= static_cast<std::sig_atomic_t>(kMaxTrackedTemps) || tmp.size() >= kMaxTrackedPath) return;
+  std::memcpy(g_temps[g_tempCount], tmp.c_str(), tmp.size() + 1);
+  std::atomic_signal_fence(std::memory_order_seq_cst);  // the path is complete before the handler can see it
+  g_tempCount = g_tempCount + 1;
+}
+
+void untrackTemps() { g_tempCount = 0; }
+
 std::string tempPathFor(const std::string& target) { return fmt::format("{}.tmp-{}", target, static_cast<long>(getpid())); }
 
 /// Whether two paths name the same file: the same inode when both exist, else the same normalised path.
@@ -76,12 +119,15 @@ void writeFilesAtomic(const std::vector<std::pair<std::string, std::string>>& fi
   }
   auto removeTemps = [&](std::size_t from) {
     for (std::size_t i = from; i < staged.size(); ++i) std::remove(staged[i].tmp.c_str());
+    untrackTemps();
   };
+  installTempCleanup();
   try {
     std::size_t k = 0;
     for (const auto& [path, content] : files) {
       if (resolveTarget(path).through) continue;
       const Staged& s = staged[k++];
+      trackTemp(s.tmp);
       std::ofstream out(s.tmp, std::ios::binary | std::ios::trunc);
       if (!out) throw Error(fmt::format("{}: cannot write output file", path));
       out << content;
@@ -99,6 +145,7 @@ void writeFilesAtomic(const std::vector<std::pair<std::string, std::string>>& fi
       throw Error(fmt::format("{}: cannot move output file into place", staged[i].target));
     }
   }
+  untrackTemps();
 }
 
 void writeFileAtomic(const std::string& path, const std::string& content) { writeFilesAtomic({{path, content}}); }

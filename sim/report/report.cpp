@@ -194,7 +194,9 @@ std::vector<ComponentLoad> fullLoadPower(const ChipParams& chip, bool denoiserEn
     add("io", chip.io.links, 8 * chip.io.linkBytesPerSecond * e.joulesPer(action::kIoBit), "the link's bandwidth");
   // Leakage on top (every array leaking: full load uses them all).
   for (const auto& [c, w] : chip.leakageByComponentW(chip.totalArrays(), denoiserEngine)) {
-    auto it = std::find_if(out.begin(), out.end(), [&](const ComponentLoad& l) { return l.component == c; });
+    // Not captured as `c`: a lambda may capture a structured binding only from C++20 (clang 14 refuses it).
+    const std::string& name = c;
+    auto it = std::find_if(out.begin(), out.end(), [&](const ComponentLoad& l) { return l.component == name; });
     if (it != out.end()) it->watts += w;
     else out.push_back({c, 1, w, areaOf(c.c_str()), "leakage only"});
   }

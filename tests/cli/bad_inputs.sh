@@ -80,6 +80,27 @@ else
   fail "non-UTF-8 --arch path: $(cat "$WORK/utf8.err")"
 fi
 
+# Found by the fuzzers (tools/fuzz.sh, issue 18): text quoted in a message that holds a line break, a header or
+# a file whose sizes or aliases claim far more than it holds. Each must be one clear line, fast.
+expect_user_error set_value_line_break "--set chip.mapping.overflow: 'x\ny' is not one of the allowed values" "$OUT" -- \
+  "$MXSIM" run --set 'chip.mapping.overflow="x\ny"' --images 10 --out "$OUT"
+expect_user_error npy_header_line_break "malformed .npy header: unexpected key 'fortranalse," "$WORK/nl_out.npy" -- \
+  "$MXSIM" infer --input "$SRC/tests/fuzz/regressions/npy/newline_in_header_key" --output "$WORK/nl_out.npy"
+expect_user_error onnx_name_line_break "newline_in_input_name.onnx: input '\x06second" "$OUT" -- \
+  "$MXSIM" run --model "$SRC/tests/fuzz/regressions/onnx/newline_in_input_name.onnx" --images 10 --out "$OUT"
+start=$SECONDS
+expect_user_error yaml_alias_bomb "billion_laughs_aliases.yaml: more than 100000 YAML nodes (aliases expanded" "$OUT" -- \
+  "$MXSIM" run --arch "$SRC/tests/fuzz/regressions/arch_yaml/billion_laughs_aliases.yaml" --images 10 --out "$OUT"
+((SECONDS - start <= 10)) || fail "yaml_alias_bomb took $((SECONDS - start)) s (the walk is capped)"
+# IDX dims claiming 1.2 GB in a 26-byte file: refused without allocating the claim (was a 1.2 GB allocation).
+mkdir -p "$WORK/idx"
+cp "$SRC/tests/fuzz/regressions/idx/dims_claim_1_2GB_in_26_bytes" "$WORK/idx/t10k-images-idx3-ubyte"
+cp "$SRC/tests/fuzz/seeds/idx/labels-idx1-ubyte" "$WORK/idx/t10k-labels-idx1-ubyte"
+start=$SECONDS
+expect_user_error idx_claims_gigabyte "t10k-images-idx3-ubyte: truncated: expected 1275068422 bytes, got 14" "$OUT" -- \
+  "$MXSIM" run --data-dir "$WORK/idx" --images 2 --out "$OUT"
+((SECONDS - start <= 10)) || fail "idx_claims_gigabyte took $((SECONDS - start)) s"
+
 # Bad command line: exit 2.
 "$MXSIM" run --images 10 --out "" >/dev/null 2>"$WORK/empty_out.err"; rc=$?
 [[ $rc -eq 2 ]] && grep -q -- "--out: empty path" "$WORK/empty_out.err" && pass "--out '' -> exit 2" || fail "--out '': rc=$rc $(cat "$WORK/empty_out.err")"

@@ -22,6 +22,8 @@ constexpr std::uint8_t kIdxTypeUint8 = 0x08;
 constexpr std::uint64_t kMaxIdxElements = std::uint64_t{1} << 31;
 // gzread takes an unsigned and returns an int, so the payload is read in chunks well below INT_MAX.
 constexpr std::size_t kReadChunk = std::size_t{1} << 26;
+// First buffer size for an IDX payload; it doubles as data arrives (readIdxPrefix).
+constexpr std::size_t kFirstRead = std::size_t{1} << 20;
 
 /// Owns a gzFile; gzopen/gzread read plain files as-is, so one code path serves .gz and uncompressed IDX.
 class GzFile {
@@ -127,8 +129,18 @@ IdxArray readIdxPrefix(const std::string& path, std::size_t maxFirst) {
   const bool partial = maxFirst != 0 && static_cast<std::uint64_t>(out.dims[0]) > maxFirst;
   if (partial) want = total / static_cast<std::uint64_t>(out.dims[0]) * maxFirst;
 
-  out.data.resize(static_cast<std::size_t>(want));
-  const std::size_t got = readBytes(f.get(), path, out.data.data(), out.data.size());
+  // The buffer grows with the bytes actually read (doubling from 1 MiB), never to what the header claims up
+  // front: a 20-byte file whose dims claim 1.2 GB allocated all of it before "truncated" (found by fuzzing,
+  // issue 18). Memory stays within twice the payload the file really holds.
+  std::size_t got = 0;
+  while (got < want) {
+    const std::size_t step = static_cast<std::size_t>(std::min<std::uint64_t>(want - got, std::max(got, kFirstRead)));
+    out.data.resize(got + step);
+    const std::size_t r = readBytes(f.get(), path, out.data.data() + got, step);
+    got += r;
+    if (r < step) break;
+  }
+  out.data.resize(got);
   if (got != want) {
     // A cut-off .gz stream also sets a zlib error ("unexpected end of file"): worth quoting.
     const std::string zmsg = gzErrorText(f.get(), path);

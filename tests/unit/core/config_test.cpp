@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -446,6 +447,37 @@ TEST(ConfigReaderTest, LoadYamlFileRejectsDirectoriesEmptyScalarAndHugeFiles) {
 TEST(ConfigReaderTest, OverrideOnAScalarDocumentIsAConfigError) {
   YAML::Node root = YAML::Load("hello");
   EXPECT_TRUE(contains(configErrorOf([&] { applyOverride(root, "chip.tiles=4"); }), "--set 'chip.tiles=4'"));
+}
+
+// Found by fuzzing (issue 18): 26 lines of nested aliases expand to 10^25 nodes; the duplicate-key walk (and
+// every reader after it) hung. Refused after kMaxYamlNodes nodes, at once.
+TEST(ConfigReaderTest, AliasesThatExpandBeyondTheNodeCapAreRefusedAtOnce) {
+  std::string text = "a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n";
+  for (int i = 1; i < 25; ++i) {
+    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) text += (j ? ", *a" : "*a") + std::to_string(i - 1);
+    text += "]\n";
+  }
+  text += "chip: {}\n";
+  const std::string path = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_mxsim_laughs.yaml";
+  std::ofstream(path) << text;
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string msg = configErrorOf([&] { loadYamlFile(path); });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_TRUE(contains(msg, path + ": more than 100000 YAML nodes (aliases expanded; at a")) << msg;
+  EXPECT_LT(seconds, 5.0);  // the walk stops at the cap (~0.1 s); uncapped it ran for hours
+  // A few aliases within the cap are still YAML the reader accepts.
+  std::ofstream(path) << "x: &x {tiles: 4}\ny: *x\nchip: {}\n";
+  EXPECT_TRUE(loadYamlFile(path).IsMap());
+  std::remove(path.c_str());
+}
+
+// Found by fuzzing (issue 18): a message quoting text with a line break (a --set value, an ONNX name, an NPY
+// header key) was several lines. Every mxsim::Error is one line: control characters become escapes.
+TEST(ErrorTest, MessageIsOneLineWhateverItQuotes) {
+  const ConfigError e(std::string("--set chip.mapping.overflow: 'a\nb\r\x01\x7f\tc' is not allowed"));
+  EXPECT_STREQ(e.what(), "--set chip.mapping.overflow: 'a\\nb\\r\\x01\\x7F\tc' is not allowed");
+  EXPECT_EQ(std::string(Error("plain text, \xC3\xA9 UTF-8 kept").what()), "plain text, \xC3\xA9 UTF-8 kept");
 }
 
 }  // namespace

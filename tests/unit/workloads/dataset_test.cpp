@@ -3,6 +3,7 @@
 #include "workloads/data/dataset.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -116,6 +117,19 @@ TEST_P(IdxFile, UnsupportedTypeThrows) {
 TEST_P(IdxFile, AbsurdDimsThrow) {
   writeFile(path(), idxBytes({65536, 65536}, {}), GetParam());  // 2^32 elements
   expectDataError([&] { readIdx(path()); }, {path(), "more than 2^31"});
+}
+
+// Found by fuzzing (issue 18): a 26-byte file whose dims claim 1.2 GB allocated (and zeroed) all of it before
+// reporting the truncation. The buffer now grows with the bytes read: the peak RSS stays far below the claim.
+TEST_P(IdxFile, HeaderClaimingAGigabyteDoesNotAllocateIt) {
+  writeFile(path(), idxBytes({38, 33554432}, iota(10)), GetParam());  // 1.27e9 elements claimed, 10 present
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  expectDataError([&] { readIdx(path()); }, {path(), "truncated: expected 1275068416 bytes, got 10"});
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 64 * 1024) << "peak RSS grew by " << after.ru_maxrss - before.ru_maxrss
+                                                           << " KiB";  // was 1.2 GiB; now one 1 MiB buffer
 }
 
 INSTANTIATE_TEST_SUITE_P(PlainAndGzip, IdxFile, ::testing::Bool(),

@@ -1,0 +1,15 @@
+// libFuzzer harness: IDX files, plain or gzip-compressed (Fashion-MNIST, `--data fmnist --data-dir`), read by
+// wl::readIdx.
+#include "tests/fuzz/fuzz_support.h"
+#include "workloads/data/dataset.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string path = mxsim::fuzz::writeInput("input-idx-ubyte", data, size);
+  mxsim::fuzz::expectCleanOutcome([&] {
+    const mxsim::wl::IdxArray a = mxsim::wl::readIdx(path);
+    std::uint64_t n = 1;
+    for (auto d : a.dims) n *= static_cast<std::uint64_t>(d);
+    if (n != a.data.size()) std::abort();
+  });
+  return 0;
+}
