@@ -14,14 +14,7 @@ targets=("$@")
 ((${#targets[@]})) || targets=(npy idx onnx arch_yaml set)
 builddir=${MXSIM_FUZZ_BUILD_DIR:-build-asan}
 
-if ! command -v clang++ >/dev/null || ! compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" >/dev/null; then
-  echo "fuzz: installing clang and libFuzzer (clang, libclang-rt-dev)" >&2
-  SUDO=""
-  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -q
-  $SUDO apt-get install -y -q --no-install-recommends clang libclang-rt-dev
-fi
+# tools/sanitize.sh installs clang and libclang-rt-dev if missing and configures the shared tree.
 tools/sanitize.sh --configure-only
 cmake --build "$builddir" -j "$(nproc)" --target fuzzers
 

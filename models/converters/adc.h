@@ -74,6 +74,8 @@ struct AdcParams {
   AdcEnergyModel energyModel = AdcEnergyModel::ScaledSar;
   double waldenFomJ = kDefaultWaldenFomJ;  // J per conversion step
 
+  /// Whether any static non-ideality (offset, gain, INL) is drawn per chip instance.
+  bool staticErrors() const { return offsetSigmaLsb > 0.0 || gainSigma > 0.0 || inlLsb > 0.0; }
   static AdcParams fromConfig(ConfigReader& r);
 };
 

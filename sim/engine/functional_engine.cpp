@@ -236,7 +236,7 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
   // (An ideal ADC has no codes to decide: the exact passes do not apply.)
   const bool exactInputs = m_chip.array.xbar.weightBits > 0 && m_chip.array.dac.bitPlanes() && !adcp.ideal;
   const bool digitsOnly = m_exactPasses && exactInputs && xbar.exactCells() && uniformVar == 0.0 &&
-                          adcp.offsetSigmaLsb == 0.0 && adcp.gainSigma == 0.0 && adcp.inlLsb == 0.0 &&
+                          !adcp.staticErrors() &&
                           !(adcp.range == AdcRange::Calibrated && adcp.calibrationPercentile < 100.0) &&
                           static_cast<long>(m_chip.array.xbar.rows) * xbar.cellLevels() <= 32767;
   const std::vector<CellValue> digitCells = digitsOnly ? xbar.digitCells() : std::vector<CellValue>{};
@@ -344,7 +344,7 @@ ChipInstance FunctionalEngine::programChip(std::uint64_t seed, double timeSecond
     // pair, the mid-range devices of offset-mapped zero weights, variation, faults and drift all included.
     st.conductanceMean = devices > 0 ? gSumS / devices / m_chip.array.xbar.gMaxS : 0.0;
     const AdcParams& ap = m_chip.array.adc;
-    if (ap.offsetSigmaLsb > 0 || ap.gainSigma > 0 || ap.inlLsb > 0) {
+    if (ap.staticErrors()) {
       st.adcs.resize(static_cast<size_t>(lm.rowBlocks) * lm.slices);
       for (const Pack& p : lm.packs) {
         for (int rb = 0; rb < p.rowBlocks; ++rb) {

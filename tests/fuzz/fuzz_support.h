@@ -63,4 +63,15 @@ void expectCleanOutcome(F&& body) {
   }
 }
 
+/// A reader's array must describe the data it returns: the product of its dimensions is the element count.
+template <typename Dims>
+void expectShapeMatches(const Dims& dims, std::size_t elements) {
+  std::uint64_t n = 1;
+  for (auto d : dims) n *= static_cast<std::uint64_t>(d);
+  if (n != elements) {
+    std::fprintf(stderr, "fuzz: shape of %llu elements, data of %zu\n", static_cast<unsigned long long>(n), elements);
+    std::abort();
+  }
+}
+
 }  // namespace mxsim::fuzz
